@@ -1,0 +1,230 @@
+//! The counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+use crate::block::{self, Op, ThreadBlock, CAPTURING, EXITED, IN_INNER, REGISTERING, UNREGISTERED};
+use crate::{guard, stats};
+
+/// Number of process-wide features that need every allocation, on every
+/// thread, to take the slow path: process-armed guards and process peak
+/// tracking. Zero almost always, so the allocation path reads a cache line
+/// that nobody writes.
+pub(crate) static PROCESS_SLOW_PATH: AtomicU32 = AtomicU32::new(0);
+
+/// A global allocator that counts every heap operation, exactly, per thread
+/// and per process, and enforces hot-scope guards.
+///
+/// Install it once, at the root of a binary or test target:
+///
+/// ```
+/// #[global_allocator]
+/// static ALLOC: allocguard::CountingAlloc = allocguard::CountingAlloc::system();
+/// # fn main() {}
+/// ```
+///
+/// It forwards every call to the inner allocator `A` (`alloc_zeroed` and
+/// `realloc` included, so the inner allocator's fast paths are kept) and
+/// records the operation in the calling thread's counter block. The counters
+/// are global to the process, whichever `CountingAlloc` value records them:
+/// install at most one.
+///
+/// What is counted: an `alloc` or `alloc_zeroed` that succeeds is one
+/// allocation of `layout.size()` bytes; a `dealloc` is one deallocation of
+/// `layout.size()` bytes; a `realloc` that succeeds is one reallocation, a
+/// *grow* (the difference added to bytes allocated) or a *shrink* (the
+/// difference added to bytes freed) or neither when the size is unchanged.
+/// This matches `stats_alloc`, so live bytes are always
+/// `bytes_allocated - bytes_freed`. Failed allocations are not counted.
+pub struct CountingAlloc<A = System> {
+    inner: A,
+    exclude_inner_allocations: bool,
+}
+
+impl CountingAlloc<System> {
+    /// Counts on top of the system allocator.
+    pub const fn system() -> Self {
+        Self::new(System)
+    }
+}
+
+#[cfg(feature = "dhat")]
+impl CountingAlloc<dhat::Alloc> {
+    /// Counts on top of `dhat::Alloc`, so a DHAT heap profile can be taken
+    /// while allocguard's counts and guards keep working.
+    ///
+    /// DHAT's own bookkeeping (backtraces, tables) allocates through the
+    /// global allocator while it serves a request; those nested allocations
+    /// are passed straight through and not counted, so the counts stay those
+    /// of the program under test.
+    pub const fn dhat() -> Self {
+        Self::wrapping_profiler(dhat::Alloc)
+    }
+}
+
+impl<A: GlobalAlloc> CountingAlloc<A> {
+    /// Counts on top of `inner`.
+    pub const fn new(inner: A) -> Self {
+        Self {
+            inner,
+            exclude_inner_allocations: false,
+        }
+    }
+
+    /// Counts on top of an `inner` allocator that itself allocates through
+    /// the global allocator while serving a request (a heap profiler such as
+    /// `dhat::Alloc`). Such nested allocations are forwarded to `inner` but not
+    /// counted and never count as violations.
+    pub const fn wrapping_profiler(inner: A) -> Self {
+        Self {
+            inner,
+            exclude_inner_allocations: true,
+        }
+    }
+
+    /// The wrapped allocator.
+    pub const fn inner(&self) -> &A {
+        &self.inner
+    }
+
+    /// Calls the inner allocator, marking the thread as inside it when nested
+    /// allocations must be excluded.
+    #[inline(always)]
+    fn call_inner<R>(&self, f: impl FnOnce(&A) -> R) -> R {
+        if !self.exclude_inner_allocations {
+            return f(&self.inner);
+        }
+        let was_inside = block::with_block(|b| {
+            let was = b.flags.load(Relaxed) & IN_INNER != 0;
+            b.set_flag(IN_INNER, true);
+            was
+        });
+        let r = f(&self.inner);
+        if !was_inside {
+            block::with_block(|b| b.set_flag(IN_INNER, false));
+        }
+        r
+    }
+}
+
+impl<A: Default> Default for CountingAlloc<A> {
+    fn default() -> Self {
+        Self {
+            inner: A::default(),
+            exclude_inner_allocations: false,
+        }
+    }
+}
+
+impl<A: std::fmt::Debug> std::fmt::Debug for CountingAlloc<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CountingAlloc")
+            .field("inner", &self.inner)
+            .field("exclude_inner_allocations", &self.exclude_inner_allocations)
+            .finish()
+    }
+}
+
+/// Records one operation: the fast path is a handful of plain loads and
+/// stores into this thread's block; anything unusual goes to [`slow_path`].
+#[inline(always)]
+fn record(op: Op, align: usize) {
+    block::with_block(|b| {
+        if b.flags.load(Relaxed) | PROCESS_SLOW_PATH.load(Relaxed) == 0 {
+            b.count(op);
+        } else {
+            slow_path(b, op, align as u64);
+        }
+    });
+}
+
+/// Registration, retired threads, guards and process-wide tracking. Never
+/// panics and never unwinds: it runs inside the allocator.
+#[cold]
+#[inline(never)]
+fn slow_path(b: &ThreadBlock, op: Op, align: u64) {
+    let flags = b.flags.load(Relaxed);
+    if flags & IN_INNER != 0 {
+        return; // the inner allocator's own bookkeeping
+    }
+    if flags & REGISTERING != 0 {
+        block::count_orphan(op);
+        return;
+    }
+    if flags & UNREGISTERED != 0 {
+        block::register(b);
+    }
+    if b.flags.load(Relaxed) & EXITED != 0 {
+        block::count_orphan(op);
+    } else {
+        b.count(op);
+    }
+    if flags & CAPTURING == 0 {
+        guard::check(b, op, align);
+    }
+    stats::track_process_live(op);
+}
+
+// SAFETY: every method forwards to the inner allocator with the caller's
+// arguments unchanged and returns its result unchanged; the bookkeeping around
+// it neither allocates through `self` in a way that recurses unboundedly
+// (nested calls take the slow path, which does not allocate) nor unwinds.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let p = self.call_inner(|a| unsafe { a.alloc(layout) });
+        if !p.is_null() {
+            record(
+                Op::Alloc {
+                    size: layout.size() as u64,
+                },
+                layout.align(),
+            );
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let p = self.call_inner(|a| unsafe { a.alloc_zeroed(layout) });
+        if !p.is_null() {
+            record(
+                Op::Alloc {
+                    size: layout.size() as u64,
+                },
+                layout.align(),
+            );
+        }
+        p
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        record(
+            Op::Dealloc {
+                size: layout.size() as u64,
+            },
+            layout.align(),
+        );
+        // SAFETY: forwarded with the caller's guarantees.
+        self.call_inner(|a| unsafe { a.dealloc(ptr, layout) });
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let p = self.call_inner(|a| unsafe { a.realloc(ptr, layout, new_size) });
+        if !p.is_null() {
+            record(
+                Op::Realloc {
+                    old: layout.size() as u64,
+                    new: new_size as u64,
+                },
+                layout.align(),
+            );
+        }
+        p
+    }
+}

@@ -1,0 +1,439 @@
+//! Per-thread counter blocks and the registry that sums them.
+//!
+//! Every thread that allocates owns one [`ThreadBlock`], stored in a
+//! const-initialised thread-local without a destructor (so it can be reached at
+//! any point of the thread's life, teardown included). Only the owning thread
+//! writes a block, with plain `load` + `store` pairs on relaxed atomics: on
+//! x86-64 these compile to ordinary moves, not locked read-modify-writes.
+//! Other threads only read, when they sum the process totals.
+//!
+//! On its first allocation a thread links its block into a global registry and
+//! registers an exit hook; when the thread exits the hook folds the block into
+//! the retired totals and unlinks it. Allocations a thread makes after that
+//! (from later thread-local destructors) land in the shared orphan counters.
+
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::stats::Stats;
+use crate::violation_log::ViolationLog;
+
+/// Flag: the thread has not linked its block into the registry yet.
+pub(crate) const UNREGISTERED: u32 = 1 << 0;
+/// Flag: the thread is linking its block; nested allocations go to orphans.
+pub(crate) const REGISTERING: u32 = 1 << 1;
+/// Flag: the thread's block was retired (or could not be registered).
+pub(crate) const EXITED: u32 = 1 << 2;
+/// Flag: a guard or permit scope is open on this thread.
+pub(crate) const IN_SCOPE: u32 = 1 << 3;
+/// Flag: a backtrace is being captured; nested allocations are not violations.
+pub(crate) const CAPTURING: u32 = 1 << 4;
+/// Flag: the inner allocator is running on behalf of `CountingAlloc`;
+/// allocations it makes itself are not the program's and are not counted.
+pub(crate) const IN_INNER: u32 = 1 << 5;
+
+/// Which guard scope is innermost on a thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub(crate) enum ThreadScope {
+    /// No guard or permit scope is open.
+    None = 0,
+    /// A thread-armed guard is innermost.
+    ArmedThread = 1,
+    /// A process-armed guard, opened on this thread, is innermost.
+    ArmedProcess = 2,
+    /// A `permit_alloc` hole is innermost.
+    Permit = 3,
+}
+
+impl ThreadScope {
+    fn from_u32(v: u32) -> Self {
+        match v {
+            1 => Self::ArmedThread,
+            2 => Self::ArmedProcess,
+            3 => Self::Permit,
+            _ => Self::None,
+        }
+    }
+}
+
+/// The counters of one thread, plus its guard state.
+pub(crate) struct ThreadBlock {
+    pub(crate) allocs: AtomicU64,
+    pub(crate) deallocs: AtomicU64,
+    pub(crate) reallocs: AtomicU64,
+    pub(crate) reallocs_grow: AtomicU64,
+    pub(crate) reallocs_shrink: AtomicU64,
+    pub(crate) bytes_allocated: AtomicU64,
+    pub(crate) bytes_freed: AtomicU64,
+    /// High-water mark of `bytes_allocated - bytes_freed` on this thread.
+    /// `measure` lowers it to the current level for the length of a region.
+    pub(crate) peak_live: AtomicI64,
+    /// Any non-zero bit sends the allocation path to the slow path.
+    pub(crate) flags: AtomicU32,
+    /// The innermost scope ([`ThreadScope`] as `u32`).
+    scope: AtomicU32,
+    /// How many thread-armed guards are open on this thread.
+    pub(crate) thread_guards: AtomicU32,
+    /// Whether the innermost thread-armed guard treats deallocation as a violation.
+    pub(crate) thread_deallocs_violate: AtomicU32,
+    /// Violations seen by thread-armed guards of this thread.
+    pub(crate) log: ViolationLog,
+    /// Registry link; changed only under the registry lock.
+    next: AtomicUsize,
+}
+
+impl ThreadBlock {
+    const fn new() -> Self {
+        Self {
+            allocs: AtomicU64::new(0),
+            deallocs: AtomicU64::new(0),
+            reallocs: AtomicU64::new(0),
+            reallocs_grow: AtomicU64::new(0),
+            reallocs_shrink: AtomicU64::new(0),
+            bytes_allocated: AtomicU64::new(0),
+            bytes_freed: AtomicU64::new(0),
+            peak_live: AtomicI64::new(0),
+            flags: AtomicU32::new(UNREGISTERED),
+            scope: AtomicU32::new(ThreadScope::None as u32),
+            thread_guards: AtomicU32::new(0),
+            thread_deallocs_violate: AtomicU32::new(0),
+            log: ViolationLog::new(),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// Adds `n` to an owner-only counter without a locked instruction.
+    #[inline(always)]
+    pub(crate) fn bump(counter: &AtomicU64, n: u64) {
+        counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
+    }
+
+    /// Raises the peak mark if the thread's live bytes are above it.
+    #[inline(always)]
+    pub(crate) fn raise_peak(&self) {
+        let live = self.live();
+        if live > self.peak_live.load(Relaxed) {
+            self.peak_live.store(live, Relaxed);
+        }
+    }
+
+    /// Bytes allocated minus bytes freed by this thread (negative when it
+    /// frees more than it allocated, e.g. memory handed over by another thread).
+    #[inline(always)]
+    pub(crate) fn live(&self) -> i64 {
+        self.bytes_allocated
+            .load(Relaxed)
+            .wrapping_sub(self.bytes_freed.load(Relaxed)) as i64
+    }
+
+    #[inline(always)]
+    pub(crate) fn set_flag(&self, bit: u32, on: bool) {
+        let f = self.flags.load(Relaxed);
+        self.flags
+            .store(if on { f | bit } else { f & !bit }, Relaxed);
+    }
+
+    pub(crate) fn scope(&self) -> ThreadScope {
+        ThreadScope::from_u32(self.scope.load(Relaxed))
+    }
+
+    /// Sets the innermost scope and returns the previous one.
+    pub(crate) fn replace_scope(&self, scope: ThreadScope) -> ThreadScope {
+        let prev = self.scope();
+        self.scope.store(scope as u32, Relaxed);
+        self.set_flag(IN_SCOPE, scope != ThreadScope::None);
+        prev
+    }
+
+    /// The block's counters as a `Stats` value (peak included).
+    pub(crate) fn snapshot(&self) -> Stats {
+        Stats {
+            allocs: self.allocs.load(Relaxed),
+            deallocs: self.deallocs.load(Relaxed),
+            reallocs: self.reallocs.load(Relaxed),
+            reallocs_grow: self.reallocs_grow.load(Relaxed),
+            reallocs_shrink: self.reallocs_shrink.load(Relaxed),
+            bytes_allocated: self.bytes_allocated.load(Relaxed),
+            bytes_freed: self.bytes_freed.load(Relaxed),
+            peak_live_bytes: self.peak_live.load(Relaxed),
+        }
+    }
+
+    fn next(&self) -> *const ThreadBlock {
+        self.next.load(Relaxed) as *const ThreadBlock
+    }
+}
+
+thread_local! {
+    /// This thread's block: const-initialised and without `Drop`, so it is
+    /// reachable from the allocator at every point of the thread's life.
+    static BLOCK: ThreadBlock = const { ThreadBlock::new() };
+    /// Dropped when the thread exits: retires the block.
+    static EXIT_HOOK: ExitHook = const { ExitHook };
+}
+
+/// Runs `f` with this thread's block.
+#[inline(always)]
+pub(crate) fn with_block<R>(f: impl FnOnce(&ThreadBlock) -> R) -> R {
+    BLOCK.with(f)
+}
+
+struct ExitHook;
+
+impl ExitHook {
+    #[inline(never)]
+    fn touch(&self) {}
+}
+
+impl Drop for ExitHook {
+    fn drop(&mut self) {
+        BLOCK.with(|b| {
+            let mut reg = registry();
+            reg.unlink(b);
+            let s = b.snapshot();
+            reg.retired.add(&s);
+            b.set_flag(EXITED, true);
+        });
+    }
+}
+
+/// Totals of retired threads, kept under the registry lock.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Totals {
+    allocs: u64,
+    deallocs: u64,
+    reallocs: u64,
+    reallocs_grow: u64,
+    reallocs_shrink: u64,
+    bytes_allocated: u64,
+    bytes_freed: u64,
+}
+
+impl Totals {
+    const ZERO: Self = Self {
+        allocs: 0,
+        deallocs: 0,
+        reallocs: 0,
+        reallocs_grow: 0,
+        reallocs_shrink: 0,
+        bytes_allocated: 0,
+        bytes_freed: 0,
+    };
+
+    fn add(&mut self, s: &Stats) {
+        self.allocs += s.allocs;
+        self.deallocs += s.deallocs;
+        self.reallocs += s.reallocs;
+        self.reallocs_grow += s.reallocs_grow;
+        self.reallocs_shrink += s.reallocs_shrink;
+        self.bytes_allocated += s.bytes_allocated;
+        self.bytes_freed += s.bytes_freed;
+    }
+
+    fn into_stats(self) -> Stats {
+        Stats {
+            allocs: self.allocs,
+            deallocs: self.deallocs,
+            reallocs: self.reallocs,
+            reallocs_grow: self.reallocs_grow,
+            reallocs_shrink: self.reallocs_shrink,
+            bytes_allocated: self.bytes_allocated,
+            bytes_freed: self.bytes_freed,
+            peak_live_bytes: 0,
+        }
+    }
+}
+
+struct Registry {
+    /// Address of the first linked block (0 when empty).
+    head: usize,
+    retired: Totals,
+}
+
+impl Registry {
+    fn unlink(&mut self, b: &ThreadBlock) {
+        let target = b as *const ThreadBlock as usize;
+        if self.head == target {
+            self.head = b.next.load(Relaxed);
+            return;
+        }
+        let mut cur = self.head as *const ThreadBlock;
+        // SAFETY: every linked block belongs to a live thread (blocks unlink
+        // themselves before their thread's storage goes away), and the list
+        // is only walked or changed under the registry lock, which we hold.
+        while let Some(block) = unsafe { cur.as_ref() } {
+            if block.next.load(Relaxed) == target {
+                block.next.store(b.next.load(Relaxed), Relaxed);
+                return;
+            }
+            cur = block.next();
+        }
+    }
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    head: 0,
+    retired: Totals::ZERO,
+});
+
+/// Locks the registry. Nothing done under this lock allocates, and nothing
+/// panics, so the lock is never poisoned in practice; if it were, the data is
+/// still consistent (plain counters), so poisoning is ignored.
+fn registry() -> MutexGuard<'static, Registry> {
+    REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Counters for allocations no thread block can take: made while a thread
+/// links its block, or after it retired. Shared, so updated with `fetch_add`.
+struct OrphanCounters {
+    allocs: AtomicU64,
+    deallocs: AtomicU64,
+    reallocs: AtomicU64,
+    reallocs_grow: AtomicU64,
+    reallocs_shrink: AtomicU64,
+    bytes_allocated: AtomicU64,
+    bytes_freed: AtomicU64,
+}
+
+static ORPHANS: OrphanCounters = OrphanCounters {
+    allocs: AtomicU64::new(0),
+    deallocs: AtomicU64::new(0),
+    reallocs: AtomicU64::new(0),
+    reallocs_grow: AtomicU64::new(0),
+    reallocs_shrink: AtomicU64::new(0),
+    bytes_allocated: AtomicU64::new(0),
+    bytes_freed: AtomicU64::new(0),
+};
+
+/// One heap operation, as the allocator reports it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Op {
+    Alloc { size: u64 },
+    Dealloc { size: u64 },
+    Realloc { old: u64, new: u64 },
+}
+
+impl Op {
+    /// Change in live bytes caused by the operation.
+    pub(crate) fn live_delta(self) -> i64 {
+        match self {
+            Op::Alloc { size } => size as i64,
+            Op::Dealloc { size } => -(size as i64),
+            Op::Realloc { old, new } => new as i64 - old as i64,
+        }
+    }
+}
+
+impl ThreadBlock {
+    /// Counts `op` in this (owner's) block.
+    #[inline(always)]
+    pub(crate) fn count(&self, op: Op) {
+        match op {
+            Op::Alloc { size } => {
+                Self::bump(&self.allocs, 1);
+                Self::bump(&self.bytes_allocated, size);
+                self.raise_peak();
+            }
+            Op::Dealloc { size } => {
+                Self::bump(&self.deallocs, 1);
+                Self::bump(&self.bytes_freed, size);
+            }
+            Op::Realloc { old, new } => {
+                Self::bump(&self.reallocs, 1);
+                if new > old {
+                    Self::bump(&self.reallocs_grow, 1);
+                    Self::bump(&self.bytes_allocated, new - old);
+                    self.raise_peak();
+                } else if new < old {
+                    Self::bump(&self.reallocs_shrink, 1);
+                    Self::bump(&self.bytes_freed, old - new);
+                }
+            }
+        }
+    }
+}
+
+/// Counts `op` in the shared orphan counters.
+pub(crate) fn count_orphan(op: Op) {
+    let o = &ORPHANS;
+    match op {
+        Op::Alloc { size } => {
+            o.allocs.fetch_add(1, Relaxed);
+            o.bytes_allocated.fetch_add(size, Relaxed);
+        }
+        Op::Dealloc { size } => {
+            o.deallocs.fetch_add(1, Relaxed);
+            o.bytes_freed.fetch_add(size, Relaxed);
+        }
+        Op::Realloc { old, new } => {
+            o.reallocs.fetch_add(1, Relaxed);
+            if new > old {
+                o.reallocs_grow.fetch_add(1, Relaxed);
+                o.bytes_allocated.fetch_add(new - old, Relaxed);
+            } else if new < old {
+                o.reallocs_shrink.fetch_add(1, Relaxed);
+                o.bytes_freed.fetch_add(old - new, Relaxed);
+            }
+        }
+    }
+}
+
+/// Links this thread's block into the registry, after making sure the exit
+/// hook will unlink it. If the hook cannot be registered (the thread is
+/// already tearing down its thread-locals), the block is never linked and the
+/// thread's allocations go to the orphan counters instead: a linked block
+/// must never outlive its thread.
+#[cold]
+pub(crate) fn register(b: &ThreadBlock) {
+    b.set_flag(REGISTERING, true);
+    let hooked = EXIT_HOOK.try_with(ExitHook::touch).is_ok();
+    if hooked {
+        let mut reg = registry();
+        b.next.store(reg.head, Relaxed);
+        reg.head = b as *const ThreadBlock as usize;
+    } else {
+        b.set_flag(EXITED, true);
+    }
+    b.set_flag(REGISTERING | UNREGISTERED, false);
+}
+
+/// Sums every live block, the retired totals and the orphans. The peak field
+/// of the result is left at zero; `stats::process_stats` fills it in.
+pub(crate) fn sum_process() -> Stats {
+    let reg = registry();
+    let mut t = reg.retired;
+    let mut cur = reg.head as *const ThreadBlock;
+    // SAFETY: see `Registry::unlink`: linked blocks belong to live threads and
+    // the list is stable while we hold the lock.
+    while let Some(block) = unsafe { cur.as_ref() } {
+        t.add(&block.snapshot());
+        cur = block.next();
+    }
+    drop(reg);
+    let o = &ORPHANS;
+    t.add(&Stats {
+        allocs: o.allocs.load(Relaxed),
+        deallocs: o.deallocs.load(Relaxed),
+        reallocs: o.reallocs.load(Relaxed),
+        reallocs_grow: o.reallocs_grow.load(Relaxed),
+        reallocs_shrink: o.reallocs_shrink.load(Relaxed),
+        bytes_allocated: o.bytes_allocated.load(Relaxed),
+        bytes_freed: o.bytes_freed.load(Relaxed),
+        peak_live_bytes: 0,
+    });
+    t.into_stats()
+}
+
+/// Number of blocks currently linked (threads that allocated and are alive).
+pub(crate) fn registered_threads() -> usize {
+    let reg = registry();
+    let mut n = 0;
+    let mut cur = reg.head as *const ThreadBlock;
+    // SAFETY: as in `sum_process`.
+    while let Some(block) = unsafe { cur.as_ref() } {
+        n += 1;
+        cur = block.next();
+    }
+    n
+}

@@ -1,0 +1,358 @@
+//! Hot-scope guards: scopes in which any heap operation is a violation.
+//!
+//! The allocator never panics: it only writes the offence down (see
+//! `violation_log`). The guard checks the log when its scope ends and then
+//! panics ([`assert_no_alloc`]) or returns the [`Violation`] ([`try_no_alloc`]).
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+
+use crate::alloc::PROCESS_SLOW_PATH;
+use crate::block::{self, Op, ThreadBlock, ThreadScope, CAPTURING};
+use crate::violation::Violation;
+use crate::violation_log::{FirstRecord, LogCounts, ViolationLog, MAX_FRAMES};
+
+/// Which allocations a guard watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Only allocations made by the thread that armed the guard.
+    Thread,
+    /// Allocations made by any thread while the guard is armed, so work handed
+    /// to a thread pool is watched too. Process-armed guards are meant to be
+    /// armed one at a time (as the scenario harness does); two armed at once
+    /// from different threads see each other's offences.
+    Process,
+}
+
+/// How a guard behaves. Build it with [`GuardConfig::thread`] or
+/// [`GuardConfig::process`] and adjust it with the `with_*` methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct GuardConfig {
+    /// Which threads' allocations are watched.
+    pub scope: Scope,
+    /// Whether freeing memory is a violation too (default: yes; a hot path that
+    /// frees is usually one that allocated a moment before, and `free` has a
+    /// cost of its own).
+    pub deallocs_are_violations: bool,
+}
+
+impl GuardConfig {
+    /// Watches the calling thread; deallocations are violations.
+    pub const fn thread() -> Self {
+        Self {
+            scope: Scope::Thread,
+            deallocs_are_violations: true,
+        }
+    }
+
+    /// Watches every thread; deallocations are violations.
+    pub const fn process() -> Self {
+        Self {
+            scope: Scope::Process,
+            deallocs_are_violations: true,
+        }
+    }
+
+    /// Sets whether deallocations are violations.
+    pub const fn with_deallocs_as_violations(mut self, yes: bool) -> Self {
+        self.deallocs_are_violations = yes;
+        self
+    }
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        Self::thread()
+    }
+}
+
+/// Process-armed guards currently open.
+static PROCESS_ARMED: AtomicU32 = AtomicU32::new(0);
+/// Setting of the innermost process-armed guard.
+static PROCESS_DEALLOCS_VIOLATE: AtomicBool = AtomicBool::new(true);
+/// Offences seen by process-armed guards.
+static PROCESS_LOG: ViolationLog = ViolationLog::new();
+
+/// Called by the allocator's slow path: writes `op` down in every log whose
+/// guard it offends. Must not allocate, lock or panic.
+pub(crate) fn check(b: &ThreadBlock, op: Op, align: u64) {
+    if b.scope() == ThreadScope::Permit {
+        return;
+    }
+    let is_dealloc = matches!(op, Op::Dealloc { .. });
+    let thread_log = b.thread_guards.load(Relaxed) > 0
+        && (!is_dealloc || b.thread_deallocs_violate.load(Relaxed) != 0);
+    let process_log = PROCESS_ARMED.load(Relaxed) > 0
+        && (!is_dealloc || PROCESS_DEALLOCS_VIOLATE.load(Relaxed));
+    if !thread_log && !process_log {
+        return;
+    }
+    let claim_thread = thread_log && b.log.claim_first();
+    let claim_process = process_log && PROCESS_LOG.claim_first();
+    if claim_thread || claim_process {
+        let mut frames = [0usize; MAX_FRAMES];
+        b.set_flag(CAPTURING, true);
+        let n = capture_frames(&mut frames);
+        b.set_flag(CAPTURING, false);
+        if claim_thread {
+            b.log.fill_first(op, align, &frames[..n]);
+        }
+        if claim_process {
+            PROCESS_LOG.fill_first(op, align, &frames[..n]);
+        }
+    }
+    if thread_log {
+        b.log.count(op);
+    }
+    if process_log {
+        PROCESS_LOG.count(op);
+    }
+}
+
+/// Writes the caller's return addresses into `frames` without allocating.
+#[cfg(feature = "backtrace")]
+fn capture_frames(frames: &mut [usize; MAX_FRAMES]) -> usize {
+    let mut n = 0;
+    // SAFETY: `trace_unsynchronized` is unsafe only because it does not take
+    // the crate's global lock; on Unix it walks the stack with the system
+    // unwinder, which is thread-safe and does not call back into Rust's
+    // allocator. Taking a lock here (inside the allocator) is what we avoid.
+    unsafe {
+        backtrace::trace_unsynchronized(|frame| {
+            frames[n] = frame.ip() as usize;
+            n += 1;
+            n < MAX_FRAMES
+        });
+    }
+    n
+}
+
+#[cfg(not(feature = "backtrace"))]
+fn capture_frames(_frames: &mut [usize; MAX_FRAMES]) -> usize {
+    0
+}
+
+/// An armed hot scope. Every heap operation the scope watches (see
+/// [`GuardConfig`]) until the guard is finished is a violation.
+///
+/// Prefer the closure forms ([`assert_no_alloc`], [`try_no_alloc`],
+/// [`try_no_alloc_with`]); use a `HotGuard` when the scope cannot be a closure.
+/// Guards nest and must end in the reverse order of arming (they are not
+/// `Send`, and each checks that it is the innermost when it ends).
+///
+/// Dropping an unfinished guard panics if the scope was violated, unless the
+/// thread is already panicking, in which case it only disarms.
+#[must_use = "a guard watches only while it is alive; call .finish() to check it"]
+pub struct HotGuard {
+    config: GuardConfig,
+    saved_scope: ThreadScope,
+    saved_deallocs: bool,
+    saved_first: Option<FirstRecord>,
+    start: LogCounts,
+    depth: u32,
+    done: bool,
+    _not_send: PhantomData<*const ()>,
+}
+
+thread_local! {
+    /// Nesting depth of guards and permits on this thread, to catch
+    /// out-of-order ends.
+    static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+impl HotGuard {
+    /// Arms a hot scope.
+    ///
+    /// # Panics
+    ///
+    /// If [`CountingAlloc`](crate::CountingAlloc) is not the global allocator
+    /// (the guard could never fire).
+    pub fn arm(config: GuardConfig) -> Self {
+        crate::stats::ensure_installed();
+        let depth = DEPTH.with(|d| {
+            d.set(d.get() + 1);
+            d.get()
+        });
+        block::with_block(|b| match config.scope {
+            Scope::Thread => {
+                let saved_deallocs = b.thread_deallocs_violate.load(Relaxed) != 0;
+                let saved_first = b.log.take_first();
+                let start = b.log.counts();
+                b.thread_deallocs_violate
+                    .store(config.deallocs_are_violations as u32, Relaxed);
+                b.thread_guards.store(b.thread_guards.load(Relaxed) + 1, Relaxed);
+                let saved_scope = b.replace_scope(ThreadScope::ArmedThread);
+                Self::new(config, saved_scope, saved_deallocs, saved_first, start, depth)
+            }
+            Scope::Process => {
+                let saved_deallocs = PROCESS_DEALLOCS_VIOLATE.load(Relaxed);
+                let saved_first = PROCESS_LOG.take_first();
+                let start = PROCESS_LOG.counts();
+                PROCESS_DEALLOCS_VIOLATE.store(config.deallocs_are_violations, Relaxed);
+                PROCESS_ARMED.fetch_add(1, Relaxed);
+                PROCESS_SLOW_PATH.fetch_add(1, Relaxed);
+                let saved_scope = b.replace_scope(ThreadScope::ArmedProcess);
+                Self::new(config, saved_scope, saved_deallocs, saved_first, start, depth)
+            }
+        })
+    }
+
+    fn new(
+        config: GuardConfig,
+        saved_scope: ThreadScope,
+        saved_deallocs: bool,
+        saved_first: Option<FirstRecord>,
+        start: LogCounts,
+        depth: u32,
+    ) -> Self {
+        Self {
+            config,
+            saved_scope,
+            saved_deallocs,
+            saved_first,
+            start,
+            depth,
+            done: false,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The configuration the guard was armed with.
+    pub fn config(&self) -> GuardConfig {
+        self.config
+    }
+
+    /// Disarms the guard and reports what happened inside its scope.
+    pub fn finish(mut self) -> Result<(), Violation> {
+        match self.disarm() {
+            Some(v) => Err(v),
+            None => Ok(()),
+        }
+    }
+
+    /// Restores the state saved at arming and returns the violation, if any.
+    /// Does not allocate until the state is restored.
+    fn disarm(&mut self) -> Option<Violation> {
+        self.done = true;
+        let depth = DEPTH.with(|d| {
+            let depth = d.get();
+            d.set(depth.saturating_sub(1));
+            depth
+        });
+        let (counts, first) = block::with_block(|b| {
+            b.replace_scope(self.saved_scope);
+            let log = match self.config.scope {
+                Scope::Thread => {
+                    b.thread_guards.store(b.thread_guards.load(Relaxed) - 1, Relaxed);
+                    b.thread_deallocs_violate
+                        .store(self.saved_deallocs as u32, Relaxed);
+                    &b.log
+                }
+                Scope::Process => {
+                    PROCESS_SLOW_PATH.fetch_sub(1, Relaxed);
+                    PROCESS_ARMED.fetch_sub(1, Relaxed);
+                    PROCESS_DEALLOCS_VIOLATE.store(self.saved_deallocs, Relaxed);
+                    &PROCESS_LOG
+                }
+            };
+            let counts = log.counts().since(self.start);
+            let first = match self.saved_first.take() {
+                // The enclosing scope's first offence came earlier: put it back.
+                Some(outer) => {
+                    let inner = log.take_first();
+                    log.restore_first(outer);
+                    inner
+                }
+                // Leave this scope's first offence for the enclosing scope.
+                None => log.take_first().inspect(|rec| log.restore_first(*rec)),
+            };
+            (counts, first)
+        });
+        if depth != self.depth && !std::thread::panicking() {
+            panic!(
+                "allocguard: HotGuard armed at nesting depth {} ended at depth {}: guards and \
+                 permits must end in the reverse order they began",
+                self.depth, depth
+            );
+        }
+        (counts.total() > 0).then(|| Violation::new(self.config.scope, counts, first))
+    }
+}
+
+impl Drop for HotGuard {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let violation = self.disarm();
+        if let Some(v) = violation {
+            if !std::thread::panicking() {
+                panic!("{v}");
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for HotGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HotGuard")
+            .field("config", &self.config)
+            .field("depth", &self.depth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `f` in a thread-armed hot scope and panics when it returns if `f`
+/// allocated, reallocated or freed anything on this thread. The panic message
+/// says how many operations, how many bytes, and where the first one was made.
+///
+/// ```
+/// # #[global_allocator]
+/// # static ALLOC: allocguard::CountingAlloc = allocguard::CountingAlloc::system();
+/// let mut buf = Vec::with_capacity(16);
+/// allocguard::assert_no_alloc(|| {
+///     for i in 0..16 {
+///         buf.push(i); // within capacity: no allocation
+///     }
+/// });
+/// ```
+#[track_caller]
+pub fn assert_no_alloc<R>(f: impl FnOnce() -> R) -> R {
+    match try_no_alloc(f) {
+        Ok(r) => r,
+        Err(v) => panic!("{v}"),
+    }
+}
+
+/// Runs `f` in a thread-armed hot scope and returns the [`Violation`] instead
+/// of panicking.
+pub fn try_no_alloc<R>(f: impl FnOnce() -> R) -> Result<R, Violation> {
+    try_no_alloc_with(GuardConfig::thread(), f)
+}
+
+/// Runs `f` in a hot scope configured by `config`.
+pub fn try_no_alloc_with<R>(config: GuardConfig, f: impl FnOnce() -> R) -> Result<R, Violation> {
+    let guard = HotGuard::arm(config);
+    let r = f();
+    guard.finish().map(|()| r)
+}
+
+/// Runs `f` with guards suspended on this thread: a hole in a hot scope for
+/// work that may allocate (logging an error, say). Guards armed inside `f`
+/// watch again.
+pub fn permit_alloc<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore {
+        saved: ThreadScope,
+    }
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            block::with_block(|b| b.replace_scope(self.saved));
+            DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+        }
+    }
+    DEPTH.with(|d| d.set(d.get() + 1));
+    let _restore = Restore {
+        saved: block::with_block(|b| b.replace_scope(ThreadScope::Permit)),
+    };
+    f()
+}

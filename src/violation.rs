@@ -1,0 +1,290 @@
+//! [`Violation`]: what a hot scope saw, with the first offence symbolised.
+
+use std::fmt;
+
+use crate::guard::Scope;
+pub use crate::violation_log::OpKind;
+use crate::violation_log::{FirstRecord, LogCounts};
+
+/// One stack frame of an offending allocation, after symbolisation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Frame {
+    /// Demangled function name without the hash suffix, e.g.
+    /// `my_crate::physics::step`, or `<unknown>`.
+    pub function: String,
+    /// Source file, where debug info has it.
+    pub file: Option<String>,
+    /// Source line, where debug info has it.
+    pub line: Option<u32>,
+}
+
+impl Frame {
+    /// Whether the frame belongs to the allocator machinery rather than to the
+    /// user's code: allocguard itself, std/alloc/core, the backtrace crate,
+    /// compiler shims and the C runtime.
+    pub fn is_machinery(&self) -> bool {
+        let name = self.function.trim_start_matches('<');
+        const PREFIXES: &[&str] = &[
+            "allocguard::",
+            "std::",
+            "core::",
+            "alloc::",
+            "backtrace::",
+            "dhat::",
+            "stats_alloc::",
+            "test::",
+            "libtest_mimic::",
+            "__rust",
+            "__rdl_",
+            "__rg_",
+            "_Unwind",
+            "rust_begin_unwind",
+            "unknown>",
+        ];
+        const C_RUNTIME: &[&str] = &[
+            "main",
+            "_start",
+            "__libc_start_main",
+            "__libc_start_call_main",
+            "start_thread",
+            "clone",
+            "clone3",
+        ];
+        PREFIXES.iter().any(|p| name.starts_with(p)) || C_RUNTIME.contains(&name)
+    }
+}
+
+impl fmt::Display for Frame {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.function)?;
+        if let Some(file) = &self.file {
+            write!(f, " at {file}")?;
+            if let Some(line) = self.line {
+                write!(f, ":{line}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The first heap operation that broke a hot scope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Offence {
+    /// Allocation, deallocation or reallocation.
+    pub kind: OpKind,
+    /// Bytes requested (the new size, for a reallocation; the size freed, for
+    /// a deallocation).
+    pub size: u64,
+    /// Alignment requested.
+    pub align: u64,
+    /// The call stack, innermost first, starting at the first frame of the
+    /// user's code: allocator, std and allocguard frames above it are trimmed.
+    /// Empty when backtraces are not captured (the `backtrace` feature is off).
+    pub frames: Vec<Frame>,
+    /// The library function through which the user's code allocated (the frame
+    /// just above the first user frame, such as `alloc::vec::Vec<T,A>::push`),
+    /// when there is one.
+    pub via: Option<Frame>,
+}
+
+impl Offence {
+    /// The innermost frame of the user's code: where the allocation was made.
+    pub fn user_frame(&self) -> Option<&Frame> {
+        self.frames.iter().find(|f| !f.is_machinery())
+    }
+}
+
+/// What a hot scope saw: the operations that broke it and the first of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Whether the guard watched one thread or the whole process.
+    pub scope: Scope,
+    /// Allocations inside the scope.
+    pub allocs: u64,
+    /// Deallocations inside the scope (zero when they were not violations).
+    pub deallocs: u64,
+    /// Reallocations inside the scope.
+    pub reallocs: u64,
+    /// Bytes involved: allocation sizes, new sizes of reallocations and sizes
+    /// freed by deallocations.
+    pub bytes: u64,
+    /// The first offence, symbolised. `None` only in the rare case where the
+    /// offence raced with the guard's arming on another thread.
+    pub first: Option<Offence>,
+}
+
+impl Violation {
+    pub(crate) fn new(scope: Scope, counts: LogCounts, first: Option<FirstRecord>) -> Self {
+        Self {
+            scope,
+            allocs: counts.allocs,
+            deallocs: counts.deallocs,
+            reallocs: counts.reallocs,
+            bytes: counts.bytes,
+            first: first.map(symbolise),
+        }
+    }
+
+    /// All offending operations.
+    pub fn count(&self) -> u64 {
+        self.allocs + self.deallocs + self.reallocs
+    }
+
+    /// The operation kinds present, in a fixed order.
+    pub fn kinds(&self) -> Vec<OpKind> {
+        let mut kinds = Vec::new();
+        if self.allocs > 0 {
+            kinds.push(OpKind::Alloc);
+        }
+        if self.reallocs > 0 {
+            kinds.push(OpKind::Realloc);
+        }
+        if self.deallocs > 0 {
+            kinds.push(OpKind::Dealloc);
+        }
+        kinds
+    }
+}
+
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// How many user frames the report shows.
+const SHOWN_FRAMES: usize = 8;
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if self.allocs > 0 {
+            parts.push(plural(self.allocs, "allocation"));
+        }
+        if self.reallocs > 0 {
+            parts.push(plural(self.reallocs, "reallocation"));
+        }
+        if self.deallocs > 0 {
+            parts.push(plural(self.deallocs, "deallocation"));
+        }
+        let whose = match self.scope {
+            Scope::Thread => "on this thread",
+            Scope::Process => "on any thread",
+        };
+        write!(
+            f,
+            "allocguard: heap used in a hot scope: {} ({} bytes) {whose}",
+            parts.join(", "),
+            self.bytes
+        )?;
+        let Some(first) = &self.first else {
+            return Ok(());
+        };
+        let kind = match first.kind {
+            OpKind::Alloc => "allocation",
+            OpKind::Dealloc => "deallocation",
+            OpKind::Realloc => "reallocation",
+        };
+        write!(
+            f,
+            "\nfirst: {kind} of {} bytes (align {})",
+            first.size, first.align
+        )?;
+        if let Some(via) = &first.via {
+            write!(f, " via {}", via.function)?;
+        }
+        let user: Vec<&Frame> = first.frames.iter().filter(|fr| !fr.is_machinery()).collect();
+        if user.is_empty() {
+            if cfg!(feature = "backtrace") {
+                write!(f, "\n  (no frame of your code in the backtrace: is debug info on?)")?;
+            } else {
+                write!(
+                    f,
+                    "\n  (enable allocguard's `backtrace` feature to see where it was made)"
+                )?;
+            }
+        }
+        for (i, frame) in user.iter().take(SHOWN_FRAMES).enumerate() {
+            write!(f, "\n  {i:>2}: {}", frame.function)?;
+            if let Some(file) = &frame.file {
+                write!(f, "\n          at {file}")?;
+                if let Some(line) = frame.line {
+                    write!(f, ":{line}")?;
+                }
+            }
+        }
+        if user.len() > SHOWN_FRAMES {
+            write!(f, "\n      … {} more frames", user.len() - SHOWN_FRAMES)?;
+        }
+        write!(
+            f,
+            "\nmove the allocation out of the hot scope (preallocate, reuse a buffer), or wrap \
+             it in allocguard::permit_alloc if it is intended"
+        )
+    }
+}
+
+impl std::error::Error for Violation {}
+
+/// Resolves raw return addresses to frames and trims the machinery above the
+/// user's code.
+fn symbolise(rec: FirstRecord) -> Offence {
+    let all = resolve(&rec.frames[..rec.len]);
+    let first_user = all.iter().position(|f| !f.is_machinery());
+    let (via, frames) = match first_user {
+        Some(i) => {
+            let via = all[..i]
+                .iter()
+                .rev()
+                .find(|f| {
+                    let name = f.function.trim_start_matches('<');
+                    name.starts_with("alloc::")
+                        || name.starts_with("std::")
+                        || name.starts_with("core::")
+                })
+                .cloned();
+            (via, all[i..].to_vec())
+        }
+        None => (None, all),
+    };
+    Offence {
+        kind: rec.kind,
+        size: rec.size,
+        align: rec.align,
+        frames,
+        via,
+    }
+}
+
+#[cfg(feature = "backtrace")]
+fn resolve(ips: &[usize]) -> Vec<Frame> {
+    let mut out = Vec::new();
+    for &ip in ips {
+        let before = out.len();
+        backtrace::resolve(ip as *mut std::ffi::c_void, |sym| {
+            out.push(Frame {
+                function: sym
+                    .name()
+                    .map(|n| format!("{n:#}"))
+                    .unwrap_or_else(|| "<unknown>".to_string()),
+                file: sym.filename().map(|p| p.display().to_string()),
+                line: sym.lineno(),
+            });
+        });
+        if out.len() == before {
+            out.push(Frame {
+                function: "<unknown>".to_string(),
+                file: None,
+                line: None,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(not(feature = "backtrace"))]
+fn resolve(_ips: &[usize]) -> Vec<Frame> {
+    Vec::new()
+}
