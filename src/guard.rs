@@ -5,7 +5,7 @@
 //! panics ([`assert_no_alloc`]) or returns the [`Violation`] ([`try_no_alloc`]).
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
 
 use crate::alloc::PROCESS_SLOW_PATH;
 use crate::block::{self, Op, ThreadBlock, ThreadScope, CAPTURING};
@@ -92,6 +92,7 @@ pub(crate) fn check(b: &ThreadBlock, op: Op, align: u64) {
     if claim_thread || claim_process {
         let mut frames = [0usize; MAX_FRAMES];
         b.set_flag(CAPTURING, true);
+        run_capture_hook();
         let n = capture_frames(&mut frames);
         b.set_flag(CAPTURING, false);
         if claim_thread {
@@ -107,6 +108,30 @@ pub(crate) fn check(b: &ThreadBlock, op: Op, align: u64) {
     if process_log {
         PROCESS_LOG.count(op);
     }
+}
+
+/// A function run inside the allocator just before a backtrace is captured.
+/// Tests use it to make the capture allocate; see [`set_capture_hook`].
+static CAPTURE_HOOK: AtomicUsize = AtomicUsize::new(0);
+
+fn run_capture_hook() {
+    let hook = CAPTURE_HOOK.load(Relaxed);
+    if hook != 0 {
+        // SAFETY: only `set_capture_hook` stores here, and it stores a `fn()`.
+        let hook: fn() = unsafe { std::mem::transmute::<usize, fn()>(hook) };
+        hook();
+    }
+}
+
+/// Installs (or, with `None`, removes) a function that runs inside the
+/// allocator each time a violation's backtrace is about to be captured.
+///
+/// For allocguard's own tests of re-entrancy: the hook may allocate, which is
+/// exactly what a backtrace capture on some platforms does. Not part of the
+/// stable API.
+#[doc(hidden)]
+pub fn set_capture_hook(hook: Option<fn()>) {
+    CAPTURE_HOOK.store(hook.map_or(0, |f| f as usize), Relaxed);
 }
 
 /// Writes the caller's return addresses into `frames` without allocating.
@@ -275,7 +300,9 @@ impl HotGuard {
                 self.depth, depth
             );
         }
-        (counts.total() > 0).then(|| Violation::new(self.config.scope, counts, first))
+        // Symbolising allocates; that is allocguard's work, not the user's, so
+        // enclosing guards must not see it.
+        (counts.total() > 0).then(|| permit_alloc(|| Violation::new(self.config.scope, counts, first)))
     }
 }
 
@@ -338,21 +365,35 @@ pub fn try_no_alloc_with<R>(config: GuardConfig, f: impl FnOnce() -> R) -> Resul
 }
 
 /// Runs `f` with guards suspended on this thread: a hole in a hot scope for
-/// work that may allocate (logging an error, say). Guards armed inside `f`
-/// watch again.
+/// work that may allocate (logging an error, say).
+///
+/// Guards armed inside `f` watch again, but what they see stays inside the
+/// hole: enclosing guards on this thread see nothing of it. Allocations that
+/// other threads make meanwhile are still seen by process-armed guards.
 pub fn permit_alloc<R>(f: impl FnOnce() -> R) -> R {
     struct Restore {
-        saved: ThreadScope,
+        scope: ThreadScope,
+        counts: LogCounts,
+        first: Option<FirstRecord>,
     }
     impl Drop for Restore {
         fn drop(&mut self) {
-            block::with_block(|b| b.replace_scope(self.saved));
+            block::with_block(|b| {
+                b.replace_scope(self.scope);
+                b.log.reset_counts(self.counts);
+                let _inside = b.log.take_first();
+                if let Some(first) = self.first.take() {
+                    b.log.restore_first(first);
+                }
+            });
             DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
         }
     }
     DEPTH.with(|d| d.set(d.get() + 1));
-    let _restore = Restore {
-        saved: block::with_block(|b| b.replace_scope(ThreadScope::Permit)),
-    };
+    let _restore = block::with_block(|b| Restore {
+        first: b.log.take_first(),
+        counts: b.log.counts(),
+        scope: b.replace_scope(ThreadScope::Permit),
+    });
     f()
 }

@@ -136,6 +136,17 @@ pub use crate::stats::{
 };
 pub use crate::violation::{Frame, Offence, OpKind, Violation};
 
+#[doc(hidden)]
+pub use crate::guard::set_capture_hook;
+
+/// Heap operations counted in the shared orphan counters: made while a
+/// thread was linking its block or after its block was retired at exit. For
+/// allocguard's own tests; not part of the stable API.
+#[doc(hidden)]
+pub fn orphan_ops() -> u64 {
+    block::orphan_ops()
+}
+
 /// Threads whose counter blocks are registered now: threads that have
 /// allocated at least once and have not exited. Summing process totals costs
 /// one pass over them.

@@ -167,6 +167,15 @@ impl ViolationLog {
         }
     }
 
+    /// Sets the totals back to `counts` (owner thread only: used by
+    /// `permit_alloc` to hide what happened inside a hole).
+    pub(crate) fn reset_counts(&self, counts: LogCounts) {
+        self.allocs.store(counts.allocs, Ordering::Relaxed);
+        self.deallocs.store(counts.deallocs, Ordering::Relaxed);
+        self.reallocs.store(counts.reallocs, Ordering::Relaxed);
+        self.bytes.store(counts.bytes, Ordering::Relaxed);
+    }
+
     /// Empties the first-offence slot and returns what it held. Waits for a
     /// writer on another thread to finish filling it (a few stores).
     pub(crate) fn take_first(&self) -> Option<FirstRecord> {
