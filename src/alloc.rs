@@ -125,14 +125,49 @@ impl<A: std::fmt::Debug> std::fmt::Debug for CountingAlloc<A> {
     }
 }
 
-/// Records one operation: the fast path is a handful of plain loads and
-/// stores into this thread's block; anything unusual goes to [`slow_path`].
+/// True when this thread may use the fast path: registered, no guard or
+/// permit open, nothing process-wide switched on.
 #[inline(always)]
-fn record(op: Op, align: usize) {
+fn fast(b: &ThreadBlock) -> bool {
+    b.flags.load(Relaxed) | PROCESS_SLOW_PATH.load(Relaxed) == 0
+}
+
+// One function per operation, each with its own closure, so that each
+// `LocalKey::with` instance is small enough to be inlined into the allocator
+// and the operation's kind is known at compile time.
+
+#[inline(always)]
+fn record_alloc(size: usize, align: usize) {
     block::with_block(|b| {
-        if b.flags.load(Relaxed) | PROCESS_SLOW_PATH.load(Relaxed) == 0 {
-            b.count(op);
+        if fast(b) {
+            b.count_alloc(size as u64);
         } else {
+            slow_path(b, Op::Alloc { size: size as u64 }, align as u64);
+        }
+    });
+}
+
+#[inline(always)]
+fn record_dealloc(size: usize, align: usize) {
+    block::with_block(|b| {
+        if fast(b) {
+            b.count_dealloc(size as u64);
+        } else {
+            slow_path(b, Op::Dealloc { size: size as u64 }, align as u64);
+        }
+    });
+}
+
+#[inline(always)]
+fn record_realloc(old: usize, new: usize, align: usize) {
+    block::with_block(|b| {
+        if fast(b) {
+            b.count_realloc(old as u64, new as u64);
+        } else {
+            let op = Op::Realloc {
+                old: old as u64,
+                new: new as u64,
+            };
             slow_path(b, op, align as u64);
         }
     });
@@ -175,12 +210,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
         // SAFETY: forwarded with the caller's guarantees.
         let p = self.call_inner(|a| unsafe { a.alloc(layout) });
         if !p.is_null() {
-            record(
-                Op::Alloc {
-                    size: layout.size() as u64,
-                },
-                layout.align(),
-            );
+            record_alloc(layout.size(), layout.align());
         }
         p
     }
@@ -190,24 +220,14 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
         // SAFETY: forwarded with the caller's guarantees.
         let p = self.call_inner(|a| unsafe { a.alloc_zeroed(layout) });
         if !p.is_null() {
-            record(
-                Op::Alloc {
-                    size: layout.size() as u64,
-                },
-                layout.align(),
-            );
+            record_alloc(layout.size(), layout.align());
         }
         p
     }
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        record(
-            Op::Dealloc {
-                size: layout.size() as u64,
-            },
-            layout.align(),
-        );
+        record_dealloc(layout.size(), layout.align());
         // SAFETY: forwarded with the caller's guarantees.
         self.call_inner(|a| unsafe { a.dealloc(ptr, layout) });
     }
@@ -217,13 +237,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
         // SAFETY: forwarded with the caller's guarantees.
         let p = self.call_inner(|a| unsafe { a.realloc(ptr, layout, new_size) });
         if !p.is_null() {
-            record(
-                Op::Realloc {
-                    old: layout.size() as u64,
-                    new: new_size as u64,
-                },
-                layout.align(),
-            );
+            record_realloc(layout.size(), new_size, layout.align());
         }
         p
     }

@@ -1,0 +1,58 @@
+//! The overhead workloads, shared by one bench target per global allocator
+//! (a binary can have only one). Each target installs its allocator and calls
+//! [`bench_all`] with its name, so criterion files the three allocators side
+//! by side under the same group and workload ids.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+
+/// W1: this many `Box<[u8; 32]>` allocated and freed, one at a time.
+pub const W1_BOXES: u64 = 10_000_000;
+/// W2: this many short `String`s built and dropped.
+pub const W2_STRINGS: u64 = 1_000_000;
+
+/// W1 on the calling thread.
+pub fn w1_boxes() {
+    for i in 0..W1_BOXES {
+        let b = Box::new([i as u8; 32]);
+        black_box(&b);
+    }
+}
+
+/// W2: formatting a short string allocates, and may grow it once or twice.
+pub fn w2_strings() {
+    for i in 0..W2_STRINGS {
+        let s = format!("item-{i}");
+        black_box(&s);
+    }
+}
+
+/// W3: W1 on two threads at once.
+pub fn w3_boxes_two_threads() {
+    std::thread::scope(|s| {
+        s.spawn(w1_boxes);
+        s.spawn(w1_boxes);
+    });
+}
+
+/// Runs W1, W2 and W3 under the id `allocator`.
+pub fn bench_all(c: &mut Criterion, allocator: &str) {
+    let mut g = c.benchmark_group("overhead");
+    // Each iteration is a whole workload (tenths of a second): one iteration
+    // per sample, ten samples.
+    g.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    g.throughput(Throughput::Elements(W1_BOXES));
+    g.bench_function(BenchmarkId::new("W1_box32_x10M", allocator), |b| b.iter(w1_boxes));
+    g.throughput(Throughput::Elements(W2_STRINGS));
+    g.bench_function(BenchmarkId::new("W2_string_x1M", allocator), |b| b.iter(w2_strings));
+    g.throughput(Throughput::Elements(2 * W1_BOXES));
+    g.bench_function(BenchmarkId::new("W3_box32_x10M_2threads", allocator), |b| {
+        b.iter(w3_boxes_two_threads)
+    });
+    g.finish();
+}
