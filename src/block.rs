@@ -503,6 +503,9 @@ mod tests {
         .join()
         .unwrap();
         assert!(linked_while_running);
-        assert_eq!(flags_while_running & (UNREGISTERED | REGISTERING | EXITED), 0);
+        assert_eq!(
+            flags_while_running & (UNREGISTERED | REGISTERING | EXITED),
+            0
+        );
     }
 }

@@ -82,8 +82,8 @@ pub(crate) fn check(b: &ThreadBlock, op: Op, align: u64) {
     let is_dealloc = matches!(op, Op::Dealloc { .. });
     let thread_log = b.thread_guards.load(Relaxed) > 0
         && (!is_dealloc || b.thread_deallocs_violate.load(Relaxed) != 0);
-    let process_log = PROCESS_ARMED.load(Relaxed) > 0
-        && (!is_dealloc || PROCESS_DEALLOCS_VIOLATE.load(Relaxed));
+    let process_log =
+        PROCESS_ARMED.load(Relaxed) > 0 && (!is_dealloc || PROCESS_DEALLOCS_VIOLATE.load(Relaxed));
     if !thread_log && !process_log {
         return;
     }
@@ -205,9 +205,17 @@ impl HotGuard {
                 let start = b.log.counts();
                 b.thread_deallocs_violate
                     .store(config.deallocs_are_violations as u32, Relaxed);
-                b.thread_guards.store(b.thread_guards.load(Relaxed) + 1, Relaxed);
+                b.thread_guards
+                    .store(b.thread_guards.load(Relaxed) + 1, Relaxed);
                 let saved_scope = b.replace_scope(ThreadScope::ArmedThread);
-                Self::new(config, saved_scope, saved_deallocs, saved_first, start, depth)
+                Self::new(
+                    config,
+                    saved_scope,
+                    saved_deallocs,
+                    saved_first,
+                    start,
+                    depth,
+                )
             }
             Scope::Process => {
                 let saved_deallocs = PROCESS_DEALLOCS_VIOLATE.load(Relaxed);
@@ -217,7 +225,14 @@ impl HotGuard {
                 PROCESS_ARMED.fetch_add(1, Relaxed);
                 PROCESS_SLOW_PATH.fetch_add(1, Relaxed);
                 let saved_scope = b.replace_scope(ThreadScope::ArmedProcess);
-                Self::new(config, saved_scope, saved_deallocs, saved_first, start, depth)
+                Self::new(
+                    config,
+                    saved_scope,
+                    saved_deallocs,
+                    saved_first,
+                    start,
+                    depth,
+                )
             }
         })
     }
@@ -268,7 +283,8 @@ impl HotGuard {
             b.replace_scope(self.saved_scope);
             let log = match self.config.scope {
                 Scope::Thread => {
-                    b.thread_guards.store(b.thread_guards.load(Relaxed) - 1, Relaxed);
+                    b.thread_guards
+                        .store(b.thread_guards.load(Relaxed) - 1, Relaxed);
                     b.thread_deallocs_violate
                         .store(self.saved_deallocs as u32, Relaxed);
                     &b.log
@@ -302,7 +318,8 @@ impl HotGuard {
         }
         // Symbolising allocates; that is allocguard's work, not the user's, so
         // enclosing guards must not see it.
-        (counts.total() > 0).then(|| permit_alloc(|| Violation::new(self.config.scope, counts, first)))
+        (counts.total() > 0)
+            .then(|| permit_alloc(|| Violation::new(self.config.scope, counts, first)))
     }
 }
 

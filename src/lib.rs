@@ -30,7 +30,7 @@
 //! ```
 //!
 //! `CountingAlloc::new(inner)` wraps any other [`GlobalAlloc`](std::alloc::GlobalAlloc);
-//! with the `dhat` feature, [`CountingAlloc::dhat`] wraps DHAT's profiler.
+//! with the `dhat` feature, `CountingAlloc::dhat()` wraps DHAT's profiler.
 //!
 //! ## Measuring
 //!

@@ -64,7 +64,9 @@ impl Stats {
             reallocs_shrink: self.reallocs_shrink.saturating_sub(earlier.reallocs_shrink),
             bytes_allocated: self.bytes_allocated.saturating_sub(earlier.bytes_allocated),
             bytes_freed: self.bytes_freed.saturating_sub(earlier.bytes_freed),
-            peak_live_bytes: (self.peak_live_bytes - earlier.live_bytes()).max(growth).max(0),
+            peak_live_bytes: (self.peak_live_bytes - earlier.live_bytes())
+                .max(growth)
+                .max(0),
         }
     }
 }

@@ -22,36 +22,58 @@ impl Frame {
     /// Whether the frame belongs to the allocator machinery rather than to the
     /// user's code: allocguard itself, std/alloc/core, the backtrace crate,
     /// compiler shims and the C runtime.
+    ///
+    /// Decided by the function's path and, because builds with only line
+    /// tables name inlined functions without their module, by the file too.
     pub fn is_machinery(&self) -> bool {
-        let name = self.function.trim_start_matches('<');
-        const PREFIXES: &[&str] = &[
-            "allocguard::",
-            "std::",
-            "core::",
-            "alloc::",
-            "backtrace::",
-            "dhat::",
-            "stats_alloc::",
-            "test::",
-            "libtest_mimic::",
-            "__rust",
-            "__rdl_",
-            "__rg_",
-            "_Unwind",
-            "rust_begin_unwind",
-            "unknown>",
-        ];
-        const C_RUNTIME: &[&str] = &[
-            "main",
-            "_start",
-            "__libc_start_main",
-            "__libc_start_call_main",
-            "start_thread",
-            "clone",
-            "clone3",
-        ];
-        PREFIXES.iter().any(|p| name.starts_with(p)) || C_RUNTIME.contains(&name)
+        machinery_name(&self.function) || self.file.as_deref().is_some_and(machinery_file)
     }
+}
+
+fn machinery_name(function: &str) -> bool {
+    let name = function.trim_start_matches('<');
+    const PREFIXES: &[&str] = &[
+        "allocguard::",
+        "std::",
+        "core::",
+        "alloc::",
+        "backtrace::",
+        "dhat::",
+        "stats_alloc::",
+        "test::",
+        "libtest_mimic::",
+        "__rust",
+        "__rdl_",
+        "__rg_",
+        "_Unwind",
+        "rust_begin_unwind",
+        "unknown>",
+    ];
+    const C_RUNTIME: &[&str] = &[
+        "main",
+        "_start",
+        "__libc_start_main",
+        "__libc_start_call_main",
+        "start_thread",
+        "clone",
+        "clone3",
+    ];
+    PREFIXES.iter().any(|p| name.starts_with(p)) || C_RUNTIME.contains(&name)
+}
+
+fn machinery_file(file: &str) -> bool {
+    // The standard library, as rustc records its paths.
+    if file.starts_with("/rustc/") || file.contains("/library/std/src/") {
+        return true;
+    }
+    // allocguard's own sources (its tests and benches are user code).
+    let own_src = concat!(env!("CARGO_MANIFEST_DIR"), "/src/");
+    if file.starts_with(own_src) {
+        return true;
+    }
+    // Crates that capture or count on allocguard's behalf, from the registry.
+    const HELPERS: &[&str] = &["/backtrace-0.", "/dhat-0.", "/stats_alloc-0."];
+    file.contains("/registry/src/") && HELPERS.iter().any(|h| file.contains(h))
 }
 
 impl fmt::Display for Frame {
@@ -110,7 +132,7 @@ pub struct Violation {
     pub bytes: u64,
     /// The first offence, symbolised. `None` only in the rare case where the
     /// offence raced with the guard's arming on another thread.
-    pub first: Option<Offence>,
+    pub first: Option<Box<Offence>>,
 }
 
 impl Violation {
@@ -121,7 +143,7 @@ impl Violation {
             deallocs: counts.deallocs,
             reallocs: counts.reallocs,
             bytes: counts.bytes,
-            first: first.map(symbolise),
+            first: first.map(|rec| Box::new(symbolise(rec))),
         }
     }
 
@@ -195,10 +217,17 @@ impl fmt::Display for Violation {
         if let Some(via) = &first.via {
             write!(f, " via {}", via.function)?;
         }
-        let user: Vec<&Frame> = first.frames.iter().filter(|fr| !fr.is_machinery()).collect();
+        let user: Vec<&Frame> = first
+            .frames
+            .iter()
+            .filter(|fr| !fr.is_machinery())
+            .collect();
         if user.is_empty() {
             if cfg!(feature = "backtrace") {
-                write!(f, "\n  (no frame of your code in the backtrace: is debug info on?)")?;
+                write!(
+                    f,
+                    "\n  (no frame of your code in the backtrace: is debug info on?)"
+                )?;
             } else {
                 write!(
                     f,
@@ -218,6 +247,13 @@ impl fmt::Display for Violation {
         if user.len() > SHOWN_FRAMES {
             write!(f, "\n      … {} more frames", user.len() - SHOWN_FRAMES)?;
         }
+        if !user.is_empty() && user.iter().all(|fr| fr.file.is_none()) {
+            write!(
+                f,
+                "\n  (no file:line: this build has no debug info; add `debug = \"line-tables-only\"` \
+                 to its [profile.*] in Cargo.toml)"
+            )?;
+        }
         write!(
             f,
             "\nmove the allocation out of the hot scope (preallocate, reuse a buffer), or wrap \
@@ -231,7 +267,8 @@ impl std::error::Error for Violation {}
 /// Resolves raw return addresses to frames and trims the machinery above the
 /// user's code.
 fn symbolise(rec: FirstRecord) -> Offence {
-    let all = resolve(&rec.frames[..rec.len]);
+    let mut all = resolve(&rec.frames[..rec.len]);
+    qualify_bare_closures(&mut all);
     let first_user = all.iter().position(|f| !f.is_machinery());
     let (via, frames) = match first_user {
         Some(i) => {
@@ -243,6 +280,7 @@ fn symbolise(rec: FirstRecord) -> Offence {
                     name.starts_with("alloc::")
                         || name.starts_with("std::")
                         || name.starts_with("core::")
+                        || f.file.as_deref().is_some_and(|p| p.starts_with("/rustc/"))
                 })
                 .cloned();
             (via, all[i..].to_vec())
@@ -255,6 +293,17 @@ fn symbolise(rec: FirstRecord) -> Offence {
         align: rec.align,
         frames,
         via,
+    }
+}
+
+/// With only line tables, an inlined closure is named `{closure#0}` and
+/// nothing more; name it after the function it sits in (the next frame out).
+fn qualify_bare_closures(frames: &mut [Frame]) {
+    for i in (0..frames.len().saturating_sub(1)).rev() {
+        if frames[i].function.starts_with("{closure") {
+            let outer = frames[i + 1].function.clone();
+            frames[i].function = format!("{outer}::{}", frames[i].function);
+        }
     }
 }
 
@@ -287,4 +336,65 @@ fn resolve(ips: &[usize]) -> Vec<Frame> {
 #[cfg(not(feature = "backtrace"))]
 fn resolve(_ips: &[usize]) -> Vec<Frame> {
     Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(function: &str, file: Option<&str>) -> Frame {
+        Frame {
+            function: function.to_string(),
+            file: file.map(str::to_string),
+            line: Some(1),
+        }
+    }
+
+    #[test]
+    fn machinery_is_recognised_by_name_or_by_file() {
+        assert!(frame("alloc::raw_vec::finish_grow", None).is_machinery());
+        assert!(frame("<alloc::vec::Vec<T> as Clone>::clone", None).is_machinery());
+        assert!(frame("allocguard::guard::check", None).is_machinery());
+        assert!(frame("clone3", None).is_machinery());
+        // Bare names of inlined frames in line-tables-only builds:
+        assert!(frame(
+            "with_capacity<u64>",
+            Some("/rustc/abc/library/alloc/src/vec/mod.rs")
+        )
+        .is_machinery());
+        let own = concat!(env!("CARGO_MANIFEST_DIR"), "/src/guard.rs");
+        assert!(frame("check", Some(own)).is_machinery());
+        assert!(frame(
+            "trace",
+            Some("/root/.cargo/registry/src/x/backtrace-0.3.77/src/lib.rs")
+        )
+        .is_machinery());
+        // User code, including allocguard's own integration tests:
+        assert!(!frame("my_game::World::tick", Some("src/world.rs")).is_machinery());
+        let own_test = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/guard.rs");
+        assert!(!frame("tick", Some(own_test)).is_machinery());
+        assert!(!frame("clone_world", None).is_machinery());
+        assert!(!frame("allocguard_sim::waves::step", None).is_machinery());
+    }
+
+    #[test]
+    fn bare_closures_are_named_after_their_enclosing_function() {
+        let mut frames = vec![
+            frame("{closure#0}", None),
+            frame("{closure#1}", None),
+            frame("tick", None),
+            frame("{closure#0}", None),
+        ];
+        qualify_bare_closures(&mut frames);
+        let names: Vec<&str> = frames.iter().map(|f| f.function.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "tick::{closure#1}::{closure#0}",
+                "tick::{closure#1}",
+                "tick",
+                "{closure#0}"
+            ]
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! Exact counts for operations whose allocations are known by construction.
 //!
 //! Every test measures its own thread only, so tests running in parallel do
-//! not disturb each other.
+//! not disturb each other. Pointers pass through `black_box`: in release
+//! builds LLVM removes an allocation whose pointer never escapes, which is
+//! itself one of the pitfalls the crate documents. CI runs these in release too.
 
 use std::alloc::Layout;
 use std::hint::black_box;
@@ -107,7 +109,7 @@ fn over_aligned_allocations_are_counted_with_their_size() {
 
     let layout = Layout::from_size_align(100, 4096).unwrap();
     let ((), s) = measure(|| unsafe {
-        let p = std::alloc::alloc(layout);
+        let p = black_box(std::alloc::alloc(layout));
         assert!(!p.is_null());
         assert_eq!(p as usize % 4096, 0);
         std::alloc::dealloc(p, layout);
@@ -120,7 +122,11 @@ fn over_aligned_allocations_are_counted_with_their_size() {
 fn large_allocations_are_counted_with_their_size() {
     for size in [1usize << 20, 3 << 20, 64 << 20] {
         let (v, s) = measure(|| black_box(vec![0u8; size]));
-        assert_eq!((s.allocs, s.bytes_allocated), (1, size as u64), "size {size}");
+        assert_eq!(
+            (s.allocs, s.bytes_allocated),
+            (1, size as u64),
+            "size {size}"
+        );
         assert_eq!(s.peak_live_bytes, size as i64);
         let ((), s) = measure(|| drop(v));
         assert_eq!((s.deallocs, s.bytes_freed), (1, size as u64));
@@ -131,7 +137,7 @@ fn large_allocations_are_counted_with_their_size() {
 fn alloc_zeroed_is_counted_as_an_allocation() {
     let layout = Layout::from_size_align(4096, 8).unwrap();
     let ((), s) = measure(|| unsafe {
-        let p = std::alloc::alloc_zeroed(layout);
+        let p = black_box(std::alloc::alloc_zeroed(layout));
         assert!(!p.is_null());
         assert_eq!(*p.add(4095), 0);
         std::alloc::dealloc(p, layout);
@@ -143,8 +149,8 @@ fn alloc_zeroed_is_counted_as_an_allocation() {
 fn same_size_realloc_is_a_realloc_that_neither_grows_nor_shrinks() {
     let layout = Layout::from_size_align(48, 8).unwrap();
     let ((), s) = measure(|| unsafe {
-        let p = std::alloc::alloc(layout);
-        let q = std::alloc::realloc(p, layout, 48);
+        let p = black_box(std::alloc::alloc(layout));
+        let q = black_box(std::alloc::realloc(p, layout, 48));
         std::alloc::dealloc(q, layout);
     });
     assert_eq!((s.allocs, s.reallocs, s.deallocs), (1, 1, 1));
@@ -155,9 +161,9 @@ fn same_size_realloc_is_a_realloc_that_neither_grows_nor_shrinks() {
 #[test]
 fn a_failed_allocation_is_not_counted() {
     // No allocator can satisfy this; the system allocator returns null.
-    let layout = Layout::from_size_align(isize::MAX as usize / 2, 8).unwrap();
+    let layout = black_box(Layout::from_size_align(isize::MAX as usize / 2, 8).unwrap());
     let ((), s) = measure(|| unsafe {
-        let p = std::alloc::alloc(layout);
+        let p = black_box(std::alloc::alloc(layout));
         assert!(p.is_null());
     });
     assert_eq!(s, Stats::default());
@@ -216,7 +222,10 @@ fn snapshots_subtract_into_deltas() {
     drop(v);
     let c = thread_stats();
     let d1 = b - a;
-    assert_eq!((d1.allocs, d1.bytes_allocated, d1.live_bytes()), (1, 64, 64));
+    assert_eq!(
+        (d1.allocs, d1.bytes_allocated, d1.live_bytes()),
+        (1, 64, 64)
+    );
     let d2 = c.since(&a);
     assert_eq!((d2.allocs, d2.deallocs, d2.live_bytes()), (1, 1, 0));
     // Passed the wrong way round, counts saturate instead of wrapping.

@@ -29,7 +29,10 @@ fn counts_agree_with_dhat_and_guards_still_fire() {
     let after = dhat::HeapStats::get();
 
     // DHAT counts a realloc as a block of its new size.
-    assert_eq!(after.total_blocks - before.total_blocks, s.allocs + s.reallocs);
+    assert_eq!(
+        after.total_blocks - before.total_blocks,
+        s.allocs + s.reallocs
+    );
     let grown_bytes = kept.1.capacity() as u64 * 4;
     assert_eq!(
         after.total_bytes - before.total_bytes,
@@ -43,6 +46,9 @@ fn counts_agree_with_dhat_and_guards_still_fire() {
     assert_eq!((s.allocs, s.reallocs, s.deallocs), (13, 1, 1));
 
     let err = try_no_alloc(|| std::mem::forget(black_box(Box::new(7u32)))).unwrap_err();
-    assert_eq!((err.allocs, err.deallocs, err.reallocs, err.bytes), (1, 0, 0, 4));
+    assert_eq!(
+        (err.allocs, err.deallocs, err.reallocs, err.bytes),
+        (1, 0, 0, 4)
+    );
     drop(kept);
 }

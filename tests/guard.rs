@@ -21,7 +21,7 @@ fn a_clean_scope_returns_the_closures_value() {
         buf.extend(0..64);
         buf.iter().sum::<u32>()
     });
-    assert_eq!(r.unwrap(), (0..64).sum());
+    assert_eq!(r.unwrap(), (0..64u32).sum::<u32>());
 }
 
 #[inline(never)]
@@ -42,7 +42,10 @@ fn try_no_alloc_names_the_function_that_allocated() {
     assert_eq!(err.kinds(), vec![OpKind::Alloc]);
     assert_eq!(err.scope, Scope::Thread);
     let first = err.first.as_ref().expect("first offence recorded");
-    assert_eq!((first.kind, first.size, first.align), (OpKind::Alloc, 32, 1));
+    assert_eq!(
+        (first.kind, first.size, first.align),
+        (OpKind::Alloc, 32, 1)
+    );
     if cfg!(feature = "backtrace") {
         let user = first.user_frame().expect("a user frame");
         assert!(
@@ -57,7 +60,11 @@ fn try_no_alloc_names_the_function_that_allocated() {
             "frames: {names:#?}"
         );
         assert!(
-            first.frames[0].file.as_deref().unwrap_or("").ends_with("guard.rs"),
+            first.frames[0]
+                .file
+                .as_deref()
+                .unwrap_or("")
+                .ends_with("guard.rs"),
             "file of first frame: {:?}",
             first.frames[0]
         );
@@ -73,14 +80,23 @@ fn the_report_leads_with_the_users_frame() {
     })
     .unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("1 allocation (24 bytes) on this thread"), "{text}");
-    assert!(text.contains("first: allocation of 24 bytes (align 8)"), "{text}");
+    assert!(
+        text.contains("1 allocation (24 bytes) on this thread"),
+        "{text}"
+    );
+    assert!(
+        text.contains("first: allocation of 24 bytes (align 8)"),
+        "{text}"
+    );
     if cfg!(feature = "backtrace") {
         let first_frame = text
             .lines()
             .find(|l| l.trim_start().starts_with("0:"))
             .expect("a numbered frame");
-        assert!(first_frame.contains("the_report_leads_with_the_users_frame"), "{text}");
+        assert!(
+            first_frame.contains("the_report_leads_with_the_users_frame"),
+            "{text}"
+        );
         assert!(text.contains("tests/guard.rs:"), "{text}");
         assert!(!first_frame.contains("allocguard::"), "{text}");
     }
@@ -130,7 +146,10 @@ fn assert_no_alloc_panics_with_the_report() {
         .downcast_ref::<String>()
         .cloned()
         .expect("a formatted panic message");
-    assert!(msg.contains("heap used in a hot scope: 1 allocation (2 bytes)"), "{msg}");
+    assert!(
+        msg.contains("heap used in a hot scope: 1 allocation (2 bytes)"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -158,7 +177,11 @@ fn nested_guards_each_report_their_own_first_offence() {
     })
     .expect_err("outer guard sees both allocations");
     assert_eq!((outer.allocs, outer.bytes), (2, 33));
-    assert_eq!(outer.first.unwrap().size, 11, "outer's first is the earlier one");
+    assert_eq!(
+        outer.first.unwrap().size,
+        11,
+        "outer's first is the earlier one"
+    );
 }
 
 #[test]
@@ -267,6 +290,9 @@ fn an_allocating_backtrace_capture_neither_recurses_nor_becomes_a_violation() {
         let _ = try_no_alloc(|| ());
     });
     assert_eq!(capture_only.allocs, 0, "a clean guard allocates nothing");
-    assert!(stats.allocs >= 2, "user allocation + capture allocation: {stats:?}");
+    assert!(
+        stats.allocs >= 2,
+        "user allocation + capture allocation: {stats:?}"
+    );
     assert!(stats.bytes_allocated >= 77 + 4);
 }

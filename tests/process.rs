@@ -29,7 +29,11 @@ fn oracle() -> stats_alloc::Stats {
 }
 
 /// Checks that an allocguard delta equals the oracle's delta exactly.
-fn assert_matches_oracle(what: &str, ours: Stats, theirs: stats_alloc::Stats) -> Result<(), Failed> {
+fn assert_matches_oracle(
+    what: &str,
+    ours: Stats,
+    theirs: stats_alloc::Stats,
+) -> Result<(), Failed> {
     let expected = (
         theirs.allocations as u64,
         theirs.deallocations as u64,
@@ -67,9 +71,18 @@ fn ensure(cond: bool, msg: impl FnOnce() -> String) -> Result<(), Failed> {
 
 #[derive(Clone, Debug)]
 enum HeapOp {
-    Alloc { size: usize, align_log2: u32, zeroed: bool },
-    Realloc { slot: usize, new_size: usize },
-    Free { slot: usize },
+    Alloc {
+        size: usize,
+        align_log2: u32,
+        zeroed: bool,
+    },
+    Realloc {
+        slot: usize,
+        new_size: usize,
+    },
+    Free {
+        slot: usize,
+    },
 }
 
 fn heap_op() -> impl Strategy<Value = HeapOp> {
@@ -81,7 +94,8 @@ fn heap_op() -> impl Strategy<Value = HeapOp> {
                 zeroed,
             }
         }),
-        (any::<usize>(), 1usize..70_000).prop_map(|(slot, new_size)| HeapOp::Realloc { slot, new_size }),
+        (any::<usize>(), 1usize..70_000)
+            .prop_map(|(slot, new_size)| HeapOp::Realloc { slot, new_size }),
         any::<usize>().prop_map(|slot| HeapOp::Free { slot }),
     ]
 }
@@ -114,7 +128,10 @@ fn apply(ops: &[HeapOp], live: &mut Vec<(*mut u8, Layout)>) {
                 // SAFETY: `p` is live with `layout`; new_size is non-zero.
                 let q = unsafe { std::alloc::realloc(p, layout, new_size) };
                 assert!(!q.is_null());
-                live[i] = (q, Layout::from_size_align(new_size, layout.align()).unwrap());
+                live[i] = (
+                    q,
+                    Layout::from_size_align(new_size, layout.align()).unwrap(),
+                );
             }
             HeapOp::Free { slot } if !live.is_empty() => {
                 let (p, layout) = live.swap_remove(slot % live.len());
@@ -209,9 +226,13 @@ fn a_process_armed_guard_catches_a_worker_thread() -> Result<(), Failed> {
     finish_worker(&state, handle);
     let v = r.err().ok_or("the worker's allocation was not caught")?;
     ensure(v.scope == Scope::Process, || format!("scope {:?}", v.scope))?;
-    ensure((v.allocs, v.deallocs, v.bytes) == (1, 0, 48), || format!("{v:?}"))?;
+    ensure((v.allocs, v.deallocs, v.bytes) == (1, 0, 48), || {
+        format!("{v:?}")
+    })?;
     let first = v.first.as_ref().ok_or("no first offence")?;
-    ensure(first.kind == OpKind::Alloc && first.size == 48, || format!("{first:?}"))?;
+    ensure(first.kind == OpKind::Alloc && first.size == 48, || {
+        format!("{first:?}")
+    })?;
     if cfg!(feature = "backtrace") {
         let user = first.user_frame().ok_or("no user frame")?;
         ensure(user.function.contains("worker_leaks_a_buffer"), || {
@@ -243,9 +264,13 @@ fn measure_process_counts_and_peaks_every_thread() -> Result<(), Failed> {
     // Ten boxes and their vector (capacity 10 pointers), then three and theirs.
     ensure(s.allocs == 13 + 2, || format!("allocs {s:?}"))?;
     ensure(s.deallocs == 11, || format!("deallocs {s:?}"))?;
-    ensure(s.bytes_allocated == 13 * 1000 + 10 * 8 + 3 * 8, || format!("{s:?}"))?;
+    ensure(s.bytes_allocated == 13 * 1000 + 10 * 8 + 3 * 8, || {
+        format!("{s:?}")
+    })?;
     ensure(s.live_bytes() == 3 * 1000 + 3 * 8, || format!("live {s:?}"))?;
-    ensure(s.peak_live_bytes == 10 * 1000 + 10 * 8, || format!("peak {s:?}"))?;
+    ensure(s.peak_live_bytes == 10 * 1000 + 10 * 8, || {
+        format!("peak {s:?}")
+    })?;
     ensure(process_stats().peak_live_bytes >= s.peak_live_bytes, || {
         "the process high-water mark is below a measured peak".into()
     })
@@ -317,11 +342,15 @@ fn thread_local_destructors_may_allocate_during_thread_exit() -> Result<(), Fail
     };
     late.join().map_err(|_| "thread panicked")?;
     only_at_exit.join().map_err(|_| "thread panicked")?;
-    ensure(saw_exit.load(Ordering::Acquire), || "thread did not run".into())?;
+    ensure(saw_exit.load(Ordering::Acquire), || {
+        "thread did not run".into()
+    })?;
     let (p1, o1) = (process_stats(), oracle());
     assert_matches_oracle("with allocating TLS destructors", p1 - p0, o1 - o0)?;
     // Each destructor allocated a 123-byte vector: it must be in the totals.
-    ensure((p1 - p0).bytes_allocated >= 2 * 123 + 40, || format!("{:?}", p1 - p0))
+    ensure((p1 - p0).bytes_allocated >= 2 * 123 + 40, || {
+        format!("{:?}", p1 - p0)
+    })
 }
 
 fn direct_calls_to_the_allocator_are_counted_like_global_ones() -> Result<(), Failed> {
@@ -335,8 +364,13 @@ fn direct_calls_to_the_allocator_are_counted_like_global_ones() -> Result<(), Fa
     }
     let d = thread_stats() - t0;
     ensure(
-        (d.allocs, d.reallocs_grow, d.deallocs, d.bytes_allocated, d.bytes_freed)
-            == (1, 1, 1, 512, 512),
+        (
+            d.allocs,
+            d.reallocs_grow,
+            d.deallocs,
+            d.bytes_allocated,
+            d.bytes_freed,
+        ) == (1, 1, 1, 512, 512),
         || format!("{d:?}"),
     )
 }

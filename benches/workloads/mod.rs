@@ -47,9 +47,13 @@ pub fn bench_all(c: &mut Criterion, allocator: &str) {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
     g.throughput(Throughput::Elements(W1_BOXES));
-    g.bench_function(BenchmarkId::new("W1_box32_x10M", allocator), |b| b.iter(w1_boxes));
+    g.bench_function(BenchmarkId::new("W1_box32_x10M", allocator), |b| {
+        b.iter(w1_boxes)
+    });
     g.throughput(Throughput::Elements(W2_STRINGS));
-    g.bench_function(BenchmarkId::new("W2_string_x1M", allocator), |b| b.iter(w2_strings));
+    g.bench_function(BenchmarkId::new("W2_string_x1M", allocator), |b| {
+        b.iter(w2_strings)
+    });
     g.throughput(Throughput::Elements(2 * W1_BOXES));
     g.bench_function(BenchmarkId::new("W3_box32_x10M_2threads", allocator), |b| {
         b.iter(w3_boxes_two_threads)

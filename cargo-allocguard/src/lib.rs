@@ -47,7 +47,11 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Ok(Cli {}) => ExitCode::from(exit_code::SUCCESS),
         Err(e) => {
             let _ = e.print();
-            ExitCode::from(if e.use_stderr() { exit_code::USAGE } else { exit_code::SUCCESS })
+            ExitCode::from(if e.use_stderr() {
+                exit_code::USAGE
+            } else {
+                exit_code::SUCCESS
+            })
         }
     }
 }
