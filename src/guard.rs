@@ -14,6 +14,7 @@ use crate::violation_log::{FirstRecord, LogCounts, ViolationLog, MAX_FRAMES};
 
 /// Which allocations a guard watches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Scope {
     /// Only allocations made by the thread that armed the guard.
     Thread,
@@ -270,9 +271,20 @@ impl HotGuard {
         }
     }
 
+    /// Disarms without symbolising: for the scenario runner, which must take
+    /// its closing snapshot before anything allocates.
+    #[cfg_attr(not(feature = "harness"), allow(dead_code))]
+    pub(crate) fn finish_raw(mut self) -> Option<RawViolation> {
+        self.disarm_raw()
+    }
+
     /// Restores the state saved at arming and returns the violation, if any.
-    /// Does not allocate until the state is restored.
     fn disarm(&mut self) -> Option<Violation> {
+        self.disarm_raw().map(RawViolation::symbolise)
+    }
+
+    /// Restores the state saved at arming; allocates nothing.
+    fn disarm_raw(&mut self) -> Option<RawViolation> {
         self.done = true;
         let depth = DEPTH.with(|d| {
             let depth = d.get();
@@ -316,10 +328,33 @@ impl HotGuard {
                 self.depth, depth
             );
         }
-        // Symbolising allocates; that is allocguard's work, not the user's, so
-        // enclosing guards must not see it.
-        (counts.total() > 0)
-            .then(|| permit_alloc(|| Violation::new(self.config.scope, counts, first)))
+        (counts.total() > 0).then_some(RawViolation {
+            scope: self.config.scope,
+            counts,
+            first,
+        })
+    }
+}
+
+/// A violation as the allocator recorded it: counts and raw return addresses.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawViolation {
+    scope: Scope,
+    counts: LogCounts,
+    first: Option<FirstRecord>,
+}
+
+impl RawViolation {
+    /// Offending operations of every kind.
+    #[cfg_attr(not(feature = "harness"), allow(dead_code))]
+    pub(crate) fn count(&self) -> u64 {
+        self.counts.total()
+    }
+
+    /// Resolves the addresses. Symbolising allocates; that is allocguard's
+    /// work, not the user's, so enclosing guards must not see it.
+    pub(crate) fn symbolise(self) -> Violation {
+        permit_alloc(|| Violation::new(self.scope, self.counts, self.first))
     }
 }
 

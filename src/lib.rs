@@ -112,17 +112,137 @@
 //!   peak needs one shared counter written by every thread, which is only
 //!   switched on inside [`measure_process`] regions.
 //!
+//! ## Writing a scenario
+//!
+//! A scenario (feature `harness`, on by default) is the way a stress test is
+//! written anyway: build a state, then run phases of ticks on it, warming up
+//! first and then asserting that steady-state ticks do not touch the heap.
+//! allocguard measures every tick, process-wide, and turns the run into a
+//! memory profile that is judged, snapshotted and written out for
+//! `cargo allocguard`.
+//!
+//! Put scenarios in a test target with its own `main`:
+//!
+//! ```toml
+//! # Cargo.toml
+//! [[test]]
+//! name = "allocguard"
+//! harness = false
+//! ```
+//!
+//! ```no_run
+//! // tests/allocguard.rs
+//! use allocguard::{Harness, Phase, Scenario};
+//!
+//! #[global_allocator]
+//! static ALLOC: allocguard::CountingAlloc = allocguard::CountingAlloc::system();
+//!
+//! struct World {
+//!     positions: Vec<(f32, f32)>,
+//!     velocities: Vec<(f32, f32)>,
+//!     log: Vec<String>,
+//! }
+//!
+//! impl World {
+//!     fn new(n: usize) -> Self {
+//!         World {
+//!             positions: vec![(0.0, 0.0); n],
+//!             velocities: vec![(1.0, 0.5); n],
+//!             log: Vec::new(),
+//!         }
+//!     }
+//!     fn step(&mut self, dt: f32) {
+//!         for (p, v) in self.positions.iter_mut().zip(&self.velocities) {
+//!             p.0 += v.0 * dt;
+//!             p.1 += v.1 * dt;
+//!         }
+//!     }
+//!     fn step_and_log(&mut self, dt: f32) {
+//!         self.step(dt);
+//!         self.log.push(format!("x = {}", self.positions[0].0)); // never trimmed
+//!     }
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     Harness::from_args()
+//!         .scenario(
+//!             Scenario::new("world/steady")
+//!                 .setup(|scale| World::new(scale.pick(1_000, 100_000, 1_000_000)))
+//!                 // 30 warm-up ticks, then every tick is armed: a heap operation
+//!                 // on any thread fails the scenario, naming the tick and line.
+//!                 .phase(
+//!                     Phase::new("run").ticks(300).warmup(30).hot().bounded(),
+//!                     |w, t| w.step(t.dt as f32),
+//!                 )
+//!                 .metric("entities", |w| w.positions.len() as f64),
+//!         )
+//!         .scenario(
+//!             // The bad variant is kept as a scenario that must be caught.
+//!             Scenario::new("world/logging")
+//!                 .setup(|_| World::new(1_000))
+//!                 .phase(Phase::new("run").ticks(300).bounded(), |w, t| {
+//!                     w.step_and_log(t.dt as f32)
+//!                 })
+//!                 .expect_growth(),
+//!         )
+//!         .run()
+//! }
+//! ```
+//!
+//! `cargo test` (or `cargo nextest run`) runs it; `-- --list` lists the
+//! scenarios, `-- --exact world/steady` runs one. Each scenario is one test:
+//!
+//! - **Phases** have a tick count (or one per scale, `ticks_by_scale`),
+//!   warm-up ticks (measured, never armed, ignored by the growth check), and
+//!   may be `hot()` (armed after warm-up, process-wide) and `bounded()` (steady
+//!   growth of live bytes fails). Each tick gets a [`TickContext`]: index,
+//!   phase, fixed `dt`, whether it is armed.
+//! - **Scale** comes from `ALLOCGUARD_SCALE` (`smoke`, `default`, `full`),
+//!   `smoke` when unset; `setup` receives it.
+//! - **The profile** holds, per phase, allocations, deallocations,
+//!   reallocations, bytes, live bytes at start and end, growth, peak, the
+//!   first violation with its tick and backtrace, step-time percentiles, a
+//!   live-bytes timeline, RSS at the edges, the growth fit, the pressure level
+//!   and your metrics. With `ALLOCGUARD_OUT=path`, every profile of the run is
+//!   written there as JSON ([`harness::RunFile`]).
+//! - **Growth** is judged by a least-squares fit of live bytes over the ticks
+//!   after warm-up: a slope of at least 1 byte per tick that explains at
+//!   least 90 % of the variance is steady growth ([`harness::GrowthCheck`]).
+//!   It catches the leak no single tick reveals.
+//! - **Expectations**: `expect_violation()` and `expect_growth()` invert the
+//!   verdict, so a deliberately bad variant passes only while allocguard
+//!   really catches it.
+//! - **Snapshots**: the deterministic part of each profile (counts, bytes,
+//!   the tick of the first violation, the growth verdict, stable metrics; no
+//!   times) is compared with `snapshots/<scenario>@<build>-<scale>.snap` at the
+//!   workspace root using insta. A difference fails the scenario and leaves
+//!   a `.snap.new` to accept with `cargo insta review`; with `CI` set, nothing
+//!   is written. Counts differ between debug and release builds and between
+//!   scales, hence one file each.
+//!
+//! Scenario pitfalls:
+//!
+//! - Counts are process-wide. A thread started in `setup` must be *running*
+//!   before `setup` returns: std frees the thread's start-up record on the new
+//!   thread, and that deallocation would otherwise land in some later tick.
+//! - Anything else running in the process (a logger thread, a metrics
+//!   exporter) is counted too; quiesce it, or leave the scenario unarmed.
+//! - Under `cargo test` all scenarios of a binary share one process, one at a
+//!   time; under nextest each has its own. The harness warms up std's lazy
+//!   allocations before the first scenario so both give the same counts.
+//!
 //! ## What comes next
 //!
-//! The scenario harness (phases of ticks, warm-up, hot ticks, memory profiles
-//! snapshotted with insta) and the `cargo allocguard` subcommand build on this
-//! core; see the README for their status.
+//! The `cargo allocguard` subcommand (run, compare, gates, review, reports,
+//! CI) builds on the harness; see the README for its status.
 
 #![warn(missing_docs)]
 
 mod alloc;
 mod block;
 mod guard;
+#[cfg(feature = "harness")]
+pub mod harness;
 mod stats;
 mod violation;
 mod violation_log;
@@ -135,6 +255,9 @@ pub use crate::stats::{
     is_installed, measure, measure_process, process_stats, thread_stats, Stats,
 };
 pub use crate::violation::{Frame, Offence, OpKind, Violation};
+
+#[cfg(feature = "harness")]
+pub use crate::harness::{Harness, Phase, Scale, Scenario, TickContext};
 
 #[doc(hidden)]
 pub use crate::guard::set_capture_hook;

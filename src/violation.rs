@@ -8,6 +8,7 @@ use crate::violation_log::{FirstRecord, LogCounts};
 
 /// One stack frame of an offending allocation, after symbolisation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Frame {
     /// Demangled function name without the hash suffix, e.g.
     /// `my_crate::physics::step`, or `<unknown>`.
@@ -91,6 +92,7 @@ impl fmt::Display for Frame {
 
 /// The first heap operation that broke a hot scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Offence {
     /// Allocation, deallocation or reallocation.
     pub kind: OpKind,
@@ -118,6 +120,7 @@ impl Offence {
 
 /// What a hot scope saw: the operations that broke it and the first of them.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Violation {
     /// Whether the guard watched one thread or the whole process.
     pub scope: Scope,

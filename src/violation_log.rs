@@ -19,6 +19,7 @@ const READY: u32 = 2;
 
 /// Kind of heap operation that broke a hot scope.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum OpKind {
     /// `alloc` or `alloc_zeroed`.

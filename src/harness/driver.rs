@@ -1,0 +1,189 @@
+//! [`Harness`]: a scenario test binary's `main`, on libtest-mimic.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+
+use super::profile::Profile;
+use super::run_file::{RunFile, ScenarioRecord, OUT_ENV, RUN_SCHEMA_VERSION};
+use super::scale::Scale;
+use super::scenario::Scenario;
+use super::snapshot;
+use super::verdict::Failure;
+
+/// A scenario with its state type erased, so scenarios of different states
+/// can share one harness.
+trait ErasedScenario: Send {
+    fn name(&self) -> &str;
+    fn ignored(&self) -> bool;
+    fn snapshot(&self) -> Option<bool>;
+    fn run_and_check(&mut self, scale: Scale) -> Result<Profile, Failure>;
+}
+
+impl<S: 'static> ErasedScenario for Scenario<S> {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn ignored(&self) -> bool {
+        self.ignored
+    }
+    /// `None` when off; else whether bytes are included.
+    fn snapshot(&self) -> Option<bool> {
+        self.snapshot.then_some(self.snapshot_bytes)
+    }
+    fn run_and_check(&mut self, scale: Scale) -> Result<Profile, Failure> {
+        Scenario::run_and_check(self, scale)
+    }
+}
+
+/// The `main` of a scenario test target (`harness = false`): one libtest
+/// trial per scenario, so `--list`, filters, `--exact` and `--ignored` work
+/// under `cargo test` and `cargo nextest run`.
+///
+/// Scenarios run one at a time on the main thread (process-wide counts are
+/// exact only then); nextest runs each in its own process anyway.
+pub struct Harness {
+    args: Arguments,
+    scenarios: Vec<Box<dyn ErasedScenario>>,
+    snapshot_dir: Option<PathBuf>,
+}
+
+impl Harness {
+    /// A harness reading libtest's command line.
+    pub fn from_args() -> Self {
+        Self::with_args(Arguments::from_args())
+    }
+
+    /// A harness with the given arguments (for tests of the harness itself).
+    pub fn with_args(args: Arguments) -> Self {
+        Self {
+            args,
+            scenarios: Vec::new(),
+            snapshot_dir: None,
+        }
+    }
+
+    /// Adds a scenario.
+    pub fn scenario<S: 'static>(mut self, scenario: Scenario<S>) -> Self {
+        self.scenarios.push(Box::new(scenario));
+        self
+    }
+
+    /// Keeps snapshots in `dir` instead of `snapshots/` at the workspace root.
+    pub fn snapshot_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.snapshot_dir = Some(dir.into());
+        self
+    }
+
+    /// Runs the selected scenarios and returns the process exit code: 0 when
+    /// all passed, 101 when one failed (libtest's code), 2 for a bad
+    /// `ALLOCGUARD_SCALE`, 3 when the run file cannot be written.
+    pub fn run(self) -> ExitCode {
+        let scale = match Scale::from_env() {
+            Ok(scale) => scale,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let snapshot_dir = self
+            .snapshot_dir
+            .clone()
+            .unwrap_or_else(snapshot::default_snapshot_dir);
+        if std::env::var_os("INSTA_WORKSPACE_ROOT").is_none() {
+            // insta would otherwise ask cargo where allocguard's own sources are.
+            std::env::set_var("INSTA_WORKSPACE_ROOT", snapshot::workspace_root());
+        }
+        warm_up_std();
+
+        let records = Arc::new(Mutex::new(Vec::new()));
+        let trials = self
+            .scenarios
+            .into_iter()
+            .map(|mut scenario| {
+                let name = scenario.name().to_string();
+                let ignored = scenario.ignored();
+                let records = records.clone();
+                let dir = snapshot_dir.clone();
+                Trial::test(name, move || {
+                    let record = run_trial(scenario.as_mut(), scale, &dir);
+                    let result = match &record.failure {
+                        None => Ok(()),
+                        Some(msg) => Err(Failed::from(msg.as_str())),
+                    };
+                    records
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(record);
+                    result
+                })
+                .with_ignored_flag(ignored)
+            })
+            .collect();
+
+        let mut args = self.args;
+        args.test_threads = Some(1);
+        let listing = args.list;
+        let conclusion = libtest_mimic::run(&args, trials);
+
+        if !listing {
+            if let Some(path) = std::env::var_os(OUT_ENV).map(PathBuf::from) {
+                let run = RunFile {
+                    schema_version: RUN_SCHEMA_VERSION,
+                    allocguard_version: env!("CARGO_PKG_VERSION").to_string(),
+                    build_profile: super::runner::build_profile().to_string(),
+                    scale,
+                    binary: std::env::args().next().unwrap_or_default(),
+                    scenarios: std::mem::take(
+                        &mut *records.lock().unwrap_or_else(|e| e.into_inner()),
+                    ),
+                };
+                if let Err(e) = run.write_atomic(&path) {
+                    eprintln!(
+                        "error: cannot write the run file {} ({OUT_ENV}): {e}",
+                        path.display()
+                    );
+                    return ExitCode::from(3);
+                }
+            }
+        }
+        conclusion.exit_code()
+    }
+}
+
+fn run_trial(
+    scenario: &mut dyn ErasedScenario,
+    scale: Scale,
+    dir: &std::path::Path,
+) -> ScenarioRecord {
+    let name = scenario.name().to_string();
+    let (profile, mut problems) = match scenario.run_and_check(scale) {
+        Ok(profile) => (Some(profile), Vec::new()),
+        Err(f) => (f.profile.map(|p| *p), vec![f.message]),
+    };
+    if let (Some(profile), Some(include_bytes)) = (&profile, scenario.snapshot()) {
+        if let Err(e) = snapshot::assert_profile_snapshot(dir, profile, include_bytes) {
+            problems.push(e);
+        }
+    }
+    ScenarioRecord {
+        name,
+        passed: problems.is_empty(),
+        failure: (!problems.is_empty()).then(|| problems.join("\n\n")),
+        profile,
+    }
+}
+
+/// Makes std's lazy one-time allocations happen before the first scenario,
+/// so that whichever scenario runs first (under `cargo test`) or alone (under
+/// nextest) measures the same thing.
+fn warm_up_std() {
+    let _ = std::time::Instant::now().elapsed();
+    let _ = std::thread::current().name().map(str::len);
+    let _ = crate::process_stats();
+    let _ = super::runner::rss_bytes();
+    let ((), _) = crate::measure_process(|| ());
+    let _ = crate::try_no_alloc(|| ());
+}

@@ -1,0 +1,32 @@
+//! The scenario harness: phases of ticks, warm-up, hot ticks, memory
+//! profiles, growth detection and insta snapshots (feature `harness`).
+//!
+//! See the crate documentation, "Writing a scenario".
+
+mod driver;
+mod growth;
+mod profile;
+mod run_file;
+mod runner;
+mod scale;
+mod scenario;
+mod snapshot;
+mod verdict;
+
+pub use driver::Harness;
+pub use growth::{
+    GrowthCheck, GrowthVerdict, PressureChange, PressureEdges, PressureLevel, PressureMonitor,
+};
+pub use profile::{
+    PhaseProfile, Profile, StepTimes, TickViolation, TimelinePoint, MAX_TIMELINE_POINTS,
+    PROFILE_SCHEMA_VERSION,
+};
+pub use run_file::{RunFile, ScenarioRecord, OUT_ENV, RUN_SCHEMA_VERSION};
+pub use runner::{build_profile, rss_bytes};
+pub use scale::{Scale, SCALE_ENV};
+pub use scenario::{Expectation, Phase, Scenario, TickContext};
+pub use snapshot::{
+    assert_profile_snapshot, default_snapshot_dir, snapshot_name, snapshot_path, workspace_root,
+    SNAPSHOT_DIR_ENV,
+};
+pub use verdict::Failure;

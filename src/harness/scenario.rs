@@ -1,0 +1,342 @@
+//! [`Scenario`] and [`Phase`]: what a scenario runs, declared as a builder.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::growth::{GrowthCheck, PressureChange, PressureEdges};
+use super::profile::Profile;
+use super::runner;
+use super::scale::Scale;
+
+/// What a tick closure is told about the tick it runs.
+#[derive(Clone, Copy, Debug)]
+pub struct TickContext<'a> {
+    /// The phase's name.
+    pub phase: &'a str,
+    /// Index of the tick within its phase, from 0.
+    pub index: u64,
+    /// Ticks in this phase.
+    pub ticks: u64,
+    /// Whether this tick is one of the phase's warm-up ticks.
+    pub warmup: bool,
+    /// Whether this tick is armed: any heap operation in it is a violation.
+    pub armed: bool,
+    /// The fixed time step, in seconds.
+    pub dt: f64,
+    /// Simulated time since the phase began: `index * dt`.
+    pub time: f64,
+    /// The scale the scenario runs at.
+    pub scale: Scale,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TickCount {
+    Fixed(u64),
+    ByScale(u64, u64, u64),
+}
+
+/// One phase of a scenario: a number of ticks, the first few of which may be
+/// warm-up, optionally hot (armed after warm-up) and optionally bounded
+/// (steady growth of live bytes fails it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Phase {
+    pub(crate) name: String,
+    ticks: TickCount,
+    pub(crate) warmup: u64,
+    pub(crate) hot: bool,
+    pub(crate) bounded: bool,
+    pub(crate) dt: f64,
+}
+
+impl Phase {
+    /// A phase of one tick, not hot, not bounded, with `dt` = 1/30 s.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ticks: TickCount::Fixed(1),
+            warmup: 0,
+            hot: false,
+            bounded: false,
+            dt: 1.0 / 30.0,
+        }
+    }
+
+    /// Runs `n` ticks at every scale.
+    pub fn ticks(mut self, n: u64) -> Self {
+        self.ticks = TickCount::Fixed(n);
+        self
+    }
+
+    /// Runs a different number of ticks at each scale.
+    pub fn ticks_by_scale(mut self, smoke: u64, default: u64, full: u64) -> Self {
+        self.ticks = TickCount::ByScale(smoke, default, full);
+        self
+    }
+
+    /// The first `n` ticks warm up: they are measured but never armed, and
+    /// the growth check ignores them.
+    pub fn warmup(mut self, n: u64) -> Self {
+        self.warmup = n;
+        self
+    }
+
+    /// Arms every tick after warm-up: a heap operation on any thread fails
+    /// the scenario.
+    pub fn hot(mut self) -> Self {
+        self.hot = true;
+        self
+    }
+
+    /// Fails the scenario when live bytes grow steadily after warm-up (see
+    /// [`GrowthCheck`]).
+    pub fn bounded(mut self) -> Self {
+        self.bounded = true;
+        self
+    }
+
+    /// The fixed time step passed to every tick, in seconds.
+    pub fn dt(mut self, seconds: f64) -> Self {
+        self.dt = seconds;
+        self
+    }
+
+    /// The number of ticks at `scale`.
+    pub fn ticks_at(&self, scale: Scale) -> u64 {
+        match self.ticks {
+            TickCount::Fixed(n) => n,
+            TickCount::ByScale(s, d, f) => scale.pick(s, d, f),
+        }
+    }
+
+    /// The phase's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+type SetupFn<S> = Box<dyn FnMut(Scale) -> S + Send>;
+type TickFn<S> = Box<dyn FnMut(&mut S, &TickContext<'_>) + Send>;
+type MetricFn<S> = Box<dyn Fn(&S) -> f64 + Send>;
+type TeardownFn<S> = Box<dyn FnMut(S) + Send>;
+/// A pressure callback, shared with the monitor thread of each run.
+pub(crate) type PressureCallback = Arc<Mutex<dyn FnMut(PressureChange) + Send>>;
+
+pub(crate) struct Metric<S> {
+    pub(crate) name: String,
+    pub(crate) read: MetricFn<S>,
+    /// Whether the value is deterministic and belongs in the snapshot.
+    pub(crate) stable: bool,
+}
+
+/// What a scenario is expected to reveal. A deliberately bad variant declares
+/// what allocguard must catch, so that it passes only when it is caught.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Expectation {
+    /// A hot tick must allocate (and be caught).
+    pub violation: bool,
+    /// The growth check must flag steady growth in some phase.
+    pub growth: bool,
+}
+
+/// A scenario: a state built by `setup`, then phases of ticks run on it.
+///
+/// `S` is the state; it is built from [`Scenario::new`] by calling
+/// [`setup`](Scenario::setup). See the crate docs, "Writing a scenario".
+pub struct Scenario<S = ()> {
+    pub(crate) name: String,
+    pub(crate) setup: Option<SetupFn<S>>,
+    pub(crate) phases: Vec<(Phase, TickFn<S>)>,
+    pub(crate) metrics: Vec<Metric<S>>,
+    pub(crate) teardown: Option<TeardownFn<S>>,
+    pub(crate) expect: Expectation,
+    pub(crate) ignored: bool,
+    pub(crate) growth_check: GrowthCheck,
+    pub(crate) pressure_edges: PressureEdges,
+    pub(crate) pressure_monitor: Option<(Duration, PressureCallback)>,
+    pub(crate) snapshot: bool,
+    pub(crate) snapshot_bytes: bool,
+}
+
+impl Scenario<()> {
+    /// A scenario named `name` (`area/what`, such as `waves/stress_500`),
+    /// with a unit state until [`setup`](Self::setup) gives it one.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            setup: Some(Box::new(|_| ())),
+            phases: Vec::new(),
+            metrics: Vec::new(),
+            teardown: None,
+            expect: Expectation::default(),
+            ignored: false,
+            growth_check: GrowthCheck::default(),
+            pressure_edges: PressureEdges::default(),
+            pressure_monitor: None,
+            snapshot: true,
+            snapshot_bytes: true,
+        }
+    }
+
+    /// Builds the state the phases run on; called once per run with the scale.
+    /// Its allocations are measured and reported, but never armed.
+    pub fn setup<S, F>(self, f: F) -> Scenario<S>
+    where
+        F: FnMut(Scale) -> S + Send + 'static,
+    {
+        Scenario {
+            name: self.name,
+            setup: Some(Box::new(f)),
+            phases: Vec::new(),
+            metrics: Vec::new(),
+            teardown: None,
+            expect: self.expect,
+            ignored: self.ignored,
+            growth_check: self.growth_check,
+            pressure_edges: self.pressure_edges,
+            pressure_monitor: self.pressure_monitor,
+            snapshot: self.snapshot,
+            snapshot_bytes: self.snapshot_bytes,
+        }
+    }
+}
+
+impl<S: 'static> Scenario<S> {
+    /// Adds a phase whose every tick calls `tick`.
+    pub fn phase<F>(mut self, phase: Phase, tick: F) -> Self
+    where
+        F: FnMut(&mut S, &TickContext<'_>) + Send + 'static,
+    {
+        self.phases.push((phase, Box::new(tick)));
+        self
+    }
+
+    /// A custom metric read from the state at the end of every phase. It must
+    /// be deterministic: it goes into the snapshot.
+    pub fn metric<F>(mut self, name: impl Into<String>, read: F) -> Self
+    where
+        F: Fn(&S) -> f64 + Send + 'static,
+    {
+        self.metrics.push(Metric {
+            name: name.into(),
+            read: Box::new(read),
+            stable: true,
+        });
+        self
+    }
+
+    /// A custom metric that may vary from run to run (a timing, a rate): it
+    /// is reported in the profile but kept out of the snapshot.
+    pub fn volatile_metric<F>(mut self, name: impl Into<String>, read: F) -> Self
+    where
+        F: Fn(&S) -> f64 + Send + 'static,
+    {
+        self.metrics.push(Metric {
+            name: name.into(),
+            read: Box::new(read),
+            stable: false,
+        });
+        self
+    }
+
+    /// Runs after the last phase with the state (by default it is dropped).
+    pub fn teardown<F>(mut self, f: F) -> Self
+    where
+        F: FnMut(S) + Send + 'static,
+    {
+        self.teardown = Some(Box::new(f));
+        self
+    }
+
+    /// Declares that a hot tick allocates: the scenario passes only if
+    /// allocguard catches it.
+    pub fn expect_violation(mut self) -> Self {
+        self.expect.violation = true;
+        self
+    }
+
+    /// Declares that live bytes grow steadily: the scenario passes only if
+    /// the growth check flags it.
+    pub fn expect_growth(mut self) -> Self {
+        self.expect.growth = true;
+        self
+    }
+
+    /// Marks the scenario ignored: it runs only with `--ignored` or
+    /// `--include-ignored` (for long, full-scale runs).
+    pub fn ignore(mut self) -> Self {
+        self.ignored = true;
+        self
+    }
+
+    /// Sets the thresholds of the growth check.
+    pub fn growth_check(mut self, check: GrowthCheck) -> Self {
+        self.growth_check = check;
+        self
+    }
+
+    /// Sets the live-heap edges of the pressure levels.
+    pub fn pressure_edges(mut self, edges: PressureEdges) -> Self {
+        self.pressure_edges = edges;
+        self
+    }
+
+    /// Samples process live bytes every `interval` on a background thread
+    /// while the scenario runs, and calls `on_change` when the pressure level
+    /// changes. The callback runs on that thread inside
+    /// [`permit_alloc`](crate::permit_alloc), so it never violates a hot tick;
+    /// anything it allocates still counts in the tick it falls in.
+    pub fn on_pressure_change<F>(mut self, interval: Duration, on_change: F) -> Self
+    where
+        F: FnMut(PressureChange) + Send + 'static,
+    {
+        self.pressure_monitor = Some((interval, Arc::new(Mutex::new(on_change))));
+        self
+    }
+
+    /// Turns the snapshot off (it is on by default).
+    pub fn without_snapshot(mut self) -> Self {
+        self.snapshot = false;
+        self
+    }
+
+    /// Keeps byte figures out of the snapshot, for scenarios whose counts
+    /// are deterministic but whose sizes are not (hash-map capacities seeded
+    /// at random, sizes of formatted timestamps).
+    pub fn snapshot_counts_only(mut self) -> Self {
+        self.snapshot_bytes = false;
+        self
+    }
+
+    /// The scenario's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The phases, in order.
+    pub fn phases(&self) -> impl Iterator<Item = &Phase> {
+        self.phases.iter().map(|(p, _)| p)
+    }
+
+    /// Runs the scenario once at `scale` and returns its profile, without
+    /// judging it. A panic in setup, a tick, a metric or teardown is returned
+    /// as `Err` with its message.
+    pub fn run(&mut self, scale: Scale) -> Result<Profile, String> {
+        runner::run(self, scale)
+    }
+
+    /// Runs the scenario and judges the profile against its expectations
+    /// (no snapshot; the [`Harness`](super::Harness) adds that).
+    pub fn run_and_check(&mut self, scale: Scale) -> Result<Profile, super::Failure> {
+        let profile = self.run(scale).map_err(|msg| super::Failure {
+            message: format!("scenario `{}` panicked: {msg}", self.name),
+            profile: None,
+        })?;
+        match super::verdict::judge(&profile) {
+            Ok(()) => Ok(profile),
+            Err(message) => Err(super::Failure {
+                message,
+                profile: Some(Box::new(profile)),
+            }),
+        }
+    }
+}

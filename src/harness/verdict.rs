@@ -1,0 +1,103 @@
+//! Judging a profile: violations, growth, and what the scenario expected.
+
+use super::profile::{PhaseProfile, Profile};
+
+/// Why a scenario failed, with the profile when the run got that far.
+#[derive(Debug)]
+pub struct Failure {
+    /// A readable explanation: which phase, which tick, what was found.
+    pub message: String,
+    /// The profile of the run, unless it panicked.
+    pub profile: Option<Box<Profile>>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// `Ok` when the profile meets the scenario's expectations; otherwise every
+/// problem, one paragraph each.
+pub(crate) fn judge(profile: &Profile) -> Result<(), String> {
+    let mut problems = Vec::new();
+    let violating: Vec<&PhaseProfile> = profile.violating_phases().collect();
+    if profile.expect.violation {
+        if violating.is_empty() {
+            let armed: u64 = profile.phases.iter().map(|p| p.hot_ticks).sum();
+            problems.push(format!(
+                "expected allocguard to catch a heap operation in a hot tick \
+                 (expect_violation), but all {armed} armed ticks were clean"
+            ));
+        }
+    } else {
+        problems.extend(violating.iter().map(|p| describe_violation(p)));
+    }
+
+    if profile.expect.growth {
+        if profile.growing_phases().next().is_none() {
+            let fits: Vec<String> = profile
+                .phases
+                .iter()
+                .map(|p| {
+                    format!(
+                        "`{}` {:.2} B/tick (R² {:.2})",
+                        p.name, p.growth_check.slope_bytes_per_tick, p.growth_check.r_squared
+                    )
+                })
+                .collect();
+            problems.push(format!(
+                "expected the growth check to flag steady growth (expect_growth), but no \
+                 phase grew steadily: {}",
+                fits.join(", ")
+            ));
+        }
+    } else {
+        problems.extend(
+            profile
+                .phases
+                .iter()
+                .filter(|p| p.bounded && p.growth_check.steady_growth)
+                .map(describe_growth),
+        );
+    }
+
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "scenario `{}` failed ({} build, {} scale):\n\n{}",
+            profile.scenario,
+            profile.build_profile,
+            profile.scale,
+            problems.join("\n\n")
+        ))
+    }
+}
+
+fn describe_violation(p: &PhaseProfile) -> String {
+    let mut s = String::new();
+    if let Some(first) = &p.first_violation {
+        s.push_str(&format!(
+            "phase `{}`, tick {}: {}",
+            p.name, first.tick, first.violation
+        ));
+    }
+    s.push_str(&format!(
+        "\nin all: {} heap operations in {} of {} armed ticks of phase `{}`",
+        p.hot_violations, p.violating_ticks, p.hot_ticks, p.name
+    ));
+    s
+}
+
+fn describe_growth(p: &PhaseProfile) -> String {
+    let g = &p.growth_check;
+    format!(
+        "phase `{}` is bounded, but live bytes grew steadily: {:.1} bytes per tick over the {} \
+         ticks after warm-up (R² = {:.3}), {} bytes in all.\nfind what keeps growing (a \
+         history, a cache, slots that are never reused) and cap it",
+        p.name, g.slope_bytes_per_tick, g.ticks, g.r_squared, p.growth
+    )
+}

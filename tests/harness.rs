@@ -1,0 +1,409 @@
+//! The scenario harness, tested through its public API. Scenarios arm
+//! process-wide guards, so these tests run one at a time on the main thread
+//! (libtest-mimic with one thread), like any scenario binary.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use allocguard::harness::{
+    assert_profile_snapshot, snapshot_path, PressureEdges, PressureLevel, RunFile,
+    MAX_TIMELINE_POINTS,
+};
+use allocguard::{CountingAlloc, Phase, Scale, Scenario};
+use libtest_mimic::{Arguments, Failed, Trial};
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc::system();
+
+mod support;
+use support::examples;
+
+type TestResult = Result<(), Failed>;
+
+fn ensure(cond: bool, msg: impl FnOnce() -> String) -> TestResult {
+    if cond {
+        Ok(())
+    } else {
+        Err(msg().into())
+    }
+}
+
+fn tick_17_fails_naming_phase_tick_count_bytes_and_function() -> TestResult {
+    let failure = examples::tick_17("t/tick_17", 10)
+        .run_and_check(Scale::Smoke)
+        .err()
+        .ok_or("an allocation in an armed tick must fail the scenario")?;
+    let msg = failure.message;
+    for needle in [
+        "scenario `t/tick_17` failed",
+        "phase `hot`, tick 17:",
+        "1 allocation (64 bytes) on any thread",
+        "allocate_on_tick_17",
+        "in all: 1 heap operations in 1 of 30 armed ticks",
+    ] {
+        ensure(msg.contains(needle), || {
+            format!("missing {needle:?} in:\n{msg}")
+        })?;
+    }
+    let profile = failure.profile.ok_or("the failure carries the profile")?;
+    let phase = profile.phase("hot").ok_or("phase hot")?;
+    ensure(
+        phase.first_violation.as_ref().map(|v| v.tick) == Some(17),
+        || format!("{phase:?}"),
+    )
+}
+
+fn tick_17_inside_the_warm_up_passes() -> TestResult {
+    let profile = examples::tick_17("t/tick_17_warm", 20)
+        .run_and_check(Scale::Smoke)
+        .map_err(|f| f.message)?;
+    let phase = &profile.phases[0];
+    ensure(
+        (phase.allocs, phase.hot_ticks, phase.hot_violations) == (1, 20, 0),
+        || format!("{phase:?}"),
+    )
+}
+
+fn a_worker_thread_allocating_during_a_hot_tick_is_caught() -> TestResult {
+    let failure = examples::worker_thread("t/worker")
+        .run_and_check(Scale::Smoke)
+        .err()
+        .ok_or("the worker's allocation was not caught")?;
+    let profile = failure.profile.ok_or("profile")?;
+    let first = profile.phases[0].first_violation.as_ref().ok_or("first")?;
+    ensure(first.tick == 5, || format!("tick {}", first.tick))?;
+    ensure(
+        (first.violation.allocs, first.violation.bytes) == (1, 100),
+        || format!("{:?}", first.violation),
+    )?;
+    let user = first
+        .violation
+        .first
+        .as_ref()
+        .and_then(|o| o.user_frame())
+        .ok_or("no user frame")?;
+    ensure(user.function.contains("worker_allocates"), || {
+        user.to_string()
+    })
+}
+
+fn the_slow_leak_is_flagged_and_the_ring_buffer_is_not() -> TestResult {
+    let leak = examples::slow_leak("t/leak")
+        .run(Scale::Smoke)
+        .map_err(|e| e.to_string())?;
+    let g = leak.phases[0].growth_check;
+    ensure(
+        g.steady_growth && g.slope_bytes_per_tick > 20.0 && g.r_squared > 0.9,
+        || format!("{g:?}"),
+    )?;
+    // In a bounded phase, without expect_growth, that is a failure that says so.
+    let failure = examples::slow_leak("t/leak_unexpected")
+        .run_and_check(Scale::Smoke)
+        .err()
+        .ok_or("a bounded phase that grows must fail")?;
+    ensure(
+        failure
+            .message
+            .contains("phase `leaking` is bounded, but live bytes grew steadily"),
+        || failure.message.clone(),
+    )?;
+    let ring = examples::ring_buffer()
+        .run(Scale::Smoke)
+        .map_err(|e| e.to_string())?;
+    let g = ring.phases[0].growth_check;
+    ensure(!g.steady_growth && g.slope_bytes_per_tick == 0.0, || {
+        format!("{g:?}")
+    })
+}
+
+fn five_runs_give_identical_counts_equal_to_construction() -> TestResult {
+    let mut counts = Vec::new();
+    for _ in 0..5 {
+        let p = examples::known_counts()
+            .run_and_check(Scale::Smoke)
+            .map_err(|f| f.message)?;
+        let phases: Vec<_> = p
+            .phases
+            .iter()
+            .map(|ph| {
+                (
+                    ph.allocs,
+                    ph.deallocs,
+                    ph.reallocs,
+                    ph.bytes_allocated,
+                    ph.bytes_freed,
+                    ph.growth,
+                    ph.peak,
+                )
+            })
+            .collect();
+        counts.push(phases);
+    }
+    ensure(counts.windows(2).all(|w| w[0] == w[1]), || {
+        format!("{counts:?}")
+    })?;
+    // Idle: nothing. One 32-byte box allocated and freed per tick, 50 ticks:
+    // peak one box.
+    ensure(
+        counts[0] == vec![(0, 0, 0, 0, 0, 0, 0), (50, 50, 0, 1600, 1600, 0, 32)],
+        || format!("{:?}", counts[0]),
+    )
+}
+
+fn expectations_that_are_not_met_fail() -> TestResult {
+    let f = examples::ring_buffer()
+        .expect_violation()
+        .run_and_check(Scale::Smoke)
+        .err()
+        .ok_or("expect_violation on a clean scenario must fail")?;
+    ensure(f.message.contains("all 180 armed ticks were clean"), || {
+        f.message.clone()
+    })?;
+    let f = examples::ring_buffer()
+        .expect_growth()
+        .run_and_check(Scale::Smoke)
+        .err()
+        .ok_or("expect_growth without growth must fail")?;
+    ensure(
+        f.message
+            .contains("no phase grew steadily: `steady` 0.00 B/tick"),
+        || f.message.clone(),
+    )
+}
+
+fn a_panicking_tick_fails_and_leaves_the_next_scenario_clean() -> TestResult {
+    let mut boom =
+        Scenario::new("t/boom")
+            .setup(|_| ())
+            .phase(Phase::new("hot").ticks(5).hot(), |_, t| {
+                if t.index == 3 {
+                    panic!("tick three exploded");
+                }
+            });
+    let f = boom
+        .run_and_check(Scale::Smoke)
+        .err()
+        .ok_or("a panic must fail")?;
+    ensure(
+        f.message.contains("tick three exploded") && f.profile.is_none(),
+        || f.message.clone(),
+    )?;
+    examples::ring_buffer()
+        .run_and_check(Scale::Smoke)
+        .map(|_| ())
+        .map_err(|f| f.message.into())
+}
+
+fn long_phases_are_downsampled_and_rss_is_read() -> TestResult {
+    let p = Scenario::new("t/long")
+        .setup(|_| 0u64)
+        .phase(Phase::new("many").ticks(5_000), |n, t| *n += t.index)
+        .run(Scale::Smoke)
+        .map_err(|e| e.to_string())?;
+    let ph = &p.phases[0];
+    ensure(ph.live_timeline.len() <= MAX_TIMELINE_POINTS, || {
+        ph.live_timeline.len().to_string()
+    })?;
+    ensure(ph.step_timeline.len() == ph.live_timeline.len(), || {
+        "timelines differ".into()
+    })?;
+    ensure(
+        ph.live_timeline.last().map(|p| p.tick) == Some(4_999),
+        || "last tick".into(),
+    )?;
+    ensure(
+        ph.step.max_ns >= ph.step.p99_ns && ph.step.p99_ns >= ph.step.p50_ns,
+        || format!("{:?}", ph.step),
+    )?;
+    if cfg!(target_os = "linux") {
+        ensure(
+            ph.rss_start.is_some_and(|r| r > 0) && ph.rss_end.is_some(),
+            || "rss".into(),
+        )?;
+    }
+    Ok(())
+}
+
+fn the_pressure_monitor_reports_level_changes() -> TestResult {
+    let seen = Arc::new(AtomicBool::new(false));
+    let base = allocguard::process_stats().live_bytes().max(0) as u64;
+    let edges = PressureEdges {
+        medium: base + (1 << 20),
+        high: base + (64 << 20),
+        critical: base + (128 << 20),
+    };
+    let changes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut s = {
+        let (seen, changes) = (seen.clone(), changes.clone());
+        Scenario::new("t/pressure")
+            .setup(|_| Vec::<u8>::new())
+            .pressure_edges(edges)
+            .on_pressure_change(Duration::from_millis(1), move |c| {
+                changes.lock().unwrap().push(c);
+                seen.store(true, Ordering::Release);
+            })
+    };
+    let seen_in_tick = seen.clone();
+    s = s.phase(Phase::new("fill").ticks(2), move |buf, t| {
+        if t.index == 0 {
+            *buf = vec![1u8; 4 << 20];
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !seen_in_tick.load(Ordering::Acquire) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    });
+    let p = s.run(Scale::Smoke).map_err(|e| e.to_string())?;
+    let changes = changes.lock().unwrap().clone();
+    ensure(
+        changes
+            .first()
+            .is_some_and(|c| c.from == PressureLevel::Low && c.to == PressureLevel::Medium),
+        || format!("{changes:?}"),
+    )?;
+    ensure(p.phases[0].pressure == PressureLevel::Medium, || {
+        format!("{:?}", p.phases[0].pressure)
+    })
+}
+
+fn a_snapshot_mismatch_fails_and_writes_snap_new_except_in_ci() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let profile = examples::known_counts()
+        .run(Scale::Smoke)
+        .map_err(|e| e.to_string())?;
+    let path = snapshot_path(dir.path(), &profile);
+    let pending = Path::new(&format!("{}.new", path.display())).to_path_buf();
+    let was_ci = std::env::var_os("CI");
+
+    // A new snapshot fails and is proposed as .snap.new; accepting it is a
+    // rename (what `cargo insta review` does). INSTA_UPDATE is left alone:
+    // insta caches its configuration for the life of the process.
+    std::env::remove_var("CI");
+    let new = assert_profile_snapshot(dir.path(), &profile, true);
+    ensure(new.is_err() && pending.exists() && !path.exists(), || {
+        format!("{new:?}")
+    })?;
+    std::fs::rename(&pending, &path).map_err(|e| e.to_string())?;
+    assert_profile_snapshot(dir.path(), &profile, true).map_err(|e| format!("same run: {e}"))?;
+
+    // Tamper with one count: the next run no longer matches.
+    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    std::fs::write(&path, text.replacen("allocs: 50", "allocs: 49", 1))
+        .map_err(|e| e.to_string())?;
+
+    std::env::set_var("CI", "true");
+    let ci = assert_profile_snapshot(dir.path(), &profile, true);
+    ensure(
+        ci.as_ref()
+            .is_err_and(|e| e.contains("CI is set, so nothing was written")),
+        || format!("{ci:?}"),
+    )?;
+    ensure(!pending.exists(), || "CI must not write .snap.new".into())?;
+
+    std::env::remove_var("CI");
+    let local = assert_profile_snapshot(dir.path(), &profile, true);
+    ensure(
+        local
+            .as_ref()
+            .is_err_and(|e| e.contains("cargo insta review")),
+        || format!("{local:?}"),
+    )?;
+    ensure(pending.exists(), || {
+        "a local mismatch leaves .snap.new".into()
+    })?;
+    let tampered = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    ensure(tampered.contains("allocs: 49"), || {
+        "the committed snapshot is left alone".into()
+    })?;
+
+    if let Some(v) = was_ci {
+        std::env::set_var("CI", v);
+    }
+    Ok(())
+}
+
+fn the_harness_writes_the_run_file() -> TestResult {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let out = dir.path().join("nested/run.json");
+    std::env::set_var("ALLOCGUARD_OUT", &out);
+    let args = Arguments {
+        filter: Some("examples/known_counts".into()),
+        exact: true,
+        quiet: true,
+        ..Arguments::default()
+    };
+    let code = allocguard::Harness::with_args(args)
+        .snapshot_dir(dir.path())
+        .scenario(examples::known_counts().without_snapshot())
+        .scenario(examples::ring_buffer())
+        .run();
+    std::env::remove_var("ALLOCGUARD_OUT");
+    ensure(
+        format!("{code:?}") == format!("{:?}", std::process::ExitCode::SUCCESS),
+        || format!("exit {code:?}"),
+    )?;
+    let run = RunFile::read(&out)?;
+    ensure(run.scenarios.len() == 1, || {
+        format!("{} records", run.scenarios.len())
+    })?;
+    let rec = &run.scenarios[0];
+    let phase = &rec.profile.as_ref().ok_or("profile")?.phases[1];
+    ensure(
+        rec.passed && phase.allocs == 50 && phase.bytes_allocated == 1600,
+        || format!("{rec:?}"),
+    )
+}
+
+fn main() {
+    let mut args = Arguments::from_args();
+    args.test_threads = Some(1);
+    let tests = vec![
+        Trial::test(
+            "tick_17_fails_naming_phase_tick_count_bytes_and_function",
+            tick_17_fails_naming_phase_tick_count_bytes_and_function,
+        ),
+        Trial::test(
+            "tick_17_inside_the_warm_up_passes",
+            tick_17_inside_the_warm_up_passes,
+        ),
+        Trial::test(
+            "a_worker_thread_allocating_during_a_hot_tick_is_caught",
+            a_worker_thread_allocating_during_a_hot_tick_is_caught,
+        ),
+        Trial::test(
+            "the_slow_leak_is_flagged_and_the_ring_buffer_is_not",
+            the_slow_leak_is_flagged_and_the_ring_buffer_is_not,
+        ),
+        Trial::test(
+            "five_runs_give_identical_counts_equal_to_construction",
+            five_runs_give_identical_counts_equal_to_construction,
+        ),
+        Trial::test(
+            "expectations_that_are_not_met_fail",
+            expectations_that_are_not_met_fail,
+        ),
+        Trial::test(
+            "a_panicking_tick_fails_and_leaves_the_next_scenario_clean",
+            a_panicking_tick_fails_and_leaves_the_next_scenario_clean,
+        ),
+        Trial::test(
+            "long_phases_are_downsampled_and_rss_is_read",
+            long_phases_are_downsampled_and_rss_is_read,
+        ),
+        Trial::test(
+            "the_pressure_monitor_reports_level_changes",
+            the_pressure_monitor_reports_level_changes,
+        ),
+        Trial::test(
+            "a_snapshot_mismatch_fails_and_writes_snap_new_except_in_ci",
+            a_snapshot_mismatch_fails_and_writes_snap_new_except_in_ci,
+        ),
+        Trial::test(
+            "the_harness_writes_the_run_file",
+            the_harness_writes_the_run_file,
+        ),
+    ];
+    libtest_mimic::run(&args, tests).exit();
+}

@@ -1,0 +1,170 @@
+//! Example scenarios shared by the example harness (`tests/scenarios.rs`)
+//! and the harness's own tests (`tests/harness.rs`).
+// Each scenario uses a subset; boxes in vectors are deliberate: one box is
+// one allocation of known size, which is what the examples count.
+#![allow(dead_code, clippy::vec_box)]
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use allocguard::{Phase, Scenario};
+
+/// A fixed-size ring of samples: its buffer grows during warm-up (the first
+/// 16 pushes) and never again.
+pub struct Ring {
+    buf: Vec<u64>,
+    next: usize,
+    pub sum: u64,
+}
+
+impl Ring {
+    const CAPACITY: usize = 16;
+
+    fn push(&mut self, v: u64) {
+        if self.buf.len() < Self::CAPACITY {
+            self.buf.push(v); // grows 4 → 8 → 16 during warm-up
+        } else {
+            self.buf[self.next] = v;
+        }
+        self.next = (self.next + 1) % Self::CAPACITY;
+        self.sum = self.buf.iter().sum();
+    }
+}
+
+/// Clean after warm-up: hot and bounded, and it passes.
+pub fn ring_buffer() -> Scenario<Ring> {
+    Scenario::new("examples/ring_buffer")
+        .setup(|_| Ring {
+            buf: Vec::new(),
+            next: 0,
+            sum: 0,
+        })
+        .phase(
+            Phase::new("steady").ticks(200).warmup(20).hot().bounded(),
+            |r, t| r.push(t.index),
+        )
+        .metric("ring_sum", |r| r.sum as f64)
+}
+
+#[inline(never)]
+pub fn allocate_on_tick_17(t: &allocguard::TickContext<'_>, kept: &mut Vec<Box<[u8; 64]>>) {
+    if t.index == 17 {
+        let b = black_box(Box::new([0u8; 64]));
+        // Keep it without growing `kept` (its capacity was reserved in setup).
+        kept.push(b);
+    }
+}
+
+/// Allocates 64 bytes in tick 17 of a hot phase with `warmup` warm-up ticks.
+pub fn tick_17(name: &str, warmup: u64) -> Scenario<Vec<Box<[u8; 64]>>> {
+    Scenario::new(name).setup(|_| Vec::with_capacity(4)).phase(
+        Phase::new("hot").ticks(40).warmup(warmup).hot(),
+        |kept, t| allocate_on_tick_17(t, kept),
+    )
+}
+
+const STARTING: u32 = 0;
+const IDLE: u32 = 1;
+const GO: u32 = 2;
+const DONE: u32 = 3;
+const STOP: u32 = 4;
+
+/// A worker thread that allocates when told to, without allocating to be told.
+pub struct Worker {
+    state: Arc<AtomicU32>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+#[inline(never)]
+fn worker_allocates() {
+    std::mem::forget(black_box(vec![1u32; 25]));
+}
+
+impl Worker {
+    /// Starts the thread and waits until it runs: std frees the thread's
+    /// start-up record on the new thread, and that must happen here, in
+    /// setup, not at some arbitrary later tick.
+    fn start() -> Self {
+        let state = Arc::new(AtomicU32::new(STARTING));
+        let handle = {
+            let state = state.clone();
+            std::thread::spawn(move || loop {
+                let _ = state.compare_exchange(STARTING, IDLE, Ordering::AcqRel, Ordering::Acquire);
+                match state.load(Ordering::Acquire) {
+                    GO => {
+                        worker_allocates();
+                        state.store(DONE, Ordering::Release);
+                    }
+                    STOP => return,
+                    _ => std::hint::spin_loop(),
+                }
+            })
+        };
+        while state.load(Ordering::Acquire) == STARTING {
+            std::hint::spin_loop();
+        }
+        Self {
+            state,
+            handle: Some(handle),
+        }
+    }
+
+    fn run_once(&self) {
+        self.state.store(GO, Ordering::Release);
+        while self.state.load(Ordering::Acquire) != DONE {
+            std::hint::spin_loop();
+        }
+        self.state.store(IDLE, Ordering::Release);
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.state.store(STOP, Ordering::Release);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// The tick itself is clean, but in tick 5 it hands work to a thread that
+/// allocates 100 bytes: a process-armed hot tick catches it.
+pub fn worker_thread(name: &str) -> Scenario<Worker> {
+    Scenario::new(name).setup(|_| Worker::start()).phase(
+        Phase::new("hot").ticks(10).hot(),
+        |w, t| {
+            if t.index == 5 {
+                w.run_once();
+            }
+        },
+    )
+}
+
+/// No hot ticks, but 24 bytes are kept every tick: the growth check must
+/// flag it in a bounded phase.
+pub fn slow_leak(name: &str) -> Scenario<Vec<Box<[u8; 24]>>> {
+    Scenario::new(name)
+        .setup(|_| Vec::new())
+        .phase(
+            Phase::new("leaking")
+                .ticks_by_scale(300, 3_000, 30_000)
+                .warmup(10)
+                .bounded(),
+            |kept, t| kept.push(Box::new([t.index as u8; 24])),
+        )
+        .metric("kept", |kept| kept.len() as f64)
+}
+
+/// Counts known by construction: a warm-up phase that does nothing and a
+/// phase whose every tick allocates one 32-byte box and frees it.
+pub fn known_counts() -> Scenario<u64> {
+    Scenario::new("examples/known_counts")
+        .setup(|_| 0u64)
+        .phase(Phase::new("idle").ticks(10), |_, _| {})
+        .phase(Phase::new("box_per_tick").ticks(50), |n, t| {
+            let b = black_box(Box::new([t.index as u8; 32]));
+            *n += u64::from(b[0]);
+        })
+        .metric("sum", |n| *n as f64)
+}
