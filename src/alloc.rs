@@ -1,6 +1,9 @@
 //! The counting global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+#[cfg(not(feature = "dhat"))]
+use std::alloc::System;
+use std::alloc::{GlobalAlloc, Layout};
+
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use crate::block::{self, Op, ThreadBlock, CAPTURING, EXITED, IN_INNER, REGISTERING, UNREGISTERED};
@@ -36,11 +39,27 @@ pub(crate) static PROCESS_SLOW_PATH: AtomicU32 = AtomicU32::new(0);
 /// difference added to bytes freed) or neither when the size is unchanged.
 /// This matches `stats_alloc`, so live bytes are always
 /// `bytes_allocated - bytes_freed`. Failed allocations are not counted.
-pub struct CountingAlloc<A = System> {
+pub struct CountingAlloc<A = DefaultInner> {
     inner: A,
     exclude_inner_allocations: bool,
 }
 
+/// The allocator [`CountingAlloc::system`] counts on top of: `System`, or
+/// with the `dhat` feature `dhat::Alloc` (which hands everything to `System`
+/// until a DHAT profiler starts). This is what lets `cargo allocguard
+/// profile` take a heap profile of unchanged scenario code by rebuilding it
+/// with the feature.
+#[cfg(not(feature = "dhat"))]
+pub type DefaultInner = System;
+/// The allocator [`CountingAlloc::system`] counts on top of: `System`, or
+/// with the `dhat` feature `dhat::Alloc` (which hands everything to `System`
+/// until a DHAT profiler starts). This is what lets `cargo allocguard
+/// profile` take a heap profile of unchanged scenario code by rebuilding it
+/// with the feature.
+#[cfg(feature = "dhat")]
+pub type DefaultInner = dhat::Alloc;
+
+#[cfg(not(feature = "dhat"))]
 impl CountingAlloc<System> {
     /// Counts on top of the system allocator.
     pub const fn system() -> Self {
@@ -50,6 +69,13 @@ impl CountingAlloc<System> {
 
 #[cfg(feature = "dhat")]
 impl CountingAlloc<dhat::Alloc> {
+    /// With the `dhat` feature: counts on top of `dhat::Alloc`, which passes
+    /// everything to the system allocator until a `dhat::Profiler` runs. Same
+    /// as [`dhat`](Self::dhat).
+    pub const fn system() -> Self {
+        Self::dhat()
+    }
+
     /// Counts on top of `dhat::Alloc`, so a DHAT heap profile can be taken
     /// while allocguard's counts and guards keep working.
     ///

@@ -247,7 +247,7 @@ mod stats;
 mod violation;
 mod violation_log;
 
-pub use crate::alloc::CountingAlloc;
+pub use crate::alloc::{CountingAlloc, DefaultInner};
 pub use crate::guard::{
     assert_no_alloc, permit_alloc, try_no_alloc, try_no_alloc_with, GuardConfig, HotGuard, Scope,
 };

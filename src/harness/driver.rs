@@ -126,7 +126,15 @@ impl Harness {
         let mut args = self.args;
         args.test_threads = Some(1);
         let listing = args.list;
+        // `cargo allocguard profile` sets this on a build with the `dhat`
+        // feature; the profiler writes its file when dropped after the run.
+        #[cfg(feature = "dhat")]
+        let profiler = std::env::var_os(DHAT_OUT_ENV)
+            .filter(|_| !listing)
+            .map(|path| dhat::Profiler::builder().file_name(path).build());
         let conclusion = libtest_mimic::run(&args, trials);
+        #[cfg(feature = "dhat")]
+        drop(profiler);
 
         if !listing {
             if let Some(path) = std::env::var_os(OUT_ENV).map(PathBuf::from) {
@@ -153,6 +161,20 @@ impl Harness {
     }
 }
 
+/// With the `dhat` feature, a DHAT heap profile of the run is written to the
+/// path in this variable.
+pub const DHAT_OUT_ENV: &str = "ALLOCGUARD_DHAT_OUT";
+
+/// Set to `off` to skip snapshot assertions (exploratory and profiling runs).
+pub const SNAPSHOTS_ENV: &str = "ALLOCGUARD_SNAPSHOTS";
+
+fn snapshots_enabled() -> bool {
+    !matches!(
+        std::env::var(SNAPSHOTS_ENV).as_deref(),
+        Ok("off") | Ok("0") | Ok("false")
+    )
+}
+
 fn run_trial(
     scenario: &mut dyn ErasedScenario,
     scale: Scale,
@@ -163,7 +185,8 @@ fn run_trial(
         Ok(profile) => (Some(profile), Vec::new()),
         Err(f) => (f.profile.map(|p| *p), vec![f.message]),
     };
-    if let (Some(profile), Some(include_bytes)) = (&profile, scenario.snapshot()) {
+    let snapshot = scenario.snapshot().filter(|_| snapshots_enabled());
+    if let (Some(profile), Some(include_bytes)) = (&profile, snapshot) {
         if let Err(e) = snapshot::assert_profile_snapshot(dir, profile, include_bytes) {
             problems.push(e);
         }

@@ -13,7 +13,7 @@ mod scenario;
 mod snapshot;
 mod verdict;
 
-pub use driver::Harness;
+pub use driver::{Harness, DHAT_OUT_ENV, SNAPSHOTS_ENV};
 pub use growth::{
     GrowthCheck, GrowthVerdict, PressureChange, PressureEdges, PressureLevel, PressureMonitor,
 };

@@ -173,8 +173,9 @@ pub fn assert_profile_snapshot(
             format!("the new version is in {}.new", path.display())
         };
         format!(
-            "snapshot {} does not match this run, or does not exist yet (diff above); {pending}.\n\
-             accept it with `cargo insta review` (or `cargo allocguard review`) if the change is intended",
+            "snapshot {} does not match this run, or does not exist yet; {pending}.\n\
+             see the difference and accept it, if intended, with `cargo allocguard review` \
+             (or `cargo insta review`)",
             path.display()
         )
     })

@@ -1,0 +1,255 @@
+//! The command line, declared with clap.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Heap allocation as a tested, reviewed, gated property of Rust code.
+///
+/// Finds the allocguard scenario targets of a workspace, builds and runs them,
+/// appends phase logs, compares labelled runs, applies gates, reviews
+/// snapshots and draws reports.
+#[derive(Debug, Parser)]
+#[command(name = "cargo allocguard", bin_name = "cargo allocguard", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Coloring: auto, always, never (NO_COLOR is honoured under auto).
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+
+    /// Print less: no progress bar, no table (errors and the verdict only).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Print more: the cargo and harness commands run, and scenario output.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// When to color output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Color when writing to a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always color.
+    Always,
+    /// Never color.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build and run the scenarios, print the results, apply the gates.
+    Run(RunArgs),
+    /// List scenario targets and their scenarios.
+    List(ListArgs),
+    /// Compare the latest runs of two labels from the phase log, gate by gate.
+    Compare(CompareArgs),
+    /// Accept or reject pending snapshots (`.snap.new`) under snapshots/.
+    Review(ReviewArgs),
+    /// Write a markdown and a self-contained HTML report of a run.
+    Report(ReportArgs),
+    /// Rebuild with DHAT and write a heap profile of one scenario.
+    Profile(ProfileArgs),
+    /// Join the run files of partitioned runs (`--partition`) into one.
+    Merge(MergeArgs),
+}
+
+/// Cargo's own flags, with cargo's meaning.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CargoOpts {
+    /// Path to Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Package(s) whose scenario targets to use.
+    #[arg(short, long = "package", value_name = "SPEC")]
+    pub package: Vec<String>,
+    /// Every package of the workspace (the default).
+    #[arg(long)]
+    pub workspace: bool,
+    /// Packages to leave out (with --workspace).
+    #[arg(long, value_name = "SPEC")]
+    pub exclude: Vec<String>,
+    /// Features to enable, space- or comma-separated.
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    pub features: Vec<String>,
+    /// Enable every feature.
+    #[arg(long)]
+    pub all_features: bool,
+    /// Do not enable the default features.
+    #[arg(long)]
+    pub no_default_features: bool,
+    /// Build profile (default: release; counts differ between profiles).
+    #[arg(long, value_name = "NAME", default_value = "release")]
+    pub profile: String,
+    /// Directory for all generated artifacts.
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+}
+
+/// How big the scenarios run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScaleArg {
+    /// Seconds in all: what the tests run.
+    Smoke,
+    /// The main job.
+    Default,
+    /// The workloads' real sizes.
+    Full,
+}
+
+impl From<ScaleArg> for allocguard::Scale {
+    fn from(s: ScaleArg) -> Self {
+        match s {
+            ScaleArg::Smoke => allocguard::Scale::Smoke,
+            ScaleArg::Default => allocguard::Scale::Default,
+            ScaleArg::Full => allocguard::Scale::Full,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run only scenarios whose name contains one of these.
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
+    #[command(flatten)]
+    pub cargo: CargoOpts,
+    /// Scale (default: `[run] scale` in allocguard.toml, else default).
+    #[arg(long, value_enum)]
+    pub scale: Option<ScaleArg>,
+    /// Append this run's rows to the phase log under this label.
+    #[arg(long, value_name = "LABEL")]
+    pub label: Option<String>,
+    /// Free text stored with the rows (needs --label).
+    #[arg(long, value_name = "TEXT", requires = "label")]
+    pub notes: Option<String>,
+    /// Apply relative gates against the latest run of this label.
+    #[arg(long, value_name = "LABEL")]
+    pub baseline: Option<String>,
+    /// Kill a scenario that runs longer than this (e.g. 90s, 10m).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub timeout: Option<Duration>,
+    /// CI mode (also when CI=true): never write snapshots; annotations and a
+    /// step summary on GitHub Actions.
+    #[arg(long)]
+    pub ci: bool,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Run one shard: `slice:M/N` (every Nth scenario from the Mth) or
+    /// `hash:M/N` (by a stable hash of the name); M counts from 1.
+    #[arg(long, value_name = "KIND:M/N")]
+    pub partition: Option<String>,
+    /// The phase log (default: `[phase_log] path` in allocguard.toml, else
+    /// ci/phase_log.csv).
+    #[arg(long, value_name = "PATH")]
+    pub phase_log: Option<PathBuf>,
+    /// allocguard.toml to read (default: at the workspace root).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Human,
+    /// JSON for programs.
+    Json,
+    /// A markdown table for pull requests.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// List only scenarios whose name contains one of these.
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
+    #[command(flatten)]
+    pub cargo: CargoOpts,
+    /// Output format (human or json).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The label before the change.
+    pub pre: String,
+    /// The label after the change.
+    pub post: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// The phase log (default: from allocguard.toml, else ci/phase_log.csv).
+    #[arg(long, value_name = "PATH")]
+    pub phase_log: Option<PathBuf>,
+    /// allocguard.toml to read (default: at the workspace root).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Path to Cargo.toml (to find the workspace root).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Review only snapshots whose file name contains one of these.
+    #[arg(value_name = "FILTER")]
+    pub filters: Vec<String>,
+    /// Accept every pending snapshot (non-interactive).
+    #[arg(long, conflicts_with = "reject")]
+    pub accept: bool,
+    /// Reject every pending snapshot (non-interactive).
+    #[arg(long)]
+    pub reject: bool,
+    /// The snapshot directory (default: snapshots/ at the workspace root).
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+    /// Path to Cargo.toml (to find the workspace root).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run id under target/allocguard/, or a run.json path (default: the latest run).
+    pub run: Option<String>,
+    /// Where to write report.md and report.html (default: the run's directory).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Path to Cargo.toml (to find the target directory).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// The target directory (default: cargo's).
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// The scenario to profile (its exact name).
+    pub scenario: String,
+    #[command(flatten)]
+    pub cargo: CargoOpts,
+    /// Scale (default: smoke; DHAT is slow).
+    #[arg(long, value_enum, default_value_t = ScaleArg::Smoke)]
+    pub scale: ScaleArg,
+    /// Where to write the profile.
+    #[arg(long, value_name = "PATH", default_value = "dhat-heap.json")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' run.json files.
+    #[arg(required = true, value_name = "RUN_JSON")]
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the merged run (must not exist).
+    #[arg(long, short, value_name = "PATH")]
+    pub out: PathBuf,
+}

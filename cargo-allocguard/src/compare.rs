@@ -1,0 +1,230 @@
+//! `cargo allocguard compare PRE POST`: seed 002's pre/post protocol. The
+//! latest run of each label, paired by scenario × phase, every gate applied
+//! (counts exactly, times with tolerance), both values side by side.
+
+use std::io::Write;
+
+use anyhow::anyhow;
+
+use crate::cli::{CompareArgs, Format};
+use crate::error::{CliError, CliResult, WithCode};
+use crate::gates::{fmt_num, GateResult, Metric};
+use crate::phase_log::{self, PhaseRow};
+use crate::run_cmd::{load_config, phase_log_path};
+use crate::table::{bad, good, render, Cell};
+use crate::Output;
+
+/// One metric of one phase, before and after.
+#[derive(Debug, serde::Serialize)]
+pub struct MetricRow {
+    /// Scenario.
+    pub scenario: String,
+    /// Phase.
+    pub phase: String,
+    /// Metric name.
+    pub metric: &'static str,
+    /// Value under PRE (absent when the phase is new).
+    pub pre: Option<f64>,
+    /// Value under POST (absent when the phase is gone).
+    pub post: Option<f64>,
+    /// POST − PRE.
+    pub delta: Option<f64>,
+    /// Relative change, percent.
+    pub delta_pct: Option<f64>,
+    /// Gates checked on this metric.
+    pub gates: Vec<GateResult>,
+}
+
+/// The whole comparison.
+#[derive(Debug, serde::Serialize)]
+pub struct Comparison {
+    /// The PRE label and its run.
+    pub pre: (String, String),
+    /// The POST label and its run.
+    pub post: (String, String),
+    /// Every metric of every paired phase.
+    pub rows: Vec<MetricRow>,
+    /// Whether every gate passed.
+    pub passed: bool,
+}
+
+/// Pairs and gates the two runs.
+pub fn compare(
+    rows: &[PhaseRow],
+    pre_label: &str,
+    post_label: &str,
+    gates: &crate::gates::Gates,
+) -> anyhow::Result<Comparison> {
+    let pre = phase_log::latest_run(rows, pre_label);
+    let post = phase_log::latest_run(rows, post_label);
+    for (label, set) in [(pre_label, &pre), (post_label, &post)] {
+        if set.is_empty() {
+            return Err(anyhow!(
+                "no run labelled `{label}` in the phase log; labels there: {}",
+                phase_log::labels(rows).join(", ")
+            ));
+        }
+    }
+    let key = |r: &PhaseRow| (r.package.clone(), r.scenario.clone(), r.phase.clone());
+    let mut keys: Vec<(String, String, String)> = pre.iter().map(|r| key(r)).collect();
+    for r in &post {
+        if !keys.contains(&key(r)) {
+            keys.push(key(r));
+        }
+    }
+    let mut out = Vec::new();
+    let mut passed = true;
+    for k in keys {
+        let a = pre.iter().find(|r| key(r) == k).copied();
+        let b = post.iter().find(|r| key(r) == k).copied();
+        let gate_results = b.map(|b| gates.check(b, a)).unwrap_or_default();
+        passed &= gate_results.iter().all(|g| g.passed);
+        for m in Metric::ALL {
+            let (pv, qv) = (a.map(|r| m.of(r)), b.map(|r| m.of(r)));
+            let delta = pv.zip(qv).map(|(p, q)| q - p);
+            out.push(MetricRow {
+                scenario: k.1.clone(),
+                phase: k.2.clone(),
+                metric: m.name(),
+                pre: pv,
+                post: qv,
+                delta,
+                delta_pct: pv
+                    .zip(delta)
+                    .and_then(|(p, d)| (p != 0.0).then(|| d / p * 100.0)),
+                gates: gate_results
+                    .iter()
+                    .filter(|g| g.metric == m.name())
+                    .cloned()
+                    .collect(),
+            });
+        }
+    }
+    Ok(Comparison {
+        pre: (pre_label.to_string(), pre[0].run_id.clone()),
+        post: (post_label.to_string(), post[0].run_id.clone()),
+        rows: out,
+        passed,
+    })
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(fmt_num).unwrap_or_else(|| "—".into())
+}
+
+fn signed(v: Option<f64>) -> String {
+    match v {
+        Some(d) if d > 0.0 => format!("+{}", fmt_num(d)),
+        Some(d) => fmt_num(d),
+        None => "—".into(),
+    }
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into())
+}
+
+fn gate_text(g: &[GateResult]) -> String {
+    g.iter()
+        .map(|g| format!("{} {}", g.rule, if g.passed { "pass" } else { "FAIL" }))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The human table.
+pub fn human(c: &Comparison) -> String {
+    let rows: Vec<Vec<Cell>> = c
+        .rows
+        .iter()
+        .map(|r| {
+            let failed = r.gates.iter().any(|g| !g.passed);
+            let gate = Cell::text(gate_text(&r.gates));
+            vec![
+                Cell::text(&r.scenario),
+                Cell::text(&r.phase),
+                Cell::text(r.metric),
+                Cell::num(opt(r.pre)),
+                Cell::num(opt(r.post)),
+                Cell::num(signed(r.delta)),
+                Cell::num(pct(r.delta_pct)),
+                if r.gates.is_empty() {
+                    gate
+                } else if failed {
+                    gate.styled(bad())
+                } else {
+                    gate.styled(good())
+                },
+            ]
+        })
+        .collect();
+    let mut s = format!(
+        "{} (run {}) → {} (run {})\n\n",
+        c.pre.0, c.pre.1, c.post.0, c.post.1
+    );
+    s.push_str(&render(
+        &[
+            "scenario", "phase", "metric", &c.pre.0, &c.post.0, "Δ", "Δ%", "gates",
+        ],
+        &rows,
+    ));
+    s.push_str(&format!("\n{}\n", verdict(c)));
+    s
+}
+
+fn verdict(c: &Comparison) -> String {
+    let n: usize = c.rows.iter().map(|r| r.gates.len()).sum();
+    let failed: usize = c
+        .rows
+        .iter()
+        .map(|r| r.gates.iter().filter(|g| !g.passed).count())
+        .sum();
+    format!(
+        "{}: {n} gates checked, {failed} failed",
+        if c.passed { "PASS" } else { "FAIL" }
+    )
+}
+
+/// The markdown table.
+pub fn markdown(c: &Comparison) -> String {
+    let mut s = format!(
+        "### allocguard: `{}` → `{}`\n\n| scenario | phase | metric | {} | {} | Δ | Δ% | gates |\n| --- | --- | --- | ---: | ---: | ---: | ---: | --- |\n",
+        c.pre.0, c.post.0, c.pre.0, c.post.0
+    );
+    for r in &c.rows {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            r.scenario,
+            r.phase,
+            r.metric,
+            opt(r.pre),
+            opt(r.post),
+            signed(r.delta),
+            pct(r.delta_pct),
+            gate_text(&r.gates)
+        ));
+    }
+    s.push_str(&format!("\n**{}**\n", verdict(c)));
+    s
+}
+
+/// `cargo allocguard compare`.
+pub fn run(args: CompareArgs, out: &Output) -> CliResult<bool> {
+    let cargo = crate::cli::CargoOpts {
+        manifest_path: args.manifest_path.clone(),
+        ..Default::default()
+    };
+    let meta = crate::discover::metadata(&cargo).usage_err()?;
+    let root = meta.workspace_root.as_std_path();
+    let config = load_config(args.config.as_deref(), root)?;
+    let path = phase_log_path(args.phase_log.as_deref(), &config, root);
+    let rows = phase_log::read(&path).usage_err()?;
+    let c = compare(&rows, &args.pre, &args.post, &config.gates)
+        .map_err(|e| CliError::usage(e.context(format!("in {}", path.display()))))?;
+    let text = match args.format {
+        Format::Human => human(&c),
+        Format::Markdown => markdown(&c),
+        Format::Json => serde_json::to_string_pretty(&c).expect("serialises") + "\n",
+    };
+    let _ = write!(out.stdout(), "{text}");
+    Ok(c.passed)
+}

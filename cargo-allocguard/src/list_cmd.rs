@@ -1,0 +1,58 @@
+//! `cargo allocguard list`: scenario targets and their scenarios and phases.
+
+use std::io::Write;
+
+use crate::cli::{Format, ListArgs};
+use crate::error::CliResult;
+use crate::run_cmd::select;
+use crate::Output;
+
+#[derive(serde::Serialize)]
+struct ListedScenario<'a> {
+    package: &'a str,
+    target: &'a str,
+    name: &'a str,
+    ignored: bool,
+}
+
+/// `cargo allocguard list`.
+pub fn run(args: ListArgs, out: &Output) -> CliResult<bool> {
+    let (_, selected) = select(&args.cargo, &args.filters, &[], out)?;
+    let mut stdout = out.stdout();
+    match args.format {
+        Format::Json => {
+            let list: Vec<ListedScenario> = selected
+                .iter()
+                .map(|s| ListedScenario {
+                    package: &s.target.package,
+                    target: &s.target.target,
+                    name: &s.name,
+                    ignored: s.ignored,
+                })
+                .collect();
+            let _ = writeln!(
+                stdout,
+                "{}",
+                serde_json::to_string_pretty(&list).expect("serialises")
+            );
+        }
+        _ => {
+            let mut last = None;
+            for s in &selected {
+                let key = (&s.target.package, &s.target.target);
+                if last != Some(key) {
+                    let _ = writeln!(stdout, "{} ({}):", s.target.target, s.target.package);
+                    last = Some(key);
+                }
+                let _ = writeln!(
+                    stdout,
+                    "  {}{}",
+                    s.name,
+                    if s.ignored { " (ignored)" } else { "" }
+                );
+            }
+            let _ = writeln!(stdout, "{} scenarios", selected.len());
+        }
+    }
+    Ok(true)
+}

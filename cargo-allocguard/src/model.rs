@@ -1,0 +1,120 @@
+//! The subcommand's run file, `target/allocguard/<run-id>/run.json`: every
+//! scenario of every target, with its profile and how it ended.
+
+use std::path::Path;
+
+use allocguard::harness::Profile;
+use allocguard::Scale;
+use anyhow::Context;
+
+/// Version of the [`Run`] layout.
+pub const RUN_SCHEMA_VERSION: u32 = 1;
+
+/// One `cargo allocguard run`, or the merge of several partitioned ones.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Run {
+    /// [`RUN_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Unique id; also the directory name under target/allocguard/.
+    pub run_id: String,
+    /// When the run started (RFC 3339, UTC).
+    pub started: String,
+    /// `git rev-parse --short HEAD`, with `-dirty` for uncommitted changes.
+    pub git_rev: String,
+    /// Scale of every scenario.
+    pub scale: Scale,
+    /// Cargo profile the scenarios were built with.
+    pub build_profile: String,
+    /// The shard this run was (`slice:1/3`), or the shards merged into it.
+    pub partition: Option<String>,
+    /// Every scenario run, sorted by package, target and name.
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+/// How a scenario ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Expectations met, snapshot matched.
+    Passed,
+    /// A violation, growth in a bounded phase, a panic or a snapshot mismatch.
+    Failed,
+    /// The binary died from a signal or exited without a result.
+    Crashed,
+    /// Killed after `--timeout`.
+    TimedOut,
+}
+
+impl Status {
+    /// Anything but `Passed`.
+    pub fn is_failure(self) -> bool {
+        self != Status::Passed
+    }
+}
+
+/// One scenario of one run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ScenarioResult {
+    /// The package that owns the target.
+    pub package: String,
+    /// The test target (binary) that holds the scenario.
+    pub target: String,
+    /// The scenario's name.
+    pub name: String,
+    /// How it ended.
+    pub status: Status,
+    /// Why it failed, when it did.
+    pub failure: Option<String>,
+    /// Its profile, when the harness produced one.
+    pub profile: Option<Profile>,
+    /// Wall time of its process, in milliseconds.
+    pub duration_ms: u64,
+}
+
+impl Run {
+    /// Reads a run file, naming it in every error.
+    pub fn read(path: &Path) -> anyhow::Result<Run> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let run: Run = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a cargo-allocguard run file", path.display()))?;
+        anyhow::ensure!(
+            run.schema_version <= RUN_SCHEMA_VERSION,
+            "{}: run schema {} is newer than this cargo-allocguard understands ({RUN_SCHEMA_VERSION}); update it",
+            path.display(),
+            run.schema_version
+        );
+        Ok(run)
+    }
+
+    /// Writes the run as a new file; refuses to replace an existing one.
+    pub fn write_new(&self, path: &Path) -> anyhow::Result<()> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
+        let mut w = std::io::BufWriter::new(file);
+        serde_json::to_writer_pretty(&mut w, self)?;
+        use std::io::Write;
+        w.write_all(b"\n")?;
+        w.flush()?;
+        Ok(())
+    }
+
+    /// Scenarios that did not pass.
+    pub fn failures(&self) -> impl Iterator<Item = &ScenarioResult> {
+        self.scenarios.iter().filter(|s| s.status.is_failure())
+    }
+
+    /// Puts scenarios in the canonical order (package, target, name).
+    pub fn sort(&mut self) {
+        self.scenarios.sort_by(|a, b| {
+            (&a.package, &a.target, &a.name).cmp(&(&b.package, &b.target, &b.name))
+        });
+    }
+}

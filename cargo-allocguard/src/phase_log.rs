@@ -1,0 +1,377 @@
+//! The phase log: one CSV row per scenario × phase × labelled run.
+//!
+//! Appended under an exclusive file lock with a single write per run, read by
+//! header name (so columns can be added later), never rewritten or truncated.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use anyhow::{bail, Context};
+
+use crate::model::{Run, ScenarioResult, Status};
+
+/// The default path, relative to the workspace root.
+pub const DEFAULT_PATH: &str = "ci/phase_log.csv";
+
+/// One row: one phase of one scenario of one run.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct PhaseRow {
+    /// When the run started (RFC 3339, UTC).
+    pub timestamp: String,
+    /// The run's id (rows of one run share it).
+    pub run_id: String,
+    /// `git rev-parse --short HEAD` (`-dirty` with uncommitted changes).
+    pub git_rev: String,
+    /// The label given with `--label`.
+    pub label: String,
+    /// Package of the scenario target.
+    pub package: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Phase name.
+    pub phase: String,
+    /// Cargo profile.
+    pub build_profile: String,
+    /// smoke, default or full.
+    pub scale: String,
+    /// passed, failed, crashed, timed_out.
+    pub status: String,
+    /// Ticks run.
+    pub ticks: u64,
+    /// Allocations in all ticks.
+    pub allocs: u64,
+    /// Deallocations in all ticks.
+    pub deallocs: u64,
+    /// Reallocations in all ticks.
+    pub reallocs: u64,
+    /// Bytes allocated in all ticks.
+    pub bytes_allocated: u64,
+    /// Heap operations in armed ticks.
+    pub hot_allocs: u64,
+    /// Live bytes at the end minus at the start.
+    pub growth_bytes: i64,
+    /// Highest live bytes above the start.
+    pub peak_bytes: i64,
+    /// Mean tick time, µs.
+    pub step_mean_us: f64,
+    /// 95th percentile tick time, µs.
+    pub step_p95_us: f64,
+    /// Slowest tick, µs.
+    pub step_max_us: f64,
+    /// Custom metrics, as a JSON object.
+    pub metrics: String,
+    /// `--notes`.
+    pub notes: String,
+}
+
+/// The column names, in the order a new log is written.
+pub const COLUMNS: &[&str] = &[
+    "timestamp",
+    "run_id",
+    "git_rev",
+    "label",
+    "package",
+    "scenario",
+    "phase",
+    "build_profile",
+    "scale",
+    "status",
+    "ticks",
+    "allocs",
+    "deallocs",
+    "reallocs",
+    "bytes_allocated",
+    "hot_allocs",
+    "growth_bytes",
+    "peak_bytes",
+    "step_mean_us",
+    "step_p95_us",
+    "step_max_us",
+    "metrics",
+    "notes",
+];
+
+fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Passed => "passed",
+        Status::Failed => "failed",
+        Status::Crashed => "crashed",
+        Status::TimedOut => "timed_out",
+    }
+}
+
+/// The rows of one scenario (one per phase; none without a profile).
+pub fn rows_of(run: &Run, s: &ScenarioResult, label: &str, notes: &str) -> Vec<PhaseRow> {
+    let Some(profile) = &s.profile else {
+        return Vec::new();
+    };
+    profile
+        .phases
+        .iter()
+        .map(|p| PhaseRow {
+            timestamp: run.started.clone(),
+            run_id: run.run_id.clone(),
+            git_rev: run.git_rev.clone(),
+            label: label.to_string(),
+            package: s.package.clone(),
+            scenario: s.name.clone(),
+            phase: p.name.clone(),
+            build_profile: run.build_profile.clone(),
+            scale: run.scale.to_string(),
+            status: status_name(s.status).to_string(),
+            ticks: p.ticks,
+            allocs: p.allocs,
+            deallocs: p.deallocs,
+            reallocs: p.reallocs,
+            bytes_allocated: p.bytes_allocated,
+            hot_allocs: p.hot_violations,
+            growth_bytes: p.growth,
+            peak_bytes: p.peak,
+            step_mean_us: round3(p.step.mean_ns / 1e3),
+            step_p95_us: round3(p.step.p95_ns as f64 / 1e3),
+            step_max_us: round3(p.step.max_ns as f64 / 1e3),
+            metrics: serde_json::to_string(&p.metrics).unwrap_or_default(),
+            notes: notes.to_string(),
+        })
+        .collect()
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// The row's fields by column name, as CSV text.
+fn fields(row: &PhaseRow) -> BTreeMap<&'static str, String> {
+    let value = serde_json::to_value(row).expect("a row serialises");
+    COLUMNS
+        .iter()
+        .map(|&c| {
+            let v = match &value[c] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (c, v)
+        })
+        .collect()
+}
+
+/// Appends `rows` to the log at `path` (created with a header if new) in one
+/// write, holding an exclusive lock so concurrent runs never interleave.
+/// Rows follow the existing file's header by name; columns it lacks are
+/// left out (with a warning), columns it has that we do not know stay empty.
+pub fn append(path: &Path, rows: &[PhaseRow]) -> anyhow::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut file = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .with_context(|| format!("cannot open the phase log {}", path.display()))?;
+    file.lock()
+        .with_context(|| format!("cannot lock the phase log {}", path.display()))?;
+    let result = append_locked(&mut file, path, rows);
+    let _ = file.unlock();
+    result
+}
+
+fn append_locked(file: &mut File, path: &Path, rows: &[PhaseRow]) -> anyhow::Result<()> {
+    let len = file.metadata()?.len();
+    let header: Vec<String> = if len == 0 {
+        COLUMNS.iter().map(|c| c.to_string()).collect()
+    } else {
+        file.seek(SeekFrom::Start(0))?;
+        let mut first = String::new();
+        BufReader::new(&mut *file).read_line(&mut first)?;
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(first.as_bytes());
+        let rec = r
+            .records()
+            .next()
+            .transpose()
+            .with_context(|| format!("{}:1: the header line is not CSV", path.display()))?
+            .unwrap_or_default();
+        rec.iter().map(str::to_string).collect()
+    };
+    if len > 0 && !header.iter().any(|h| h == "scenario") {
+        bail!(
+            "{}:1: this is not a phase log (no `scenario` column); give another path with --phase-log",
+            path.display()
+        );
+    }
+    let missing: Vec<&str> = COLUMNS
+        .iter()
+        .copied()
+        .filter(|c| !header.iter().any(|h| h == c))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "warning: {} has no column for {}; those values are not recorded (the log is never rewritten)",
+            path.display(),
+            missing.join(", ")
+        );
+    }
+
+    let mut buf = Vec::new();
+    if len > 0 {
+        // A log whose last line was cut short must not have our first row
+        // glued onto it.
+        file.seek(SeekFrom::End(-1))?;
+        let mut last = [0u8; 1];
+        file.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            buf.push(b'\n');
+        }
+    }
+    {
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(&mut buf);
+        if len == 0 {
+            w.write_record(&header)?;
+        }
+        for row in rows {
+            let f = fields(row);
+            w.write_record(
+                header
+                    .iter()
+                    .map(|h| f.get(h.as_str()).map(String::as_str).unwrap_or("")),
+            )?;
+        }
+        w.flush()?;
+    }
+    file.write_all(&buf)
+        .with_context(|| format!("cannot append to {}", path.display()))?;
+    file.flush()?;
+    Ok(())
+}
+
+/// Reads every row, by header name. A malformed row is an error naming its line.
+pub fn read(path: &Path) -> anyhow::Result<Vec<PhaseRow>> {
+    let file = File::open(path).with_context(|| {
+        format!(
+            "cannot read the phase log {}; runs are added to it with `cargo allocguard run --label NAME`",
+            path.display()
+        )
+    })?;
+    let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(file);
+    let mut rows = Vec::new();
+    for (i, rec) in r.deserialize::<PhaseRow>().enumerate() {
+        let row = rec.map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
+            anyhow::anyhow!(
+                "{}:{line}: malformed row: {e}; fix or delete that line (allocguard never rewrites the log)",
+                path.display()
+            )
+        })?;
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// The rows of the most recent run labelled `label`.
+pub fn latest_run<'a>(rows: &'a [PhaseRow], label: &str) -> Vec<&'a PhaseRow> {
+    let latest = rows
+        .iter()
+        .filter(|r| r.label == label)
+        .max_by(|a, b| (&a.timestamp, &a.run_id).cmp(&(&b.timestamp, &b.run_id)))
+        .map(|r| r.run_id.clone());
+    match latest {
+        Some(id) => rows
+            .iter()
+            .filter(|r| r.label == label && r.run_id == id)
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// Labels present in the log, in order of first appearance.
+pub fn labels(rows: &[PhaseRow]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in rows {
+        if !out.contains(&r.label) {
+            out.push(r.label.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(label: &str, run: &str, ts: &str, allocs: u64) -> PhaseRow {
+        PhaseRow {
+            timestamp: ts.into(),
+            run_id: run.into(),
+            label: label.into(),
+            scenario: "s".into(),
+            phase: "p".into(),
+            allocs,
+            notes: "a, \"quoted\" note".into(),
+            ..PhaseRow::default()
+        }
+    }
+
+    #[test]
+    fn appends_and_reads_back_by_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("logs/phase_log.csv");
+        append(&path, &[row("pre", "r1", "2026-01-01T00:00:00Z", 5)]).unwrap();
+        append(&path, &[row("post", "r2", "2026-01-02T00:00:00Z", 3)]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 3, "{text}");
+        assert!(text.starts_with("timestamp,run_id,git_rev,label,"));
+        let rows = read(&path).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].allocs, 3);
+        assert_eq!(rows[0].notes, "a, \"quoted\" note");
+    }
+
+    #[test]
+    fn an_older_header_is_followed_and_extra_columns_stay_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.csv");
+        std::fs::write(&path, "scenario,phase,allocs,mystery\nold,p,7,x").unwrap();
+        append(&path, &[row("l", "r", "t", 9)]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "scenario,phase,allocs,mystery\nold,p,7,x\ns,p,9,\n");
+        let rows = read(&path).unwrap();
+        assert_eq!((rows[0].allocs, rows[1].allocs), (7, 9));
+    }
+
+    #[test]
+    fn a_malformed_row_names_its_line_and_nothing_is_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.csv");
+        append(&path, &[row("a", "r1", "t1", 1), row("a", "r1", "t1", 2)]).unwrap();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("t2,r2,,a,,s,p,,,,not-a-number\n");
+        std::fs::write(&path, &text).unwrap();
+        let e = read(&path).unwrap_err().to_string();
+        assert!(e.contains("log.csv:4: malformed row"), "{e}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn latest_run_of_a_label() {
+        let rows = vec![
+            row("pre", "r1", "2026-01-01T00:00:00Z", 1),
+            row("pre", "r2", "2026-01-03T00:00:00Z", 2),
+            row("post", "r3", "2026-01-02T00:00:00Z", 3),
+        ];
+        let latest = latest_run(&rows, "pre");
+        assert_eq!(latest.len(), 1);
+        assert_eq!(latest[0].allocs, 2);
+        assert!(latest_run(&rows, "nope").is_empty());
+        assert_eq!(labels(&rows), vec!["pre", "post"]);
+    }
+}

@@ -1,0 +1,100 @@
+//! `cargo allocguard profile SCENARIO`: rebuild with allocguard's `dhat`
+//! feature, run the scenario alone under DHAT, and write `dhat-heap.json`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+
+use crate::cli::ProfileArgs;
+use crate::error::{CliError, CliResult, WithCode};
+use crate::exec::{self, Job};
+use crate::run_cmd::select;
+use crate::Output;
+
+/// The environment variable that tells a harness built with the `dhat`
+/// feature to profile and where to write.
+pub const DHAT_OUT_ENV: &str = "ALLOCGUARD_DHAT_OUT";
+
+/// `cargo allocguard profile`.
+pub fn run(args: ProfileArgs, out: &Output) -> CliResult<bool> {
+    let dest = if args.out.is_absolute() {
+        args.out.clone()
+    } else {
+        std::env::current_dir().infra_err()?.join(&args.out)
+    };
+    if let Ok(existing) = std::fs::read_to_string(&dest) {
+        if !existing.contains("dhatFileVersion") {
+            return Err(CliError::usage(anyhow!(
+                "{} exists and is not a DHAT profile; refusing to overwrite it (choose another --out)",
+                dest.display()
+            )));
+        }
+    }
+    let (_, selected) = select(
+        &args.cargo,
+        std::slice::from_ref(&args.scenario),
+        &["allocguard/dhat"],
+        out,
+    )?;
+    let Some(sel) = selected.iter().find(|s| s.name == args.scenario) else {
+        let close: Vec<&str> = selected.iter().map(|s| s.name.as_str()).collect();
+        return Err(CliError::usage(anyhow!(
+            "no scenario is named exactly `{}`{}",
+            args.scenario,
+            if close.is_empty() {
+                String::new()
+            } else {
+                format!("; did you mean {}?", close.join(", "))
+            }
+        )));
+    };
+    let scale: allocguard::Scale = args.scale.into();
+    let tmp = dest.with_extension("json.partial");
+    let job = Job {
+        exe: &sel.exe,
+        dir: &sel.target.package_dir,
+        scenario: &sel.name,
+        ignored: sel.ignored,
+        env: vec![
+            (DHAT_OUT_ENV.into(), tmp.clone()),
+            (
+                allocguard::harness::SCALE_ENV.into(),
+                PathBuf::from(scale.to_string()),
+            ),
+            ("ALLOCGUARD_SNAPSHOTS".into(), PathBuf::from("off")),
+            ("CARGO_MANIFEST_DIR".into(), sel.target.package_dir.clone()),
+        ],
+        timeout: Some(Duration::from_secs(24 * 3600)),
+    };
+    let finished = exec::run(&job).infra_err()?;
+    if out.verbose > 0 {
+        eprint!("{}{}", finished.stdout, finished.stderr);
+    }
+    let check = || -> anyhow::Result<()> {
+        let text = std::fs::read_to_string(&tmp).with_context(|| {
+            format!(
+                "the scenario ran ({}) but wrote no DHAT profile; is its global allocator \
+                 `allocguard::CountingAlloc::system()`? last output:\n{}",
+                finished
+                    .status
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| "killed".into()),
+                finished.stderr
+            )
+        })?;
+        if !text.contains("dhatFileVersion") {
+            bail!("{} is not a DHAT profile", tmp.display());
+        }
+        std::fs::rename(&tmp, &dest).with_context(|| format!("cannot write {}", dest.display()))
+    };
+    check().infra_err()?;
+    let _ = writeln!(
+        out.stdout(),
+        "wrote {}\nopen it in DHAT's viewer: https://nnethercote.github.io/dh_view/dh_view.html (\"Load…\"), \
+         or a local copy of dh_view.html from valgrind's share directory",
+        dest.display()
+    );
+    Ok(true)
+}
