@@ -24,25 +24,23 @@ impl Frame {
     /// user's code: allocguard itself, std/alloc/core, the backtrace crate,
     /// compiler shims and the C runtime.
     ///
-    /// Decided by the function's path and, because builds with only line
-    /// tables name inlined functions without their module, by the file too.
+    /// Shims and C-runtime functions are recognised by name. Otherwise, when
+    /// the frame has a file, the file decides (builds with only line tables
+    /// name inlined functions without their module, and a user's scenario
+    /// target is conventionally a crate called `allocguard` too); crate paths
+    /// in the name are the fallback for frames without debug info.
     pub fn is_machinery(&self) -> bool {
-        machinery_name(&self.function) || self.file.as_deref().is_some_and(machinery_file)
+        always_machinery(&self.function)
+            || match self.file.as_deref() {
+                Some(file) => machinery_file(file),
+                None => machinery_crate(&self.function),
+            }
     }
 }
 
-fn machinery_name(function: &str) -> bool {
+fn always_machinery(function: &str) -> bool {
     let name = function.trim_start_matches('<');
     const PREFIXES: &[&str] = &[
-        "allocguard::",
-        "std::",
-        "core::",
-        "alloc::",
-        "backtrace::",
-        "dhat::",
-        "stats_alloc::",
-        "test::",
-        "libtest_mimic::",
         "__rust",
         "__rdl_",
         "__rg_",
@@ -54,6 +52,7 @@ fn machinery_name(function: &str) -> bool {
         "main",
         "_start",
         "__libc_start_main",
+        "__libc_start_main_impl",
         "__libc_start_call_main",
         "start_thread",
         "clone",
@@ -62,9 +61,30 @@ fn machinery_name(function: &str) -> bool {
     PREFIXES.iter().any(|p| name.starts_with(p)) || C_RUNTIME.contains(&name)
 }
 
+fn machinery_crate(function: &str) -> bool {
+    let name = function.trim_start_matches('<');
+    const CRATES: &[&str] = &[
+        "allocguard::",
+        "std::",
+        "core::",
+        "alloc::",
+        "backtrace::",
+        "dhat::",
+        "stats_alloc::",
+        "test::",
+        "libtest_mimic::",
+    ];
+    CRATES.iter().any(|p| name.starts_with(p))
+}
+
 fn machinery_file(file: &str) -> bool {
-    // The standard library, as rustc records its paths.
-    if file.starts_with("/rustc/") || file.contains("/library/std/src/") {
+    // The standard library, as rustc records its paths; the C runtime.
+    if file.starts_with("/rustc/")
+        || file.contains("/library/std/src/")
+        || file.starts_with("./csu/")
+        || file.starts_with("./nptl/")
+        || file.starts_with("./misc/")
+    {
         return true;
     }
     // allocguard's own sources (its tests and benches are user code).
@@ -73,7 +93,12 @@ fn machinery_file(file: &str) -> bool {
         return true;
     }
     // Crates that capture or count on allocguard's behalf, from the registry.
-    const HELPERS: &[&str] = &["/backtrace-0.", "/dhat-0.", "/stats_alloc-0."];
+    const HELPERS: &[&str] = &[
+        "/backtrace-0.",
+        "/dhat-0.",
+        "/stats_alloc-0.",
+        "/libtest-mimic-0.",
+    ];
     file.contains("/registry/src/") && HELPERS.iter().any(|h| file.contains(h))
 }
 
@@ -377,6 +402,10 @@ mod tests {
         let own_test = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/guard.rs");
         assert!(!frame("tick", Some(own_test)).is_machinery());
         assert!(!frame("clone_world", None).is_machinery());
+        // A user's scenario target named `allocguard`, with debug info:
+        assert!(!frame("allocguard::spawn_enemy", Some("tests/allocguard.rs")).is_machinery());
+        assert!(frame("__libc_start_main_impl", Some("./csu/../csu/libc-start.c")).is_machinery());
+        assert!(frame("__rustc::__rust_alloc", Some("tests/allocguard.rs")).is_machinery());
         assert!(!frame("allocguard_sim::waves::step", None).is_machinery());
     }
 

@@ -1,0 +1,633 @@
+//! End-to-end tests: the `cargo-allocguard` binary run against temporary
+//! copies of the sample workspace in `tests/fixtures/basic`.
+//!
+//! The copies share one target directory, so allocguard and its dependencies
+//! are compiled once for all tests; each copy builds only its own small crate.
+//! Scenarios are built in the dev profile at smoke scale to keep this fast;
+//! the fixture carries its snapshots for exactly that.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+struct Fixture {
+    dir: TempDir,
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Each copy gets its own package version: cargo names a path package's
+/// artifacts and fingerprints without its location, so two copies of one
+/// version would share (and overwrite) each other's binaries in the shared
+/// target directory. The version appears in none of the outputs checked.
+static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let src = workspace_root().join("tests/fixtures/basic");
+        copy_dir(&src, dir.path());
+        let manifest = std::fs::read_to_string(src.join("Cargo.toml.fixture"))
+            .unwrap()
+            .replace("@ALLOCGUARD_PATH@", &workspace_root().display().to_string())
+            .replace(
+                "version = \"0.1.0\"",
+                &format!(
+                    "version = \"0.1.{}\"",
+                    COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                ),
+            );
+        std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
+        Fixture { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-allocguard"));
+        cmd.arg("allocguard")
+            .args(args)
+            .current_dir(self.dir.path())
+            .env(
+                "CARGO_TARGET_DIR",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target"),
+            )
+            .env("NO_COLOR", "1")
+            .env_remove("CI")
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env_remove("ALLOCGUARD_SCALE")
+            .env_remove("INSTA_UPDATE")
+            .env_remove("INSTA_FORCE_PASS")
+            .env_remove("INSTA_WORKSPACE_ROOT");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().unwrap())
+    }
+
+    /// `run` at the settings every test uses.
+    fn scenarios(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["run", "--profile", "dev", "--scale", "smoke"];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Removes what varies between runs: times, run ids, paths, and the column
+/// padding that depends on them.
+fn redact(text: &str, fixture: &Fixture) -> String {
+    let time = regex::Regex::new(r"\d+(\.\d+)? (ns|µs|ms|s)\b").unwrap();
+    let run_id = regex::Regex::new(r"\d{8}T\d{6}Z-\d+").unwrap();
+    let spaces = regex::Regex::new(r" {2,}").unwrap();
+    let text = text.replace(&fixture.dir.path().display().to_string(), "[fixture]");
+    let text = time.replace_all(&text, "[time]");
+    let text = run_id.replace_all(&text, "[run-id]");
+    text.lines()
+        .map(|l| spaces.replace_all(l.trim_end(), "  ").into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn a_full_run_fails_on_the_hot_allocation_and_the_leak() {
+    let f = Fixture::new();
+    let r = f.scenarios(&[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    insta::assert_snapshot!("full_run_stdout", redact(&r.stdout, &f));
+    assert!(r.stderr.contains("run written to "), "{r:?}");
+    let run_json = r
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("run written to "))
+        .unwrap();
+    let run: serde_json::Value = serde_json::from_str(&read(Path::new(run_json))).unwrap();
+    let names: Vec<&str> = run["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["fixture/clean", "fixture/hot_alloc", "fixture/leak"],
+        "ignored ones stay out"
+    );
+    assert_eq!(
+        run["scenarios"][1]["profile"]["phases"][0]["hot_violations"],
+        1
+    );
+}
+
+#[test]
+fn a_clean_filter_passes_and_labels_append_to_the_csv_and_compare() {
+    let f = Fixture::new();
+    let r = f.scenarios(&[
+        "fixture/clean",
+        "--label",
+        "pre",
+        "--notes",
+        "before, \"quoted\"",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("PASS: 1 scenarios, 1 passed, 0 failed"),
+        "{r:?}"
+    );
+    let r = f.scenarios(&["fixture/clean", "--label", "post"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let csv = read(&f.path("ci/phase_log.csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[0].starts_with("timestamp,run_id,git_rev,label,package,scenario,phase,"));
+    assert!(
+        lines[1].contains(",pre,fixture-basic,fixture/clean,run,dev,smoke,passed,30,"),
+        "{csv}"
+    );
+    assert!(lines[1].ends_with(",\"before, \"\"quoted\"\"\""), "{csv}");
+    assert!(
+        lines[2].contains(",post,fixture-basic,fixture/clean,run,"),
+        "{csv}"
+    );
+
+    let c = f.run(&["compare", "pre", "post"]);
+    assert_eq!(c.code, 0, "{c:?}");
+    // Times differ from run to run: check their rows exist, snapshot the rest.
+    let redacted = redact(&c.stdout, &f);
+    let (times, counts): (Vec<&str>, Vec<&str>) =
+        redacted.lines().partition(|l| l.contains(" step_"));
+    assert_eq!(times.len(), 3, "{redacted}");
+    insta::assert_snapshot!("compare_pre_post", counts.join("\n"));
+    let md = f.run(&["compare", "pre", "post", "--format", "markdown"]);
+    assert!(
+        md.stdout
+            .contains("| scenario | phase | metric | pre | post |"),
+        "{md:?}"
+    );
+    let json = f.run(&["compare", "pre", "post", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["passed"], true);
+}
+
+#[test]
+fn failing_gates_fail_the_run_and_the_comparison() {
+    let f = Fixture::new();
+    std::fs::write(
+        f.path("allocguard.toml"),
+        "[gates]\nallocs = { max = 0 }\nhot_allocs = { max = 0, exclude = [\"fixture/leak\"] }\n",
+    )
+    .unwrap();
+    let r = f.scenarios(&["fixture/clean", "--label", "a"]);
+    // The clean scenario's phase allocates nothing (its setup is not a
+    // phase), so `allocs = { max = 0 }` passes.
+    assert_eq!(r.code, 0, "{r:?}");
+    std::fs::write(
+        f.path("allocguard.toml"),
+        "[gates]\nbytes_allocated = { max = 0 }\nallocs = { max = 0 }\n",
+    )
+    .unwrap();
+    let r = f.scenarios(&["fixture/hot_alloc", "--label", "b"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("bytes_allocated  max 0"), "{r:?}");
+    assert!(r.stdout.contains("gates checked, 2 failed"), "{r:?}");
+    let c = f.run(&["compare", "a", "b"]);
+    assert_eq!(c.code, 1, "{c:?}");
+    assert!(c.stdout.contains("max 0 FAIL"), "{c:?}");
+    assert!(
+        c.stdout.contains("FAIL: 2 gates checked, 2 failed"),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn partitioned_shards_merge_into_the_unpartitioned_run() {
+    let f = Fixture::new();
+    let mut shard_files = Vec::new();
+    for m in 1..=2 {
+        let r = f.scenarios(&["--partition", &format!("hash:{m}/2")]);
+        assert!(r.code == 0 || r.code == 1, "{r:?}");
+        shard_files.push(
+            r.stderr
+                .lines()
+                .find_map(|l| l.strip_prefix("run written to "))
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let whole = f.scenarios(&[]);
+    let whole_file = whole
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("run written to "))
+        .unwrap();
+    let merged = f.path("merged.json");
+    let m = f.run(&[
+        "merge",
+        &shard_files[0],
+        &shard_files[1],
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        m.code, 1,
+        "the merged run holds the failing scenarios: {m:?}"
+    );
+    let strip = |path: &Path| {
+        let v: serde_json::Value = serde_json::from_str(&read(path)).unwrap();
+        v["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let phases: Vec<(u64, u64, u64)> = s["profile"]["phases"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| {
+                        (
+                            p["allocs"].as_u64().unwrap(),
+                            p["hot_violations"].as_u64().unwrap(),
+                            p["bytes_allocated"].as_u64().unwrap(),
+                        )
+                    })
+                    .collect();
+                (
+                    s["name"].as_str().unwrap().to_string(),
+                    s["status"].as_str().unwrap().to_string(),
+                    phases,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&merged), strip(Path::new(whole_file)));
+    // Merging refuses to write over an existing file.
+    let again = f.run(&["merge", &shard_files[0], "--out", merged.to_str().unwrap()]);
+    assert_eq!(again.code, 2, "{again:?}");
+}
+
+#[test]
+fn eight_concurrent_labelled_runs_append_every_row_untorn() {
+    let f = Fixture::new();
+    // Build once first so the eight processes only run.
+    assert_eq!(f.scenarios(&["fixture/clean"]).code, 0);
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            f.command(&[
+                "run",
+                "--profile",
+                "dev",
+                "--scale",
+                "smoke",
+                "-q",
+                "fixture/clean",
+                "--label",
+                &format!("l{i}"),
+            ])
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for c in children {
+        assert!(c.wait_with_output().unwrap().status.success());
+    }
+    let csv = read(&f.path("ci/phase_log.csv"));
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    let headers = rdr.headers().unwrap().clone();
+    let label = headers.iter().position(|h| h == "label").unwrap();
+    let mut labels: Vec<String> = rdr
+        .records()
+        .map(|r| r.unwrap()[label].to_string())
+        .collect();
+    labels.sort();
+    assert_eq!(
+        labels,
+        (0..8).map(|i| format!("l{i}")).collect::<Vec<_>>(),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 9, "one header, eight rows: {csv}");
+}
+
+#[test]
+fn snapshot_mismatches_are_reviewed_and_ci_writes_nothing() {
+    let f = Fixture::new();
+    let snap = f.path("snapshots/fixture__clean@debug-smoke.snap");
+    let original = read(&snap);
+    std::fs::write(&snap, original.replace("ticks: 30", "ticks: 31")).unwrap();
+    let pending = f.path("snapshots/fixture__clean@debug-smoke.snap.new");
+
+    let ci = f.scenarios(&["fixture/clean", "--ci"]);
+    assert_eq!(ci.code, 1, "{ci:?}");
+    assert!(
+        ci.stdout.contains("CI is set, so nothing was written"),
+        "{ci:?}"
+    );
+    assert!(!pending.exists());
+
+    let local = f.scenarios(&["fixture/clean"]);
+    assert_eq!(local.code, 1, "{local:?}");
+    assert!(pending.exists(), "a local mismatch leaves the new snapshot");
+    let refuse = f.run(&["review"]);
+    assert_eq!(refuse.code, 2, "no terminal: {refuse:?}");
+    assert!(
+        refuse.stderr.contains("cargo allocguard review --accept"),
+        "{refuse:?}"
+    );
+    let accept = f.run(&["review", "--accept"]);
+    assert_eq!(accept.code, 0, "{accept:?}");
+    assert!(!pending.exists());
+    assert!(read(&snap).contains("ticks: 30"));
+    assert_eq!(f.scenarios(&["fixture/clean"]).code, 0);
+}
+
+#[test]
+fn reports_are_markdown_and_self_contained_html() {
+    let f = Fixture::new();
+    let r = f.scenarios(&[]);
+    let run_json = r
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("run written to "))
+        .unwrap()
+        .to_string();
+    let out = f.path("report");
+    let rep = f.run(&["report", &run_json, "--out", out.to_str().unwrap()]);
+    assert_eq!(rep.code, 0, "{rep:?}");
+    let html = read(&out.join("report.html"));
+    assert!(
+        html.contains("<svg") && html.contains("fixture/hot_alloc"),
+        "charts and scenarios"
+    );
+    assert_eq!(
+        html.matches("<svg").count(),
+        6,
+        "two charts for each of three scenarios"
+    );
+    assert!(
+        !html.contains("<script") && !html.contains("src=\"http"),
+        "self-contained"
+    );
+    let md = read(&out.join("report.md"));
+    assert!(md.contains("| phase | ticks | allocs | hot |"), "{md}");
+    // It will not overwrite a file that is not a report.
+    std::fs::write(out.join("report.md"), "my notes").unwrap();
+    assert_eq!(
+        f.run(&["report", &run_json, "--out", out.to_str().unwrap()])
+            .code,
+        2
+    );
+    assert_eq!(read(&out.join("report.md")), "my notes");
+}
+
+#[test]
+fn listing_shows_targets_scenarios_and_ignored_ones() {
+    let f = Fixture::new();
+    let r = f.run(&["list", "--profile", "dev"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        "allocguard (fixture-basic):\n  fixture/clean\n  fixture/hot_alloc\n  fixture/leak\n3 scenarios\n"
+    );
+    let j = f.run(&[
+        "list",
+        "--profile",
+        "dev",
+        "--format",
+        "json",
+        "fixture/crash",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).unwrap();
+    assert_eq!(v[0]["name"], "fixture/crash");
+    assert_eq!(v[0]["ignored"], true);
+}
+
+#[test]
+fn bad_input_is_named_and_nothing_is_overwritten() {
+    let f = Fixture::new();
+    // Malformed allocguard.toml: line and column, exit 2, file untouched.
+    let bad_toml = "[gates]\nallocs = { max = 0 \n";
+    std::fs::write(f.path("allocguard.toml"), bad_toml).unwrap();
+    let r = f.scenarios(&[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("allocguard.toml is not a valid allocguard configuration"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("line 2, column"), "{r:?}");
+    assert_eq!(read(&f.path("allocguard.toml")), bad_toml);
+    std::fs::remove_file(f.path("allocguard.toml")).unwrap();
+
+    // Malformed CSV row: its line number, exit 2, log untouched.
+    std::fs::create_dir_all(f.path("ci")).unwrap();
+    let log =
+        "timestamp,run_id,label,scenario,phase,allocs\nt1,r1,pre,s,p,3\nt2,r2,post,s,p,many\n";
+    std::fs::write(f.path("ci/phase_log.csv"), log).unwrap();
+    let r = f.run(&["compare", "pre", "post"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("phase_log.csv:3: malformed row"), "{r:?}");
+    assert_eq!(read(&f.path("ci/phase_log.csv")), log);
+
+    // An unknown label: exit 2, the labels that exist are listed.
+    std::fs::write(
+        f.path("ci/phase_log.csv"),
+        "timestamp,run_id,label,scenario,phase,allocs\nt1,r1,pre,s,p,3\n",
+    )
+    .unwrap();
+    let r = f.run(&["compare", "pre", "nope"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("no run labelled `nope`") && r.stderr.contains("labels there: pre"),
+        "{r:?}"
+    );
+
+    // A scenario binary killed by a signal: CRASHED, exit 1.
+    let r = f.scenarios(&["fixture/crash"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("CRASHED") && r.stdout.contains("killed by signal 6 (SIGABRT)"),
+        "{r:?}"
+    );
+
+    // A hung binary hitting --timeout: TIMED OUT, exit 1.
+    let r = f.scenarios(&["fixture/hang", "--timeout", "2s"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("TIMED OUT") && r.stdout.contains("killed after the timeout of 2s"),
+        "{r:?}"
+    );
+
+    // A filter that matches nothing: exit 2.
+    let r = f.scenarios(&["no_such_scenario"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("no scenario matches no_such_scenario"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_build_failure_is_shown_as_cargo_shows_it_and_exits_3() {
+    let f = Fixture::new();
+    let lib = f.path("src/lib.rs");
+    let broken = read(&lib).replace(
+        "pub fn step(&mut self, dt: f32) {",
+        "pub fn step(&mut self, dt: f32) { let x: u8 = \"no\";",
+    );
+    std::fs::write(&lib, broken).unwrap();
+    let r = f.scenarios(&[]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.stderr.contains("error[E0308]: mismatched types"),
+        "cargo's own diagnostic: {r:?}"
+    );
+    assert!(
+        r.stderr
+            .contains("building the scenario targets of `fixture-basic` failed"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_workspace_without_scenario_targets_is_a_usage_error() {
+    let f = Fixture::new();
+    let manifest = read(&f.path("Cargo.toml")).replace("name = \"allocguard\"", "name = \"other\"");
+    std::fs::write(f.path("Cargo.toml"), manifest).unwrap();
+    std::fs::rename(f.path("tests/allocguard.rs"), f.path("tests/other.rs")).unwrap();
+    let r = f.scenarios(&[]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("no scenario targets in") && r.stderr.contains("name = \"allocguard\""),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn github_actions_gets_annotations_a_summary_and_junit() {
+    let f = Fixture::new();
+    let summary = f.path("summary.md");
+    let junit = f.path("out/junit.xml");
+    let r = Run::from(
+        f.command(&[
+            "run",
+            "--profile",
+            "dev",
+            "--scale",
+            "smoke",
+            "--junit",
+            junit.to_str().unwrap(),
+        ])
+        .env("CI", "true")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let annotation = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error file=tests/allocguard.rs,line="))
+        .unwrap_or_else(|| panic!("no annotation at the allocating line: {r:?}"));
+    assert!(
+        annotation.contains("title=allocguard%3A fixture/hot_alloc failed::"),
+        "{annotation}"
+    );
+    assert!(
+        r.stdout
+            .contains("::error title=allocguard%3A fixture/leak failed::"),
+        "{r:?}"
+    );
+    let md = read(&summary);
+    assert!(
+        md.starts_with("## allocguard: FAIL") && md.contains("| fixture/hot_alloc | run |"),
+        "{md}"
+    );
+    let xml = read(&junit);
+    assert!(
+        xml.contains("<testsuite name=\"fixture-basic::allocguard\" tests=\"3\""),
+        "{xml}"
+    );
+    assert!(xml.contains("failures=\"2\""), "{xml}");
+}
+
+#[test]
+fn profile_writes_a_dhat_heap_profile() {
+    let f = Fixture::new();
+    let out = f.path("dhat-heap.json");
+    let r = f.run(&[
+        "profile",
+        "fixture/leak",
+        "--profile",
+        "dev",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&read(&out)).unwrap();
+    assert_eq!(v["dhatFileVersion"], 2);
+    assert!(r.stdout.contains("dh_view.html"), "{r:?}");
+    // Not a DHAT file at the destination: refused, left alone.
+    std::fs::write(&out, "precious").unwrap();
+    let r = f.run(&[
+        "profile",
+        "fixture/leak",
+        "--profile",
+        "dev",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(read(&out), "precious");
+}
