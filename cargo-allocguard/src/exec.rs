@@ -84,6 +84,143 @@ impl Finished {
     }
 }
 
+/// What a harness binary reports as it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// libtest printed `test NAME ... `: the scenario started.
+    Started(String),
+}
+
+/// Reads the child's stdout as it comes, keeping all of it, and sends an
+/// event for every `test NAME ... ` that libtest prints.
+fn follow(
+    mut r: impl Read + Send + 'static,
+    tx: std::sync::mpsc::Sender<Event>,
+) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut line_start = 0usize;
+        let mut announced = false;
+        let mut chunk = [0u8; 8192];
+        loop {
+            let n = match r.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            for &b in &chunk[..n] {
+                all.push(b);
+                if b == b'\n' {
+                    line_start = all.len();
+                    announced = false;
+                    continue;
+                }
+                if !announced
+                    && b == b' '
+                    && all[line_start..].starts_with(b"test ")
+                    && all[line_start..].ends_with(b" ... ")
+                {
+                    let line = String::from_utf8_lossy(&all[line_start + 5..all.len() - 5]);
+                    let _ = tx.send(Event::Started(line.trim().to_string()));
+                    announced = true;
+                }
+            }
+        }
+        String::from_utf8_lossy(&all).into_owned()
+    })
+}
+
+/// A whole harness binary to run, for some of its scenarios.
+pub struct BinaryJob<'a> {
+    /// The harness binary.
+    pub exe: &'a Path,
+    /// The package directory (the working directory).
+    pub dir: &'a Path,
+    /// Scenarios of the binary not to run (matched exactly).
+    pub skip: Vec<String>,
+    /// Whether some selected scenario is ignored (adds `--include-ignored`).
+    pub include_ignored: bool,
+    /// Environment to add.
+    pub env: Vec<(String, PathBuf)>,
+    /// Kill the binary after this long.
+    pub timeout: Option<Duration>,
+}
+
+/// How a binary run ended, and which scenario it was in last.
+#[derive(Debug)]
+pub struct BinaryFinished {
+    /// Exit status etc.
+    pub finished: Finished,
+    /// The last scenario libtest announced.
+    pub last_started: Option<String>,
+}
+
+/// Runs a harness binary once for all its selected scenarios, calling
+/// `on_event` as scenarios start, and killing it at the timeout.
+pub fn run_binary(
+    job: &BinaryJob<'_>,
+    mut on_event: impl FnMut(&Event),
+) -> anyhow::Result<BinaryFinished> {
+    let mut cmd = Command::new(job.exe);
+    cmd.args(["--exact", "--nocapture", "--color", "never"])
+        .current_dir(job.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if job.include_ignored {
+        cmd.arg("--include-ignored");
+    }
+    for s in &job.skip {
+        cmd.args(["--skip", s]);
+    }
+    for (k, v) in &job.env {
+        cmd.env(k, v);
+    }
+    let started = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot run {}", job.exe.display()))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = follow(child.stdout.take().expect("piped"), tx);
+    let err = drain(child.stderr.take().expect("piped"));
+    let mut last_started = None;
+    let mut timed_out = false;
+    let status = loop {
+        while let Ok(ev) = rx.try_recv() {
+            on_event(&ev);
+            let Event::Started(name) = ev;
+            last_started = Some(name);
+        }
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if job.timeout.is_some_and(|t| started.elapsed() >= t) {
+            let _ = child.kill();
+            let _ = child.wait();
+            timed_out = true;
+            break None;
+        }
+        if let Ok(ev) = rx.recv_timeout(Duration::from_millis(5)) {
+            on_event(&ev);
+            let Event::Started(name) = ev;
+            last_started = Some(name);
+        }
+    };
+    let stdout = out.join().unwrap_or_default();
+    while let Ok(Event::Started(name)) = rx.try_recv() {
+        last_started = Some(name);
+    }
+    Ok(BinaryFinished {
+        finished: Finished {
+            status,
+            timed_out,
+            stdout,
+            stderr: err.join().unwrap_or_default(),
+            elapsed: started.elapsed(),
+        },
+        last_started,
+    })
+}
+
 /// What to run.
 pub struct Job<'a> {
     /// The harness binary.
@@ -149,4 +286,27 @@ pub fn run(job: &Job<'_>) -> anyhow::Result<Finished> {
         stderr: err.join().unwrap_or_default(),
         elapsed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libtest_announcements_become_events_even_without_a_newline() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let text = "\nrunning 2 tests\ntest a/one   ... some output\nok\ntest b/two ... ";
+        let all = follow(std::io::Cursor::new(text.as_bytes().to_vec()), tx)
+            .join()
+            .unwrap();
+        assert_eq!(all, text);
+        let events: Vec<Event> = rx.try_iter().collect();
+        assert_eq!(
+            events,
+            vec![
+                Event::Started("a/one".into()),
+                Event::Started("b/two".into())
+            ]
+        );
+    }
 }

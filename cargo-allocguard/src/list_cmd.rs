@@ -17,7 +17,8 @@ struct ListedScenario<'a> {
 
 /// `cargo allocguard list`.
 pub fn run(args: ListArgs, out: &Output) -> CliResult<bool> {
-    let (_, selected) = select(&args.cargo, &args.filters, &[], out)?;
+    let meta = crate::discover::metadata(&args.cargo).map_err(crate::error::CliError::usage)?;
+    let selected = select(&meta, &args.cargo, &args.filters, &[], out)?;
     let mut stdout = out.stdout();
     match args.format {
         Format::Json => {

@@ -32,7 +32,9 @@ pub fn run(args: ProfileArgs, out: &Output) -> CliResult<bool> {
             )));
         }
     }
-    let (_, selected) = select(
+    let meta = crate::discover::metadata(&args.cargo).usage_err()?;
+    let selected = select(
+        &meta,
         &args.cargo,
         std::slice::from_ref(&args.scenario),
         &["allocguard/dhat"],

@@ -33,27 +33,32 @@ pub struct Selected {
     pub name: String,
     /// Whether it is ignored (selected by its exact name).
     pub ignored: bool,
+    /// Every scenario its binary holds (to skip the ones not selected).
+    pub siblings: std::sync::Arc<Vec<String>>,
 }
 
 /// Builds the targets and lists their scenarios, filtered, in canonical order.
 pub fn select(
+    meta: &cargo_metadata::Metadata,
     cargo: &CargoOpts,
     filters: &[String],
     extra_features: &[&str],
     out: &Output,
-) -> CliResult<(cargo_metadata::Metadata, Vec<Selected>)> {
-    let meta = discover::metadata(cargo).usage_err()?;
-    let targets = discover::scenario_targets(&meta, cargo).usage_err()?;
+) -> CliResult<Vec<Selected>> {
+    let targets = discover::scenario_targets(meta, cargo).usage_err()?;
     if targets.is_empty() {
         return Err(CliError::usage(anyhow::anyhow!(discover::no_targets_help(
-            &meta
+            meta
         ))));
     }
     let exes = crate::build::build(&targets, cargo, extra_features, out.verbose > 0).infra_err()?;
     let mut selected = Vec::new();
     for t in &targets {
         let exe = &exes[&(t.package.clone(), t.target.clone())];
-        for listed in exec::list(exe, &t.package_dir).infra_err()? {
+        let listing = exec::list(exe, &t.package_dir).infra_err()?;
+        let siblings =
+            std::sync::Arc::new(listing.iter().map(|l| l.name.clone()).collect::<Vec<_>>());
+        for listed in listing {
             let chosen = if listed.ignored {
                 filters.iter().any(|f| f == &listed.name)
             } else {
@@ -65,6 +70,7 @@ pub fn select(
                     exe: exe.clone(),
                     name: listed.name,
                     ignored: listed.ignored,
+                    siblings: siblings.clone(),
                 });
             }
         }
@@ -82,7 +88,7 @@ pub fn select(
             filters.join(" or ")
         )));
     }
-    Ok((meta, selected))
+    Ok(selected)
 }
 
 /// `git rev-parse --short HEAD`, `-dirty` when tracked files changed.
@@ -193,7 +199,50 @@ fn signal_name(sig: i32) -> &'static str {
     }
 }
 
-/// Runs the selected scenarios one after another, each in its own process.
+fn scenario_env(
+    out_file: &Path,
+    scale: allocguard::Scale,
+    ci_mode: bool,
+    package_dir: &Path,
+) -> Vec<(String, PathBuf)> {
+    let mut env = vec![
+        (OUT_ENV.to_string(), out_file.to_path_buf()),
+        (SCALE_ENV.to_string(), PathBuf::from(scale.to_string())),
+        ("CARGO_MANIFEST_DIR".to_string(), package_dir.to_path_buf()),
+    ];
+    if ci_mode {
+        env.push(("CI".to_string(), PathBuf::from("true")));
+    }
+    env
+}
+
+/// A result for `sel` from the records a binary wrote, if it has one.
+fn recorded(
+    sel: &Selected,
+    records: &[allocguard::harness::ScenarioRecord],
+    elapsed_ms: u64,
+) -> Option<ScenarioResult> {
+    let r = records.iter().find(|r| r.name == sel.name)?;
+    Some(ScenarioResult {
+        package: sel.target.package.clone(),
+        target: sel.target.target.clone(),
+        name: sel.name.clone(),
+        status: if r.passed {
+            Status::Passed
+        } else {
+            Status::Failed
+        },
+        failure: r.failure.clone(),
+        profile: r.profile.clone(),
+        duration_ms: elapsed_ms,
+    })
+}
+
+/// Runs the selected scenarios: each harness binary once for all of its
+/// scenarios (as by hand, so each process pays its start-up and symbol
+/// loading once), with progress from libtest's own announcements. When a
+/// binary crashes or times out, the scenario it was in is marked so, and the
+/// ones it never reached are run again, each in a process of its own.
 pub fn execute(
     selected: &[Selected],
     run_dir: &Path,
@@ -204,40 +253,83 @@ pub fn execute(
 ) -> CliResult<Vec<ScenarioResult>> {
     let bar = out.progress(selected.len() as u64);
     let mut results = Vec::with_capacity(selected.len());
-    for (i, sel) in selected.iter().enumerate() {
-        bar.set_message(sel.name.clone());
-        let out_file = run_dir.join("scenarios").join(format!("{i:04}.json"));
-        let mut env = vec![
-            (OUT_ENV.to_string(), out_file.clone()),
-            (SCALE_ENV.to_string(), PathBuf::from(scale.to_string())),
-            (
-                "CARGO_MANIFEST_DIR".to_string(),
-                sel.target.package_dir.clone(),
-            ),
-        ];
-        if ci_mode {
-            env.push(("CI".to_string(), PathBuf::from("true")));
+    let mut groups: Vec<Vec<&Selected>> = Vec::new();
+    for sel in selected {
+        match groups.last_mut() {
+            Some(g) if g[0].exe == sel.exe => g.push(sel),
+            _ => groups.push(vec![sel]),
         }
-        let job = Job {
-            exe: &sel.exe,
-            dir: &sel.target.package_dir,
-            scenario: &sel.name,
-            ignored: sel.ignored,
-            env,
+    }
+    for (k, group) in groups.iter().enumerate() {
+        let first = group[0];
+        let out_file = run_dir
+            .join("scenarios")
+            .join(format!("binary-{k:03}.json"));
+        let chosen: Vec<&str> = group.iter().map(|s| s.name.as_str()).collect();
+        let job = exec::BinaryJob {
+            exe: &first.exe,
+            dir: &first.target.package_dir,
+            skip: first
+                .siblings
+                .iter()
+                .filter(|n| !chosen.contains(&n.as_str()))
+                .cloned()
+                .collect(),
+            include_ignored: group.iter().any(|s| s.ignored),
+            env: scenario_env(&out_file, scale, ci_mode, &first.target.package_dir),
             timeout: Some(timeout),
         };
-        let finished = exec::run(&job).infra_err()?;
+        let mut announced = 0u64;
+        let done = exec::run_binary(&job, |exec::Event::Started(name)| {
+            if announced > 0 {
+                bar.inc(1);
+            }
+            announced += 1;
+            bar.set_message(name.clone());
+        })
+        .infra_err()?;
+        bar.inc(u64::from(announced > 0));
         if out.verbose > 0 {
             bar.suspend(|| {
-                eprintln!(
-                    "── {} ({}/{})",
-                    sel.name, sel.target.package, sel.target.target
-                );
-                eprint!("{}{}", finished.stdout, finished.stderr);
+                eprintln!("── {} ({})", first.target.target, first.exe.display());
+                eprint!("{}{}", done.finished.stdout, done.finished.stderr);
             });
         }
-        results.push(result_of(sel, &finished, &out_file, timeout));
-        bar.inc(1);
+        let records = RunFile::read(&out_file)
+            .map(|r| r.scenarios)
+            .unwrap_or_default();
+        let per_scenario_ms = done.finished.elapsed.as_millis() as u64 / group.len() as u64;
+        let died = done.finished.timed_out
+            || done.finished.signal().is_some()
+            || records.len() < group.len();
+        for sel in group {
+            if let Some(r) = recorded(sel, &records, per_scenario_ms) {
+                results.push(r);
+            } else if died && done.last_started.as_deref() == Some(sel.name.as_str()) {
+                // The binary died in this scenario: report it as such.
+                let out_file = run_dir
+                    .join("scenarios")
+                    .join(format!("binary-{k:03}.json"));
+                results.push(result_of(sel, &done.finished, &out_file, timeout));
+            } else {
+                // Never reached: run it alone.
+                let own = run_dir
+                    .join("scenarios")
+                    .join(format!("binary-{k:03}-{}.json", results.len()));
+                let job = Job {
+                    exe: &sel.exe,
+                    dir: &sel.target.package_dir,
+                    scenario: &sel.name,
+                    ignored: sel.ignored,
+                    env: scenario_env(&own, scale, ci_mode, &sel.target.package_dir),
+                    timeout: Some(timeout),
+                };
+                bar.set_message(sel.name.clone());
+                let finished = exec::run(&job).infra_err()?;
+                results.push(result_of(sel, &finished, &own, timeout));
+                bar.inc(1);
+            }
+        }
     }
     bar.finish_and_clear();
     Ok(results)
@@ -323,7 +415,13 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
         .usage_err()?;
     let ci_mode = ci::ci_mode(args.ci);
 
+    let stage = |what: &str| {
+        if out.verbose > 1 {
+            eprintln!("[{:>7.3} s] {what}", started_at.elapsed().as_secs_f64());
+        }
+    };
     let meta = discover::metadata(&args.cargo).usage_err()?;
+    stage("cargo metadata");
     let root = meta.workspace_root.as_std_path().to_path_buf();
     let config = load_config(args.config.as_deref(), &root)?;
     let log_path = phase_log_path(args.phase_log.as_deref(), &config, &root);
@@ -353,7 +451,8 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
         .unwrap_or(allocguard::Scale::Default);
     let timeout = args.timeout.or(config.timeout).unwrap_or(DEFAULT_TIMEOUT);
 
-    let (meta, mut selected) = select(&args.cargo, &args.filters, &[], out)?;
+    let mut selected = select(&meta, &args.cargo, &args.filters, &[], out)?;
+    stage("built and listed");
     if let Some(p) = partition {
         let ids: Vec<String> = selected
             .iter()
@@ -378,6 +477,7 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
         .infra_err()?;
 
     let scenarios = execute(&selected, &run_dir, scale, ci_mode, timeout, out)?;
+    stage("scenarios ran");
     let mut run = Run {
         schema_version: RUN_SCHEMA_VERSION,
         run_id,
@@ -389,8 +489,10 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
         scenarios,
     };
     run.sort();
+    stage("git revision read");
     let run_file = run_dir.join("run.json");
     run.write_new(&run_file).infra_err()?;
+    stage("run file written");
 
     let base_refs: Vec<&PhaseRow> = baseline_rows.iter().collect();
     let gates = apply_gates(&config, &run, &base_refs);

@@ -492,19 +492,37 @@ fn bad_input_is_named_and_nothing_is_overwritten() {
         "{r:?}"
     );
 
-    // A scenario binary killed by a signal: CRASHED, exit 1.
-    let r = f.scenarios(&["fixture/crash"]);
+    // A scenario binary killed by a signal: CRASHED, exit 1. The scenario
+    // that finished before it in the same process keeps its result.
+    let r = f.scenarios(&["fixture/clean", "fixture/crash"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.stdout.contains("CRASHED") && r.stdout.contains("killed by signal 6 (SIGABRT)"),
         "{r:?}"
     );
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("fixture/clean") && l.contains(" pass ")),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("2 scenarios, 1 passed, 1 failed"),
+        "{r:?}"
+    );
 
-    // A hung binary hitting --timeout: TIMED OUT, exit 1.
-    let r = f.scenarios(&["fixture/hang", "--timeout", "2s"]);
+    // A hung binary hitting --timeout: TIMED OUT, exit 1; the scenario it
+    // never reached is run on its own.
+    let r = f.scenarios(&["fixture/hang", "fixture/leak", "--timeout", "2s"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.stdout.contains("TIMED OUT") && r.stdout.contains("killed after the timeout of 2s"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with("fixture/leak") && l.contains("GROWTH")),
         "{r:?}"
     );
 

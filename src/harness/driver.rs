@@ -113,10 +113,13 @@ impl Harness {
                         None => Ok(()),
                         Some(msg) => Err(Failed::from(msg.as_str())),
                     };
-                    records
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .push(record);
+                    let mut records = records.lock().unwrap_or_else(|e| e.into_inner());
+                    records.push(record);
+                    // Written after every scenario, so that a crash in a
+                    // later one loses nothing that finished.
+                    if let Err(e) = write_run_file(scale, &records) {
+                        eprintln!("error: {e}");
+                    }
                     result
                 })
                 .with_ignored_flag(ignored)
@@ -137,28 +140,35 @@ impl Harness {
         drop(profiler);
 
         if !listing {
-            if let Some(path) = std::env::var_os(OUT_ENV).map(PathBuf::from) {
-                let run = RunFile {
-                    schema_version: RUN_SCHEMA_VERSION,
-                    allocguard_version: env!("CARGO_PKG_VERSION").to_string(),
-                    build_profile: super::runner::build_profile().to_string(),
-                    scale,
-                    binary: std::env::args().next().unwrap_or_default(),
-                    scenarios: std::mem::take(
-                        &mut *records.lock().unwrap_or_else(|e| e.into_inner()),
-                    ),
-                };
-                if let Err(e) = run.write_atomic(&path) {
-                    eprintln!(
-                        "error: cannot write the run file {} ({OUT_ENV}): {e}",
-                        path.display()
-                    );
-                    return ExitCode::from(3);
-                }
+            let records = records.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = write_run_file(scale, &records) {
+                eprintln!("error: {e}");
+                return ExitCode::from(3);
             }
         }
         conclusion.exit_code()
     }
+}
+
+/// Writes every record so far to the file named by `ALLOCGUARD_OUT`, if any.
+fn write_run_file(scale: Scale, records: &[ScenarioRecord]) -> Result<(), String> {
+    let Some(path) = std::env::var_os(OUT_ENV).map(PathBuf::from) else {
+        return Ok(());
+    };
+    let run = RunFile {
+        schema_version: RUN_SCHEMA_VERSION,
+        allocguard_version: env!("CARGO_PKG_VERSION").to_string(),
+        build_profile: super::runner::build_profile().to_string(),
+        scale,
+        binary: std::env::args().next().unwrap_or_default(),
+        scenarios: records.to_vec(),
+    };
+    run.write_atomic(&path).map_err(|e| {
+        format!(
+            "cannot write the run file {} ({OUT_ENV}): {e}",
+            path.display()
+        )
+    })
 }
 
 /// With the `dhat` feature, a DHAT heap profile of the run is written to the

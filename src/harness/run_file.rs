@@ -45,16 +45,19 @@ pub struct ScenarioRecord {
 
 impl RunFile {
     /// Writes the file atomically: to a temporary file beside it, then
-    /// renamed over it, so a reader never sees half a run.
+    /// renamed over it, so a reader never sees half a run. (No fsync: the
+    /// file is rewritten after every scenario and need not survive a power
+    /// cut, and syncing each time cost more than the scenarios themselves.)
     pub fn write_atomic(&self, path: &Path) -> std::io::Result<()> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
         let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         serde_json::to_writer_pretty(&mut f, self)?;
         f.write_all(b"\n")?;
-        f.sync_all()?;
+        f.flush()?;
+        drop(f);
         std::fs::rename(&tmp, path)
     }
 
