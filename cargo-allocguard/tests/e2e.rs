@@ -431,6 +431,16 @@ fn reports_are_markdown_and_self_contained_html() {
 }
 
 #[test]
+fn color_follows_the_flag_and_no_color() {
+    let f = Fixture::new();
+    let colored = f.scenarios(&["fixture/clean", "--color", "always"]);
+    assert!(colored.stdout.contains("\u{1b}["), "{colored:?}");
+    let plain = f.scenarios(&["fixture/clean"]); // NO_COLOR=1, auto
+    assert!(!plain.stdout.contains('\u{1b}'), "{plain:?}");
+    assert_eq!(colored.code, 0);
+}
+
+#[test]
 fn listing_shows_targets_scenarios_and_ignored_ones() {
     let f = Fixture::new();
     let r = f.run(&["list", "--profile", "dev"]);
