@@ -1,0 +1,82 @@
+//! The simulations' scenarios, laid out as any user's crate would have them:
+//! a `harness = false` test target named `allocguard` whose `main` is the
+//! allocguard harness. `cargo allocguard run` finds and runs it.
+//!
+//! `SIM_VARIANT=naive|lean` (default lean) switches every scenario's variant
+//! while the names stay the same, for seed 002's pre/post protocol:
+//!
+//! ```sh
+//! SIM_VARIANT=naive cargo allocguard run --label pre
+//! cargo allocguard run --label post
+//! cargo allocguard compare pre post
+//! ```
+//!
+//! A naive run skips snapshots (they hold the lean counts). The `*_naive`
+//! scenarios always run the naive variant and pass only when allocguard
+//! catches what is wrong with it.
+
+use allocguard::{Harness, Phase, Scale, Scenario};
+use allocguard_sim::waves::{self, WavePhase, World};
+use allocguard_sim::Variant;
+
+#[global_allocator]
+static ALLOC: allocguard::CountingAlloc = allocguard::CountingAlloc::system();
+
+fn waves_config(max_enemies: usize, scale: Scale) -> waves::Config {
+    waves::Config {
+        time_scale: scale.pick(0.25, 1.0, 1.0),
+        ..waves::Config::stress(max_enemies)
+    }
+}
+
+/// The original test's four phases at 30 steps a second, every step hot
+/// after a warm-up of 30 steps.
+fn waves_scenario(name: &str, cap: impl Fn(Scale) -> usize + Send + 'static, variant: Variant) -> Scenario<World> {
+    let reference = waves::Config::stress(500);
+    let mut s = Scenario::new(name).setup(move |scale| World::new(waves_config(cap(scale), scale), variant));
+    for phase in WavePhase::ALL {
+        let steps = |scale: Scale| waves_config(500, scale).steps(phase);
+        let mut p = Phase::new(phase.name())
+            .ticks_by_scale(steps(Scale::Smoke), steps(Scale::Default), steps(Scale::Full))
+            .dt(f64::from(reference.dt()))
+            .hot();
+        if phase == WavePhase::GradualScaling {
+            p = p.warmup(30);
+        }
+        s = s.phase(p, move |w, t| {
+            if t.index == 0 {
+                w.begin_phase(phase);
+            }
+            w.step();
+        });
+    }
+    s.metric("enemies_final", |w| w.current().enemies_final as f64)
+        .metric("enemies_peak", |w| w.current().enemies_peak as f64)
+        .metric("kills", |w| w.current().kills as f64)
+        .metric("events_dropped", |w| w.current().events_dropped as f64)
+}
+
+fn by_env<S: 'static>(s: Scenario<S>, variant: Variant) -> Scenario<S> {
+    match variant {
+        Variant::Lean => s,
+        Variant::Naive => s.without_snapshot(),
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    let variant = match Variant::from_env() {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    Harness::from_args()
+        .scenario(by_env(waves_scenario("waves/stress_500", |_| 500, variant), variant))
+        .scenario(by_env(
+            waves_scenario("waves/stress_100k", |scale| scale.pick(2_000, 100_000, 100_000), variant),
+            variant,
+        ))
+        .scenario(waves_scenario("waves/stress_500_naive", |_| 500, Variant::Naive).expect_violation())
+        .run()
+}
