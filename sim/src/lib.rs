@@ -10,6 +10,7 @@
 //! results for the same seed.
 
 pub mod rng;
+pub mod genes;
 pub mod waves;
 
 /// Which allocation behaviour a simulation has.

@@ -16,6 +16,7 @@
 //! catches what is wrong with it.
 
 use allocguard::{Harness, Phase, Scale, Scenario};
+use allocguard_sim::genes::{self, Network};
 use allocguard_sim::waves::{self, WavePhase, World};
 use allocguard_sim::Variant;
 
@@ -56,6 +57,43 @@ fn waves_scenario(name: &str, cap: impl Fn(Scale) -> usize + Send + 'static, var
         .metric("events_dropped", |w| w.current().events_dropped as f64)
 }
 
+/// A gene network and the heap its setup took, for bytes per gene.
+struct Genes {
+    net: Network,
+    setup_bytes: i64,
+    cells: usize,
+}
+
+fn genes_config(regulated: bool, scale: Scale) -> genes::Config {
+    let (n, g, gens) = scale.pick((200, 20, 10), (5_000, 100, 100), (10_000, 100, 100));
+    genes::Config::new(n, g, gens, regulated)
+}
+
+/// Every generation is one tick, hot after the first.
+fn genes_scenario(name: &str, regulated: bool, variant: Variant) -> Scenario<Genes> {
+    let gens = |scale| genes_config(regulated, scale).generations;
+    Scenario::new(name)
+        .setup(move |scale| {
+            let config = genes_config(regulated, scale);
+            let (net, stats) = allocguard::measure(|| Network::new(config, variant));
+            Genes {
+                net,
+                setup_bytes: stats.live_bytes(),
+                cells: config.individuals * config.genes,
+            }
+        })
+        .phase(
+            Phase::new("generations")
+                .ticks_by_scale(gens(Scale::Smoke), gens(Scale::Default), gens(Scale::Full))
+                .warmup(1)
+                .hot(),
+            |s, _| s.net.step(),
+        )
+        .metric("mean_fitness", |s| s.net.last().map_or(0.0, |g| g.mean_fitness))
+        .metric("best_fitness", |s| s.net.last().map_or(0.0, |g| g.best_fitness))
+        .metric("bytes_per_gene", |s| s.setup_bytes as f64 / s.cells as f64)
+}
+
 fn by_env<S: 'static>(s: Scenario<S>, variant: Variant) -> Scenario<S> {
     match variant {
         Variant::Lean => s,
@@ -78,5 +116,8 @@ fn main() -> std::process::ExitCode {
             variant,
         ))
         .scenario(waves_scenario("waves/stress_500_naive", |_| 500, Variant::Naive).expect_violation())
+        .scenario(by_env(genes_scenario("genes/regulated_5k_x_100", true, variant), variant))
+        .scenario(by_env(genes_scenario("genes/unregulated_5k_x_100", false, variant), variant))
+        .scenario(genes_scenario("genes/regulated_5k_x_100_naive", true, Variant::Naive).expect_violation())
         .run()
 }
