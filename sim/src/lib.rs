@@ -10,6 +10,7 @@
 //! results for the same seed.
 
 pub mod rng;
+pub mod automaton;
 pub mod genes;
 pub mod waves;
 

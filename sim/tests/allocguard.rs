@@ -16,6 +16,7 @@
 //! catches what is wrong with it.
 
 use allocguard::{Harness, Phase, Scale, Scenario};
+use allocguard_sim::automaton::Automaton;
 use allocguard_sim::genes::{self, Network};
 use allocguard_sim::waves::{self, WavePhase, World};
 use allocguard_sim::Variant;
@@ -64,17 +65,22 @@ struct Genes {
     cells: usize,
 }
 
-fn genes_config(regulated: bool, scale: Scale) -> genes::Config {
-    let (n, g, gens) = scale.pick((200, 20, 10), (5_000, 100, 100), (10_000, 100, 100));
+fn genes_config(regulated: bool, scale: Scale, variant: Variant) -> genes::Config {
+    let (n, g, gens) = match variant {
+        Variant::Lean => scale.pick((200, 20, 10), (5_000, 100, 100), (10_000, 100, 100)),
+        // The naive network takes about 100 ms a generation at 5,000 × 100;
+        // it runs smaller so the default run stays in seconds.
+        Variant::Naive => scale.pick((200, 20, 10), (1_000, 100, 20), (5_000, 100, 100)),
+    };
     genes::Config::new(n, g, gens, regulated)
 }
 
 /// Every generation is one tick, hot after the first.
 fn genes_scenario(name: &str, regulated: bool, variant: Variant) -> Scenario<Genes> {
-    let gens = |scale| genes_config(regulated, scale).generations;
+    let gens = move |scale| genes_config(regulated, scale, variant).generations;
     Scenario::new(name)
         .setup(move |scale| {
-            let config = genes_config(regulated, scale);
+            let config = genes_config(regulated, scale, variant);
             let (net, stats) = allocguard::measure(|| Network::new(config, variant));
             Genes {
                 net,
@@ -92,6 +98,35 @@ fn genes_scenario(name: &str, regulated: bool, variant: Variant) -> Scenario<Gen
         .metric("mean_fitness", |s| s.net.last().map_or(0.0, |g| g.mean_fitness))
         .metric("best_fitness", |s| s.net.last().map_or(0.0, |g| g.best_fitness))
         .metric("bytes_per_gene", |s| s.setup_bytes as f64 / s.cells as f64)
+}
+
+/// The automaton and the directory its JSONL file lives in.
+struct Continuous {
+    automaton: Automaton,
+    _dir: tempfile::TempDir,
+}
+
+/// One iteration per tick in a bounded phase: the live heap must level off
+/// after the warm-up (lean) or is caught growing (naive).
+fn automaton_scenario(name: &str, variant: Variant, iterations: [u64; 3], warmup: u64) -> Scenario<Continuous> {
+    Scenario::new(name)
+        .setup(move |_| {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let automaton = Automaton::new(&dir.path().join("automaton.jsonl"), 42, variant)
+                .expect("the automaton's file can be created");
+            Continuous { automaton, _dir: dir }
+        })
+        .phase(
+            Phase::new("continuous")
+                .ticks_by_scale(iterations[0], iterations[1], iterations[2])
+                .warmup(warmup)
+                .bounded(),
+            |c, _| c.automaton.iterate().expect("the automaton's file stays writable"),
+        )
+        .metric("objects", |c| c.automaton.result().objects as f64)
+        .metric("history", |c| c.automaton.result().history as f64)
+        .metric("duplicates", |c| c.automaton.result().duplicates as f64)
+        .metric("file_bytes", |c| c.automaton.result().file_bytes as f64)
 }
 
 fn by_env<S: 'static>(s: Scenario<S>, variant: Variant) -> Scenario<S> {
@@ -119,5 +154,7 @@ fn main() -> std::process::ExitCode {
         .scenario(by_env(genes_scenario("genes/regulated_5k_x_100", true, variant), variant))
         .scenario(by_env(genes_scenario("genes/unregulated_5k_x_100", false, variant), variant))
         .scenario(genes_scenario("genes/regulated_5k_x_100_naive", true, Variant::Naive).expect_violation())
+        .scenario(by_env(automaton_scenario("automaton/continuous", variant, [4_000, 20_000, 100_000], 3_000), variant))
+        .scenario(automaton_scenario("automaton/continuous_naive", Variant::Naive, [1_500, 3_000, 5_000], 100).expect_growth())
         .run()
 }
