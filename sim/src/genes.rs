@@ -9,7 +9,8 @@
 //! gene, density 0.05, weights uniform(−0.5, 0.5), no self loops) and each
 //! gene becomes `max(0, model(tf))`; (2) fitness per individual from the
 //! selection model; (3) point mutation: for every gene a uniform draw below
-//! the rate adds normal(0, σ) noise, clamped at 0; (4) the generation count
+//! the rate (compared as raw bits: `Rng::hit`) adds normal(0, σ) noise,
+//! clamped at 0; (4) the generation count
 //! rises.
 //!
 //! - [`Variant::Naive`] keeps the original's objects: a `Gene { name: String,
@@ -187,9 +188,10 @@ impl Csr {
     /// Row `r` times `x`, summed in column order.
     #[inline]
     pub fn row_dot(&self, r: usize, x: &[f64]) -> f64 {
+        let (a, b) = (self.ptr[r], self.ptr[r + 1]);
         let mut s = 0.0;
-        for k in self.ptr[r]..self.ptr[r + 1] {
-            s += self.weights[k] * x[self.indices[k]];
+        for (&i, &w) in self.indices[a..b].iter().zip(&self.weights[a..b]) {
+            s += w * x[i];
         }
         s
     }
@@ -356,6 +358,7 @@ impl Network {
         let c = self.config;
         let g = c.genes;
         let mut mutations = 0;
+        let mutate = Rng::threshold(c.mutation_rate);
         let (mean, best) = match &mut self.population {
             Population::Lean { levels, next, fitness } => {
                 // (1) expression
@@ -375,7 +378,7 @@ impl Network {
                 }
                 // (3) mutation
                 for x in levels.iter_mut() {
-                    if self.rng.unit() < c.mutation_rate {
+                    if self.rng.hit(mutate) {
                         *x = (*x + self.rng.normal(c.mutation_sigma)).max(0.0);
                         mutations += 1;
                     }
@@ -408,7 +411,7 @@ impl Network {
                 // (3) mutation
                 for ind in individuals.iter_mut() {
                     for gene in ind.genes.iter_mut() {
-                        if self.rng.unit() < c.mutation_rate {
+                        if self.rng.hit(mutate) {
                             gene.level = (gene.level + self.rng.normal(c.mutation_sigma)).max(0.0);
                             mutations += 1;
                         }

@@ -10,18 +10,25 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 /// The simulations' random stream.
 #[derive(Clone, Debug)]
-pub struct Rng(Xoshiro256PlusPlus);
+pub struct Rng {
+    inner: Xoshiro256PlusPlus,
+    /// Box–Muller makes normals in pairs; the second waits here.
+    spare_normal: Option<f64>,
+}
 
 impl Rng {
     /// A stream for `seed`.
     pub fn new(seed: u64) -> Self {
-        Rng(Xoshiro256PlusPlus::seed_from_u64(seed))
+        Rng {
+            inner: Xoshiro256PlusPlus::seed_from_u64(seed),
+            spare_normal: None,
+        }
     }
 
     /// 64 random bits.
     #[inline]
     pub fn next_u64(&mut self) -> u64 {
-        self.0.next_u64()
+        self.inner.next_u64()
     }
 
     /// Uniform in [0, 1), 53 bits of precision.
@@ -61,13 +68,40 @@ impl Rng {
         self.unit() < p
     }
 
-    /// Normal with mean 0 and standard deviation `sigma` (Box–Muller; one
-    /// value per call, two uniforms consumed).
+    /// The threshold for [`hit`](Self::hit): `p` as a fraction of 2⁶⁴.
+    pub fn threshold(p: f64) -> u64 {
+        if p >= 1.0 {
+            u64::MAX
+        } else {
+            (p.max(0.0) * 18_446_744_073_709_551_616.0) as u64
+        }
+    }
+
+    /// True with the probability a [`threshold`](Self::threshold) stands
+    /// for: one draw, no float conversion (for loops over millions of cells).
+    #[inline]
+    pub fn hit(&mut self, threshold: u64) -> bool {
+        self.next_u64() < threshold
+    }
+
+    /// Normal with mean 0 and standard deviation `sigma` (Marsaglia's polar
+    /// method: a point in the unit disc makes two normals with one `ln` and
+    /// one `sqrt`; the second is returned by the next call).
     #[inline]
     pub fn normal(&mut self, sigma: f64) -> f64 {
-        let u1 = 1.0 - self.unit(); // in (0, 1]
-        let u2 = self.unit();
-        sigma * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        if let Some(z) = self.spare_normal.take() {
+            return sigma * z;
+        }
+        loop {
+            let u = 2.0 * self.unit() - 1.0;
+            let v = 2.0 * self.unit() - 1.0;
+            let s = u * u + v * v;
+            if s > 0.0 && s < 1.0 {
+                let m = (-2.0 * s.ln() / s).sqrt();
+                self.spare_normal = Some(v * m);
+                return sigma * u * m;
+            }
+        }
     }
 }
 
@@ -98,6 +132,17 @@ mod tests {
             assert!((0.5..2.0).contains(&u));
         }
         assert!(seen.iter().all(|&s| s));
+    }
+
+    #[test]
+    fn thresholds_hit_at_their_rate() {
+        let mut r = Rng::new(3);
+        let t = Rng::threshold(0.1);
+        let hits = (0..1_000_000).filter(|_| r.hit(t)).count() as f64;
+        // σ = sqrt(n p (1 - p)) = 300.
+        assert!((hits - 100_000.0).abs() < 1_200.0, "{hits}");
+        assert!(!Rng::new(1).hit(Rng::threshold(0.0)));
+        assert_eq!(Rng::threshold(1.0), u64::MAX);
     }
 
     #[test]
