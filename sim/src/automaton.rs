@@ -29,8 +29,8 @@
 //! the dimension is 7 and the draw is below 0.5.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::fs::{File, OpenOptions};
+use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
@@ -99,8 +99,14 @@ pub enum Action {
 }
 
 const DIMENSION_NAMES: [&str; 8] = [
-    "0D-topology", "1D-temporal", "2D-structural", "3D-algebraic",
-    "4D-network", "5D-consensus", "6D-intelligence", "7D-quantum",
+    "0D-topology",
+    "1D-temporal",
+    "2D-structural",
+    "3D-algebraic",
+    "4D-network",
+    "5D-consensus",
+    "6D-intelligence",
+    "7D-quantum",
 ];
 
 fn snippet(dimension: u8) -> String {
@@ -108,7 +114,11 @@ fn snippet(dimension: u8) -> String {
     let name = DIMENSION_NAMES[dimension as usize % 8];
     let mut s = format!("// {name}: self-modification\n");
     while s.len() < 500 {
-        s.push_str(&format!("const {name}_{} = evolve({});\n", s.len(), dimension));
+        s.push_str(&format!(
+            "const {name}_{} = evolve({});\n",
+            s.len(),
+            dimension
+        ));
     }
     s.truncate(500);
     s
@@ -177,13 +187,21 @@ impl Automaton {
             dimension: 0,
             clock_us: 1_700_000_000_000_000,
             next_id: 0,
-            objects: if lean { VecDeque::with_capacity(MAX_OBJECTS + 1) } else { VecDeque::new() },
+            objects: if lean {
+                VecDeque::with_capacity(MAX_OBJECTS + 1)
+            } else {
+                VecDeque::new()
+            },
             index: if lean {
                 HashMap::with_capacity_and_hasher(2 * MAX_OBJECTS, Default::default())
             } else {
                 HashMap::default()
             },
-            history: if lean { VecDeque::with_capacity(MAX_HISTORY + 1) } else { VecDeque::new() },
+            history: if lean {
+                VecDeque::with_capacity(MAX_HISTORY + 1)
+            } else {
+                VecDeque::new()
+            },
             snapshots: Vec::new(),
             unsaved: 0,
             read_offset: 0,
@@ -196,13 +214,13 @@ impl Automaton {
     /// The action for the current iteration.
     fn choose(&mut self) -> Action {
         let i = self.iteration;
-        if i % 20 == 0 {
+        if i.is_multiple_of(20) {
             return Action::SelfModify;
         }
-        if i % 15 == 0 {
+        if i.is_multiple_of(15) {
             return Action::SelfIo;
         }
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             return Action::SelfReference;
         }
         let r = self.rng.unit();
@@ -312,7 +330,8 @@ impl Automaton {
                 w.flush()?;
             }
             Variant::Lean => {
-                let mut w = std::io::BufWriter::new(OpenOptions::new().append(true).open(&self.path)?);
+                let mut w =
+                    std::io::BufWriter::new(OpenOptions::new().append(true).open(&self.path)?);
                 let start = self.objects.len().saturating_sub(self.unsaved);
                 for o in self.objects.range(start..) {
                     serde_json::to_writer(&mut w, o)?;
@@ -347,21 +366,28 @@ impl Automaton {
         }
         let k = action as usize;
         self.actions[k] += 1;
-        self.action_hash = (self.action_hash ^ (k as u64 * 8 + u64::from(self.dimension))).wrapping_mul(0x0100_0000_01b3);
-        self.history.push_back(HistoryEntry { iteration: self.iteration, action });
+        self.action_hash = (self.action_hash ^ (k as u64 * 8 + u64::from(self.dimension)))
+            .wrapping_mul(0x0100_0000_01b3);
+        self.history.push_back(HistoryEntry {
+            iteration: self.iteration,
+            action,
+        });
         match self.variant {
             Variant::Lean => {
                 while self.history.len() > MAX_HISTORY {
                     self.history.pop_front();
                 }
             }
-            Variant::Naive => self
-                .snapshots
-                .push(format!("{{\"iteration\":{},\"objects\":{},\"history\":{}}}", self.iteration, self.objects.len(), self.history.len())),
+            Variant::Naive => self.snapshots.push(format!(
+                "{{\"iteration\":{},\"objects\":{},\"history\":{}}}",
+                self.iteration,
+                self.objects.len(),
+                self.history.len()
+            )),
         }
         self.iteration += 1;
         self.clock_us += 400;
-        if self.iteration % 25 == 0 {
+        if self.iteration.is_multiple_of(25) {
             self.save()?;
         }
         Ok(())
@@ -391,7 +417,12 @@ impl Automaton {
     }
 
     /// Runs `iterations` iterations on a file at `path`.
-    pub fn run(path: &Path, seed: u64, iterations: u64, variant: Variant) -> std::io::Result<AutomatonResult> {
+    pub fn run(
+        path: &Path,
+        seed: u64,
+        iterations: u64,
+        variant: Variant,
+    ) -> std::io::Result<AutomatonResult> {
         let mut a = Automaton::new(path, seed, variant)?;
         for _ in 0..iterations {
             a.iterate()?;
@@ -412,7 +443,11 @@ pub fn load(path: &Path) -> std::io::Result<Vec<Object>> {
             continue;
         }
         let o: Object = serde_json::from_str(&line).map_err(|e| {
-            std::io::Error::other(format!("{}:{}: not an automaton object: {e}", path.display(), n + 1))
+            std::io::Error::other(format!(
+                "{}:{}: not an automaton object: {e}",
+                path.display(),
+                n + 1
+            ))
         })?;
         if seen.insert(o.id.clone()) {
             out.push_back(o);
@@ -440,8 +475,11 @@ mod tests {
         let (_e, q) = tmp("b.jsonl");
         let lean = Automaton::run(&p, 7, 1_000, Variant::Lean).unwrap();
         let naive = Automaton::run(&q, 7, 1_000, Variant::Naive).unwrap();
-        assert_eq!((lean.actions, lean.action_hash), (naive.actions, naive.action_hash));
-        assert_eq!(lean.actions[Action::SelfModify as usize] >= 50, true);
+        assert_eq!(
+            (lean.actions, lean.action_hash),
+            (naive.actions, naive.action_hash)
+        );
+        assert!(lean.actions[Action::SelfModify as usize] >= 50);
         assert!(naive.duplicates > 0, "millisecond ids collide: {naive:?}");
         assert_eq!(lean.duplicates, 0);
     }

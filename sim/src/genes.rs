@@ -150,7 +150,10 @@ impl Config {
             mutation_rate: 0.1,
             mutation_sigma: 0.05,
             density: 0.05,
-            model: ExpressionModel::Linear { slope: 1.0, intercept: 0.1 },
+            model: ExpressionModel::Linear {
+                slope: 1.0,
+                intercept: 0.1,
+            },
             regulation: Regulation::Direct,
             selection: Selection::Proportional,
         }
@@ -182,7 +185,11 @@ impl Csr {
             }
             ptr.push(indices.len());
         }
-        Csr { ptr, indices, weights }
+        Csr {
+            ptr,
+            indices,
+            weights,
+        }
     }
 
     /// Row `r` times `x`, summed in column order.
@@ -360,7 +367,11 @@ impl Network {
         let mut mutations = 0;
         let mutate = Rng::threshold(c.mutation_rate);
         let (mean, best) = match &mut self.population {
-            Population::Lean { levels, next, fitness } => {
+            Population::Lean {
+                levels,
+                next,
+                fitness,
+            } => {
                 // (1) expression
                 if c.regulated {
                     for (row, out) in levels.chunks(g).zip(next.chunks_mut(g)) {
@@ -476,8 +487,16 @@ mod tests {
     #[test]
     fn naive_and_lean_are_equal_to_the_bit() {
         for regulated in [false, true] {
-            for selection in [Selection::Proportional, Selection::Threshold(0.4), Selection::Epistatic, Selection::MultiObjective] {
-                let config = Config { selection, ..Config::new(30, 12, 8, regulated) };
+            for selection in [
+                Selection::Proportional,
+                Selection::Threshold(0.4),
+                Selection::Epistatic,
+                Selection::MultiObjective,
+            ] {
+                let config = Config {
+                    selection,
+                    ..Config::new(30, 12, 8, regulated)
+                };
                 let lean = Network::run(config, Variant::Lean);
                 let naive = Network::run(config, Variant::Naive);
                 assert_eq!(lean, naive, "regulated {regulated}, {selection:?}");
@@ -496,10 +515,15 @@ mod tests {
             weights: vec![0.5, -0.25, 0.1, 0.2],
         };
         for variant in [Variant::Lean, Variant::Naive] {
-            let config = Config { mutation_rate: 0.0, ..Config::new(3, 4, 1, true) };
+            let config = Config {
+                mutation_rate: 0.0,
+                ..Config::new(3, 4, 1, true)
+            };
             let mut net = Network::new(config, variant);
             net.set_regulation(a.clone());
-            let before: Vec<Vec<f64>> = (0..3).map(|i| (0..4).map(|j| net.level(i, j)).collect()).collect();
+            let before: Vec<Vec<f64>> = (0..3)
+                .map(|i| (0..4).map(|j| net.level(i, j)).collect())
+                .collect();
             net.step();
             for (i, x) in before.iter().enumerate() {
                 // Linear model: max(0, 1.0·tf + 0.1).
@@ -509,12 +533,15 @@ mod tests {
                     (0.1 * x[0] + 0.2 * x[1] + 0.1f64).max(0.0),
                     0.1,
                 ];
-                for j in 0..4 {
-                    assert!((net.level(i, j) - expected[j]).abs() < 1e-12, "{variant:?} ({i},{j})");
+                for (j, e) in expected.iter().enumerate() {
+                    assert!((net.level(i, j) - e).abs() < 1e-12, "{variant:?} ({i},{j})");
                 }
             }
             // Proportional fitness is the row mean.
-            let mean: f64 = (0..3).map(|i| (0..4).map(|j| net.level(i, j)).sum::<f64>() / 4.0).sum::<f64>() / 3.0;
+            let mean: f64 = (0..3)
+                .map(|i| (0..4).map(|j| net.level(i, j)).sum::<f64>() / 4.0)
+                .sum::<f64>()
+                / 3.0;
             assert!((net.last().unwrap().mean_fitness - mean).abs() < 1e-12);
         }
     }
@@ -526,7 +553,11 @@ mod tests {
         let r = Network::run(config, Variant::Lean);
         let (n, p) = (1_000_000.0, 0.1);
         let sigma = (n * p * (1.0f64 - p)).sqrt();
-        assert!((r.mutations as f64 - n * p).abs() < 4.0 * sigma, "{} mutations", r.mutations);
+        assert!(
+            (r.mutations as f64 - n * p).abs() < 4.0 * sigma,
+            "{} mutations",
+            r.mutations
+        );
     }
 
     #[test]
@@ -535,17 +566,30 @@ mod tests {
         net.step();
         net.step();
         // After step 2's expression every cell was 0.1; only mutations differ.
-        let at_model = (0..5).flat_map(|i| (0..6).map(move |j| (i, j))).filter(|&(i, j)| net.level(i, j) == 0.1).count();
-        assert!(at_model >= 15, "most cells sit at the model value: {at_model}");
+        let at_model = (0..5)
+            .flat_map(|i| (0..6).map(move |j| (i, j)))
+            .filter(|&(i, j)| net.level(i, j) == 0.1)
+            .count();
+        assert!(
+            at_model >= 15,
+            "most cells sit at the model value: {at_model}"
+        );
     }
 
     #[test]
     fn models_compute_their_formulas() {
-        let hill = ExpressionModel::Hill { v_max: 2.0, k: 1.0, n: 2.0 };
+        let hill = ExpressionModel::Hill {
+            v_max: 2.0,
+            k: 1.0,
+            n: 2.0,
+        };
         assert!((hill.compute(1.0) - 1.0).abs() < 1e-12);
         assert_eq!(hill.compute(-1.0), 0.0);
         assert_eq!(ExpressionModel::Constant { level: 3.0 }.compute(9.0), 3.0);
-        let lin = ExpressionModel::Linear { slope: 2.0, intercept: 3.0 };
+        let lin = ExpressionModel::Linear {
+            slope: 2.0,
+            intercept: 3.0,
+        };
         assert_eq!(Regulation::Additive(1.0).apply(&lin, 2.0), 5.0); // base 3 (tf 0) + 2
         assert_eq!(Regulation::Multiplicative(0.5).apply(&lin, 2.0), 6.0);
         assert_eq!(Regulation::Additive(-1.0).apply(&lin, 5.0), 0.0);

@@ -9,9 +9,9 @@
 //! same allocation counts out, and both variants give the same domain
 //! results for the same seed.
 
-pub mod rng;
 pub mod automaton;
 pub mod genes;
+pub mod rng;
 pub mod waves;
 
 /// Which allocation behaviour a simulation has.

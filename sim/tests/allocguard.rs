@@ -33,13 +33,22 @@ fn waves_config(max_enemies: usize, scale: Scale) -> waves::Config {
 
 /// The original test's four phases at 30 steps a second, every step hot
 /// after a warm-up of 30 steps.
-fn waves_scenario(name: &str, cap: impl Fn(Scale) -> usize + Send + 'static, variant: Variant) -> Scenario<World> {
+fn waves_scenario(
+    name: &str,
+    cap: impl Fn(Scale) -> usize + Send + 'static,
+    variant: Variant,
+) -> Scenario<World> {
     let reference = waves::Config::stress(500);
-    let mut s = Scenario::new(name).setup(move |scale| World::new(waves_config(cap(scale), scale), variant));
+    let mut s = Scenario::new(name)
+        .setup(move |scale| World::new(waves_config(cap(scale), scale), variant));
     for phase in WavePhase::ALL {
         let steps = |scale: Scale| waves_config(500, scale).steps(phase);
         let mut p = Phase::new(phase.name())
-            .ticks_by_scale(steps(Scale::Smoke), steps(Scale::Default), steps(Scale::Full))
+            .ticks_by_scale(
+                steps(Scale::Smoke),
+                steps(Scale::Default),
+                steps(Scale::Full),
+            )
             .dt(f64::from(reference.dt()))
             .hot();
         if phase == WavePhase::GradualScaling {
@@ -65,22 +74,31 @@ struct Genes {
     cells: usize,
 }
 
-fn genes_config(regulated: bool, scale: Scale, variant: Variant) -> genes::Config {
-    let (n, g, gens) = match variant {
-        Variant::Lean => scale.pick((200, 20, 10), (5_000, 100, 100), (10_000, 100, 100)),
-        // The naive network takes about 100 ms a generation at 5,000 × 100;
-        // it runs smaller so the default run stays in seconds.
-        Variant::Naive => scale.pick((200, 20, 10), (1_000, 100, 20), (5_000, 100, 100)),
-    };
+/// Individuals, genes and generations at each scale.
+type GenesSizes = [(usize, usize, u64); 3];
+
+/// The seed document's sizes: one name, one workload, whichever variant runs.
+const GENES_SIZES: GenesSizes = [(200, 20, 10), (5_000, 100, 100), (10_000, 100, 100)];
+/// The always-naive scenario runs smaller (about 8 ms a generation at
+/// 5,000 × 100) so that the default run stays in seconds.
+const GENES_NAIVE_SIZES: GenesSizes = [(200, 20, 10), (1_000, 100, 20), (5_000, 100, 100)];
+
+fn genes_config(regulated: bool, scale: Scale, sizes: GenesSizes) -> genes::Config {
+    let (n, g, gens) = scale.pick(sizes[0], sizes[1], sizes[2]);
     genes::Config::new(n, g, gens, regulated)
 }
 
 /// Every generation is one tick, hot after the first.
-fn genes_scenario(name: &str, regulated: bool, variant: Variant) -> Scenario<Genes> {
-    let gens = move |scale| genes_config(regulated, scale, variant).generations;
+fn genes_scenario(
+    name: &str,
+    regulated: bool,
+    variant: Variant,
+    sizes: GenesSizes,
+) -> Scenario<Genes> {
+    let gens = move |scale| genes_config(regulated, scale, sizes).generations;
     Scenario::new(name)
         .setup(move |scale| {
-            let config = genes_config(regulated, scale, variant);
+            let config = genes_config(regulated, scale, sizes);
             let (net, stats) = allocguard::measure(|| Network::new(config, variant));
             Genes {
                 net,
@@ -95,8 +113,12 @@ fn genes_scenario(name: &str, regulated: bool, variant: Variant) -> Scenario<Gen
                 .hot(),
             |s, _| s.net.step(),
         )
-        .metric("mean_fitness", |s| s.net.last().map_or(0.0, |g| g.mean_fitness))
-        .metric("best_fitness", |s| s.net.last().map_or(0.0, |g| g.best_fitness))
+        .metric("mean_fitness", |s| {
+            s.net.last().map_or(0.0, |g| g.mean_fitness)
+        })
+        .metric("best_fitness", |s| {
+            s.net.last().map_or(0.0, |g| g.best_fitness)
+        })
         .metric("bytes_per_gene", |s| s.setup_bytes as f64 / s.cells as f64)
 }
 
@@ -108,20 +130,32 @@ struct Continuous {
 
 /// One iteration per tick in a bounded phase: the live heap must level off
 /// after the warm-up (lean) or is caught growing (naive).
-fn automaton_scenario(name: &str, variant: Variant, iterations: [u64; 3], warmup: u64) -> Scenario<Continuous> {
+fn automaton_scenario(
+    name: &str,
+    variant: Variant,
+    iterations: [u64; 3],
+    warmup: u64,
+) -> Scenario<Continuous> {
     Scenario::new(name)
         .setup(move |_| {
             let dir = tempfile::tempdir().expect("a temporary directory");
             let automaton = Automaton::new(&dir.path().join("automaton.jsonl"), 42, variant)
                 .expect("the automaton's file can be created");
-            Continuous { automaton, _dir: dir }
+            Continuous {
+                automaton,
+                _dir: dir,
+            }
         })
         .phase(
             Phase::new("continuous")
                 .ticks_by_scale(iterations[0], iterations[1], iterations[2])
                 .warmup(warmup)
                 .bounded(),
-            |c, _| c.automaton.iterate().expect("the automaton's file stays writable"),
+            |c, _| {
+                c.automaton
+                    .iterate()
+                    .expect("the automaton's file stays writable")
+            },
         )
         .metric("objects", |c| c.automaton.result().objects as f64)
         .metric("history", |c| c.automaton.result().history as f64)
@@ -145,16 +179,55 @@ fn main() -> std::process::ExitCode {
         }
     };
     Harness::from_args()
-        .scenario(by_env(waves_scenario("waves/stress_500", |_| 500, variant), variant))
         .scenario(by_env(
-            waves_scenario("waves/stress_100k", |scale| scale.pick(2_000, 100_000, 100_000), variant),
+            waves_scenario("waves/stress_500", |_| 500, variant),
             variant,
         ))
-        .scenario(waves_scenario("waves/stress_500_naive", |_| 500, Variant::Naive).expect_violation())
-        .scenario(by_env(genes_scenario("genes/regulated_5k_x_100", true, variant), variant))
-        .scenario(by_env(genes_scenario("genes/unregulated_5k_x_100", false, variant), variant))
-        .scenario(genes_scenario("genes/regulated_5k_x_100_naive", true, Variant::Naive).expect_violation())
-        .scenario(by_env(automaton_scenario("automaton/continuous", variant, [4_000, 20_000, 100_000], 3_000), variant))
-        .scenario(automaton_scenario("automaton/continuous_naive", Variant::Naive, [1_500, 3_000, 5_000], 100).expect_growth())
+        .scenario(by_env(
+            waves_scenario(
+                "waves/stress_100k",
+                |scale| scale.pick(2_000, 100_000, 100_000),
+                variant,
+            ),
+            variant,
+        ))
+        .scenario(
+            waves_scenario("waves/stress_500_naive", |_| 500, Variant::Naive).expect_violation(),
+        )
+        .scenario(by_env(
+            genes_scenario("genes/regulated_5k_x_100", true, variant, GENES_SIZES),
+            variant,
+        ))
+        .scenario(by_env(
+            genes_scenario("genes/unregulated_5k_x_100", false, variant, GENES_SIZES),
+            variant,
+        ))
+        .scenario(
+            genes_scenario(
+                "genes/regulated_5k_x_100_naive",
+                true,
+                Variant::Naive,
+                GENES_NAIVE_SIZES,
+            )
+            .expect_violation(),
+        )
+        .scenario(by_env(
+            automaton_scenario(
+                "automaton/continuous",
+                variant,
+                [4_000, 20_000, 100_000],
+                3_000,
+            ),
+            variant,
+        ))
+        .scenario(
+            automaton_scenario(
+                "automaton/continuous_naive",
+                Variant::Naive,
+                [1_500, 3_000, 5_000],
+                100,
+            )
+            .expect_growth(),
+        )
         .run()
 }

@@ -22,7 +22,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 static ALLOC: allocguard::CountingAlloc = allocguard::CountingAlloc::system();
 
 #[derive(Parser)]
-#[command(name = "sim", version, about = "Run allocguard's simulations: naive or lean, at any scale.")]
+#[command(
+    name = "sim",
+    version,
+    about = "Run allocguard's simulations: naive or lean, at any scale."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -137,7 +141,11 @@ struct Progress {
 
 impl Progress {
     fn new(len: u64, unit: &str, quiet: bool) -> Self {
-        let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(len) };
+        let bar = if quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(len)
+        };
         bar.set_style(
             ProgressStyle::with_template(&format!(
                 "{{bar:30}} {{pos}}/{{len}} {unit} · {{per_sec}} · {{msg}} · {{elapsed_precise}}"
@@ -156,7 +164,8 @@ impl Progress {
             self.last = Instant::now();
             let heap = allocguard::process_stats().live_bytes();
             let rss = allocguard::harness::rss_bytes().map_or("?".into(), |r| mib(r as i64));
-            self.bar.set_message(format!("heap {} · rss {rss}", mib(heap)));
+            self.bar
+                .set_message(format!("heap {} · rss {rss}", mib(heap)));
         }
     }
 }
@@ -185,15 +194,35 @@ fn waves(a: WavesArgs) -> anyhow::Result<()> {
     let result = world.finish();
     times.sort();
     let p95 = times[times.len() * 95 / 100];
-    println!("waves: {} enemies at most, {} variant, seed {}", a.enemies, c.variant().name(), config.seed);
-    println!("{:<16} {:>6} {:>7} {:>6} {:>8} {:>7} {:>8} {:>6}", "phase", "steps", "final", "peak", "spawned", "kills", "dropped", "xp");
+    println!(
+        "waves: {} enemies at most, {} variant, seed {}",
+        a.enemies,
+        c.variant().name(),
+        config.seed
+    );
+    println!(
+        "{:<16} {:>6} {:>7} {:>6} {:>8} {:>7} {:>8} {:>6}",
+        "phase", "steps", "final", "peak", "spawned", "kills", "dropped", "xp"
+    );
     for (name, s) in &result.phases {
         println!(
             "{:<16} {:>6} {:>7} {:>6} {:>8} {:>7} {:>8} {:>6}",
-            name, s.steps, s.enemies_final, s.enemies_peak, s.spawned, s.kills, s.events_dropped, s.xp
+            name,
+            s.steps,
+            s.enemies_final,
+            s.enemies_peak,
+            s.spawned,
+            s.kills,
+            s.events_dropped,
+            s.xp
         );
     }
-    println!("step p95 {:?}, max {:?}; state hash {:016x}", p95, times.last().copied().unwrap_or_default(), result.state_hash);
+    println!(
+        "step p95 {:?}, max {:?}; state hash {:016x}",
+        p95,
+        times.last().copied().unwrap_or_default(),
+        result.state_hash
+    );
     Ok(())
 }
 
@@ -217,9 +246,24 @@ fn genes_cmd(a: GenesArgs) -> anyhow::Result<()> {
     progress.bar.finish_and_clear();
     let last = net.last();
     let result = net.finish();
-    println!("genes: {n} individuals × {g} genes × {gens} generations, {}, {} variant", if a.unregulated { "unregulated" } else { "regulated" }, c.variant().name());
-    println!("mean fitness {:.6}, best {:.6}", last.map_or(0.0, |l| l.mean_fitness), last.map_or(0.0, |l| l.best_fitness));
-    println!("mutations {}; {:?} per generation", result.mutations, per_step);
+    println!(
+        "genes: {n} individuals × {g} genes × {gens} generations, {}, {} variant",
+        if a.unregulated {
+            "unregulated"
+        } else {
+            "regulated"
+        },
+        c.variant().name()
+    );
+    println!(
+        "mean fitness {:.6}, best {:.6}",
+        last.map_or(0.0, |l| l.mean_fitness),
+        last.map_or(0.0, |l| l.best_fitness)
+    );
+    println!(
+        "mutations {}; {:?} per generation",
+        result.mutations, per_step
+    );
     println!(
         "population: {} on the heap, {:.1} bytes per gene (the original: 394); state hash {:016x}",
         mib(setup.live_bytes()),
@@ -233,7 +277,10 @@ fn automaton_cmd(a: AutomatonArgs) -> anyhow::Result<()> {
     let c = &a.common;
     let iterations = a.iterations.unwrap_or(c.scale.pick(2_000, 20_000, 100_000));
     let dir = tempfile_dir()?;
-    let path = a.file.clone().unwrap_or_else(|| dir.join("automaton.jsonl"));
+    let path = a
+        .file
+        .clone()
+        .unwrap_or_else(|| dir.join("automaton.jsonl"));
     let mut auto = Automaton::new(&path, c.seed.unwrap_or(42), c.variant())?;
     let mut progress = Progress::new(iterations, "iterations", c.quiet);
     let heap_start = allocguard::process_stats().live_bytes();
@@ -243,10 +290,23 @@ fn automaton_cmd(a: AutomatonArgs) -> anyhow::Result<()> {
     }
     progress.bar.finish_and_clear();
     let r = auto.result();
-    println!("automaton: {iterations} iterations, {} variant, file {}", c.variant().name(), path.display());
-    println!("objects {}, history {}, duplicate ids {}, file {} bytes", r.objects, r.history, r.duplicates, r.file_bytes);
-    println!("actions: modify {} · evolve {} · reference {} · io {} · observe {}", r.actions[0], r.actions[1], r.actions[2], r.actions[3], r.actions[4]);
-    println!("heap grew {} over the run", mib(allocguard::process_stats().live_bytes() - heap_start));
+    println!(
+        "automaton: {iterations} iterations, {} variant, file {}",
+        c.variant().name(),
+        path.display()
+    );
+    println!(
+        "objects {}, history {}, duplicate ids {}, file {} bytes",
+        r.objects, r.history, r.duplicates, r.file_bytes
+    );
+    println!(
+        "actions: modify {} · evolve {} · reference {} · io {} · observe {}",
+        r.actions[0], r.actions[1], r.actions[2], r.actions[3], r.actions[4]
+    );
+    println!(
+        "heap grew {} over the run",
+        mib(allocguard::process_stats().live_bytes() - heap_start)
+    );
     Ok(())
 }
 

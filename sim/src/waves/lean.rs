@@ -62,7 +62,10 @@ impl LeanStore {
     fn kill(&mut self, slot: usize) {
         self.alive_bits[slot / 64] &= !(1 << (slot % 64));
         let at = self.place[slot] as usize;
-        let last = *self.dense.last().expect("a living enemy is in the dense list");
+        let last = *self
+            .dense
+            .last()
+            .expect("a living enemy is in the dense list");
         self.dense.swap_remove(at);
         if last as usize != slot {
             self.place[last as usize] = at as u32;
@@ -175,7 +178,12 @@ impl Store for LeanStore {
         best
     }
 
-    fn damage(&mut self, hit: &dyn Fn(f32, f32) -> bool, amount: u32, events: &mut dyn EventSink) -> u64 {
+    fn damage(
+        &mut self,
+        hit: &dyn Fn(f32, f32) -> bool,
+        amount: u32,
+        events: &mut dyn EventSink,
+    ) -> u64 {
         // Every cell the widest query can reach.
         let lo = ((HALF - AREA_RADIUS) / CELL).floor() as usize;
         let hi = (((HALF + AREA_RADIUS) / CELL).floor() as usize).min(SIDE - 1);
@@ -189,7 +197,10 @@ impl Store for LeanStore {
                         continue;
                     }
                     self.hps[s] = (self.hps[s] - amount as f32).max(0.0);
-                    events.push(Event::Damage { id: self.ids[s], amount });
+                    events.push(Event::Damage {
+                        id: self.ids[s],
+                        amount,
+                    });
                     if self.hps[s] == 0.0 {
                         events.push(Event::Kill { id: self.ids[s] });
                         self.kill(s);

@@ -100,19 +100,58 @@ pub struct Template {
 
 /// The six templates of the stress test.
 pub const TEMPLATES: [Template; 6] = [
-    Template { name: "goblin", tier: Tier::Swarm, weight: 3.0, hp: (12, 20), speed: (70, 90) },
-    Template { name: "orc_warrior", tier: Tier::Regular, weight: 2.0, hp: (20, 30), speed: (55, 75) },
-    Template { name: "archer", tier: Tier::Regular, weight: 1.5, hp: (8, 15), speed: (45, 65) },
-    Template { name: "melee_base", tier: Tier::Regular, weight: 1.0, hp: (15, 25), speed: (60, 80) },
-    Template { name: "ranged_base", tier: Tier::Regular, weight: 1.0, hp: (10, 18), speed: (40, 60) },
-    Template { name: "elite_knight", tier: Tier::Elite, weight: 0.5, hp: (40, 60), speed: (50, 70) },
+    Template {
+        name: "goblin",
+        tier: Tier::Swarm,
+        weight: 3.0,
+        hp: (12, 20),
+        speed: (70, 90),
+    },
+    Template {
+        name: "orc_warrior",
+        tier: Tier::Regular,
+        weight: 2.0,
+        hp: (20, 30),
+        speed: (55, 75),
+    },
+    Template {
+        name: "archer",
+        tier: Tier::Regular,
+        weight: 1.5,
+        hp: (8, 15),
+        speed: (45, 65),
+    },
+    Template {
+        name: "melee_base",
+        tier: Tier::Regular,
+        weight: 1.0,
+        hp: (15, 25),
+        speed: (60, 80),
+    },
+    Template {
+        name: "ranged_base",
+        tier: Tier::Regular,
+        weight: 1.0,
+        hp: (10, 18),
+        speed: (40, 60),
+    },
+    Template {
+        name: "elite_knight",
+        tier: Tier::Elite,
+        weight: 0.5,
+        hp: (40, 60),
+        speed: (50, 70),
+    },
 ];
 
 /// The pick pool: each template `weight × 10` times, in template order.
 pub fn pick_pool() -> Vec<u8> {
     let mut pool = Vec::new();
     for (i, t) in TEMPLATES.iter().enumerate() {
-        pool.extend(std::iter::repeat_n(i as u8, (t.weight * 10.0).round() as usize));
+        pool.extend(std::iter::repeat_n(
+            i as u8,
+            (t.weight * 10.0).round() as usize,
+        ));
     }
     pool
 }
@@ -308,7 +347,12 @@ pub fn in_area(x: f32, y: f32) -> bool {
 #[inline]
 pub fn enemy_hash(id: u64, x: f32, y: f32, hp: f32) -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for v in [id, u64::from(x.to_bits()), u64::from(y.to_bits()), u64::from(hp.to_bits())] {
+    for v in [
+        id,
+        u64::from(x.to_bits()),
+        u64::from(y.to_bits()),
+        u64::from(hp.to_bits()),
+    ] {
         h = (h ^ v).wrapping_mul(0x0100_0000_01b3);
         h ^= h >> 29;
     }
@@ -326,7 +370,12 @@ trait Store {
     /// Nearest living enemy to the player: (distance², id, dx, dy).
     fn nearest(&self) -> Option<(f32, u64, f32, f32)>;
     /// Applies `amount` to every enemy for which `hit(x, y)`; pushes events.
-    fn damage(&mut self, hit: &dyn Fn(f32, f32) -> bool, amount: u32, events: &mut dyn EventSink) -> u64;
+    fn damage(
+        &mut self,
+        hit: &dyn Fn(f32, f32) -> bool,
+        amount: u32,
+        events: &mut dyn EventSink,
+    ) -> u64;
     fn render(&mut self);
     fn state_hash(&self) -> u64;
     fn rendered(&self) -> [usize; 4];
@@ -368,7 +417,10 @@ impl World {
                 Box::new(lean::LeanStore::new(config.max_enemies)),
                 Box::new(lean::Ring::new(EVENT_RING)),
             ),
-            Variant::Naive => (Box::new(naive::NaiveStore::new()), Box::new(naive::BoxedQueue::new(EVENT_RING))),
+            Variant::Naive => (
+                Box::new(naive::NaiveStore::new()),
+                Box::new(naive::BoxedQueue::new(EVENT_RING)),
+            ),
         };
         World {
             config,
@@ -443,7 +495,9 @@ impl World {
     pub fn gradual_target(&self, elapsed: f64) -> usize {
         let cap = self.config.max_enemies as f64;
         let duration = WavePhase::GradualScaling.seconds() * self.config.time_scale;
-        (cap / 5.0 + 4.0 * cap / 5.0 * (elapsed / duration)).min(cap).floor() as usize
+        (cap / 5.0 + 4.0 * cap / 5.0 * (elapsed / duration))
+            .min(cap)
+            .floor() as usize
     }
 
     /// One fixed step of the current phase.
@@ -488,7 +542,9 @@ impl World {
             }
         }
         if self.phase == WavePhase::CombatStress && self.rng.chance(0.30) {
-            self.current.kills += self.store.damage(&in_area, AREA_DAMAGE, self.events.as_mut());
+            self.current.kills += self
+                .store
+                .damage(&in_area, AREA_DAMAGE, self.events.as_mut());
             self.current.area_casts += 1;
         }
 
@@ -528,11 +584,20 @@ impl World {
         }
         let mut hash = self.store.state_hash();
         for (_, s) in &self.finished {
-            hash = hash.wrapping_add(enemy_hash(s.kills, s.xp as f32, s.spawned as f32, s.events_dropped as f32));
+            hash = hash.wrapping_add(enemy_hash(
+                s.kills,
+                s.xp as f32,
+                s.spawned as f32,
+                s.events_dropped as f32,
+            ));
         }
         WavesResult {
             max_enemies: self.config.max_enemies as u64,
-            phases: self.finished.iter().map(|(p, s)| (p.name().to_string(), *s)).collect(),
+            phases: self
+                .finished
+                .iter()
+                .map(|(p, s)| (p.name().to_string(), *s))
+                .collect(),
             state_hash: hash,
         }
     }

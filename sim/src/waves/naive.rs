@@ -35,7 +35,11 @@ fn entity_key(id: u64) -> String {
 }
 
 fn cell_key(x: f32, y: f32) -> String {
-    format!("{},{}", (x / CELL).floor() as i32, (y / CELL).floor() as i32)
+    format!(
+        "{},{}",
+        (x / CELL).floor() as i32,
+        (y / CELL).floor() as i32
+    )
 }
 
 impl NaiveStore {
@@ -98,7 +102,10 @@ impl Store for NaiveStore {
         for &i in &self.living {
             let e = &self.registry[i];
             self.entity_map.insert(entity_key(e.id), i);
-            self.grid.entry(cell_key(e.x, e.y)).or_default().push(entity_key(e.id));
+            self.grid
+                .entry(cell_key(e.x, e.y))
+                .or_default()
+                .push(entity_key(e.id));
         }
     }
 
@@ -122,7 +129,12 @@ impl Store for NaiveStore {
         best
     }
 
-    fn damage(&mut self, hit: &dyn Fn(f32, f32) -> bool, amount: u32, events: &mut dyn EventSink) -> u64 {
+    fn damage(
+        &mut self,
+        hit: &dyn Fn(f32, f32) -> bool,
+        amount: u32,
+        events: &mut dyn EventSink,
+    ) -> u64 {
         let lo_x = ((PLAYER.0 - AREA_RADIUS) / CELL).floor() as i32;
         let hi_x = ((PLAYER.0 + AREA_RADIUS) / CELL).floor() as i32;
         let lo_y = ((PLAYER.1 - AREA_RADIUS) / CELL).floor() as i32;
@@ -162,10 +174,9 @@ impl Store for NaiveStore {
     }
 
     fn state_hash(&self) -> u64 {
-        self.registry
-            .iter()
-            .filter(|e| e.alive)
-            .fold(0u64, |h, e| h.wrapping_add(enemy_hash(e.id, e.x, e.y, e.hp)))
+        self.registry.iter().filter(|e| e.alive).fold(0u64, |h, e| {
+            h.wrapping_add(enemy_hash(e.id, e.x, e.y, e.hp))
+        })
     }
 
     fn rendered(&self) -> [usize; 4] {
@@ -173,7 +184,10 @@ impl Store for NaiveStore {
     }
 }
 
-/// Boxed event payloads in a vector; the oldest removed from the front when full.
+/// Boxed event payloads in a vector; the oldest removed from the front when
+/// full. The boxes are the point: one allocation per event, as the original's
+/// signal payloads.
+#[allow(clippy::vec_box)]
 pub(super) struct BoxedQueue {
     events: Vec<Box<Event>>,
     capacity: usize,

@@ -1,0 +1,90 @@
+//! Step costs of the simulations, naive against lean in the same run:
+//! `cargo bench -p allocguard-sim --bench sims`.
+//!
+//! Each benchmark advances one long-lived state, so the naive variants are
+//! measured as they age (the waves registry and the automaton keep growing:
+//! that is their problem).
+
+use std::time::Duration;
+
+use allocguard_sim::automaton::Automaton;
+use allocguard_sim::genes::{self, Network};
+use allocguard_sim::waves::{self, WavePhase, World};
+use allocguard_sim::Variant;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+
+const VARIANTS: [Variant; 2] = [Variant::Lean, Variant::Naive];
+
+/// A world in `combat_stress` (refilled to the cap, area abilities): the
+/// heaviest phase.
+fn warmed_world(cap: usize, variant: Variant) -> World {
+    let mut w = World::new(waves::Config::stress(cap), variant);
+    w.begin_phase(WavePhase::CombatStress);
+    for _ in 0..30 {
+        w.step();
+    }
+    w
+}
+
+fn waves_step(c: &mut Criterion) {
+    let mut g = c.benchmark_group("waves_step");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    for cap in [500usize, 10_000, 100_000] {
+        for variant in VARIANTS {
+            if variant == Variant::Naive && cap == 100_000 {
+                continue; // seconds per step; the 10,000 figure makes the point
+            }
+            let mut w = warmed_world(cap, variant);
+            g.bench_with_input(BenchmarkId::new(variant.name(), cap), &cap, |b, _| {
+                b.iter(|| w.step())
+            });
+        }
+    }
+    g.finish();
+}
+
+fn genes_step(c: &mut Criterion) {
+    let mut g = c.benchmark_group("genes_step_5000x100");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    for regulated in [true, false] {
+        for variant in VARIANTS {
+            let mut net = Network::new(
+                genes::Config::new(5_000, 100, 1_000_000, regulated),
+                variant,
+            );
+            let id = BenchmarkId::new(
+                variant.name(),
+                if regulated {
+                    "regulated"
+                } else {
+                    "unregulated"
+                },
+            );
+            g.bench_function(id, |b| b.iter(|| net.step()));
+        }
+    }
+    g.finish();
+}
+
+fn automaton_iteration(c: &mut Criterion) {
+    let mut g = c.benchmark_group("automaton_iteration");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    for variant in VARIANTS {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = Automaton::new(&dir.path().join("a.jsonl"), 42, variant).unwrap();
+        for _ in 0..1_000 {
+            a.iterate().unwrap();
+        }
+        g.bench_function(variant.name(), |b| b.iter(|| a.iterate().unwrap()));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, waves_step, genes_step, automaton_iteration);
+criterion_main!(benches);
