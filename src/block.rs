@@ -183,63 +183,17 @@ impl Drop for ExitHook {
             let mut reg = registry();
             reg.unlink(b);
             let s = b.snapshot();
-            reg.retired.add(&s);
+            reg.retired.add_counts(&s);
             b.set_flag(EXITED, true);
         });
-    }
-}
-
-/// Totals of retired threads, kept under the registry lock.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct Totals {
-    allocs: u64,
-    deallocs: u64,
-    reallocs: u64,
-    reallocs_grow: u64,
-    reallocs_shrink: u64,
-    bytes_allocated: u64,
-    bytes_freed: u64,
-}
-
-impl Totals {
-    const ZERO: Self = Self {
-        allocs: 0,
-        deallocs: 0,
-        reallocs: 0,
-        reallocs_grow: 0,
-        reallocs_shrink: 0,
-        bytes_allocated: 0,
-        bytes_freed: 0,
-    };
-
-    fn add(&mut self, s: &Stats) {
-        self.allocs += s.allocs;
-        self.deallocs += s.deallocs;
-        self.reallocs += s.reallocs;
-        self.reallocs_grow += s.reallocs_grow;
-        self.reallocs_shrink += s.reallocs_shrink;
-        self.bytes_allocated += s.bytes_allocated;
-        self.bytes_freed += s.bytes_freed;
-    }
-
-    fn into_stats(self) -> Stats {
-        Stats {
-            allocs: self.allocs,
-            deallocs: self.deallocs,
-            reallocs: self.reallocs,
-            reallocs_grow: self.reallocs_grow,
-            reallocs_shrink: self.reallocs_shrink,
-            bytes_allocated: self.bytes_allocated,
-            bytes_freed: self.bytes_freed,
-            peak_live_bytes: 0,
-        }
     }
 }
 
 struct Registry {
     /// Address of the first linked block (0 when empty).
     head: usize,
-    retired: Totals,
+    /// Totals of retired threads (their peaks are not kept).
+    retired: Stats,
 }
 
 impl Registry {
@@ -265,7 +219,7 @@ impl Registry {
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     head: 0,
-    retired: Totals::ZERO,
+    retired: Stats::ZERO,
 });
 
 /// Locks the registry. Nothing done under this lock allocates, and nothing
@@ -426,12 +380,12 @@ pub(crate) fn sum_process() -> Stats {
     // SAFETY: see `Registry::unlink`: linked blocks belong to live threads and
     // the list is stable while we hold the lock.
     while let Some(block) = unsafe { cur.as_ref() } {
-        t.add(&block.snapshot());
+        t.add_counts(&block.snapshot());
         cur = block.next();
     }
     drop(reg);
     let o = &ORPHANS;
-    t.add(&Stats {
+    t.add_counts(&Stats {
         allocs: o.allocs.load(Relaxed),
         deallocs: o.deallocs.load(Relaxed),
         reallocs: o.reallocs.load(Relaxed),
@@ -441,7 +395,8 @@ pub(crate) fn sum_process() -> Stats {
         bytes_freed: o.bytes_freed.load(Relaxed),
         peak_live_bytes: 0,
     });
-    t.into_stats()
+    t.peak_live_bytes = 0;
+    t
 }
 
 /// Number of blocks currently linked (threads that allocated and are alive).

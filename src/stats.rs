@@ -38,6 +38,30 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// All zero (usable in `const` and `static` items).
+    pub(crate) const ZERO: Stats = Stats {
+        allocs: 0,
+        deallocs: 0,
+        reallocs: 0,
+        reallocs_grow: 0,
+        reallocs_shrink: 0,
+        bytes_allocated: 0,
+        bytes_freed: 0,
+        peak_live_bytes: 0,
+    };
+
+    /// Adds `other`'s counts to these (the peak is left as it is: peaks of
+    /// different regions do not add).
+    pub(crate) fn add_counts(&mut self, other: &Stats) {
+        self.allocs += other.allocs;
+        self.deallocs += other.deallocs;
+        self.reallocs += other.reallocs;
+        self.reallocs_grow += other.reallocs_grow;
+        self.reallocs_shrink += other.reallocs_shrink;
+        self.bytes_allocated += other.bytes_allocated;
+        self.bytes_freed += other.bytes_freed;
+    }
+
     /// Bytes allocated minus bytes freed. For a process snapshot, the heap in
     /// use through `CountingAlloc`; for a thread, that thread's net
     /// contribution (negative when it frees memory other threads allocated);

@@ -135,6 +135,8 @@ pub struct BinaryJob<'a> {
     pub exe: &'a Path,
     /// The package directory (the working directory).
     pub dir: &'a Path,
+    /// Run only the scenario of exactly this name.
+    pub only: Option<&'a str>,
     /// Scenarios of the binary not to run (matched exactly).
     pub skip: Vec<String>,
     /// Whether some selected scenario is ignored (adds `--include-ignored`).
@@ -166,6 +168,9 @@ pub fn run_binary(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    if let Some(name) = job.only {
+        cmd.arg(name);
+    }
     if job.include_ignored {
         cmd.arg("--include-ignored");
     }
@@ -247,45 +252,16 @@ fn drain(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
 
 /// Runs one scenario (`--exact NAME`) and waits for it, killing it at the timeout.
 pub fn run(job: &Job<'_>) -> anyhow::Result<Finished> {
-    let mut cmd = Command::new(job.exe);
-    cmd.args(["--exact", job.scenario, "--nocapture", "--color", "never"])
-        .current_dir(job.dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if job.ignored {
-        cmd.arg("--include-ignored");
-    }
-    for (k, v) in &job.env {
-        cmd.env(k, v);
-    }
-    let started = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .with_context(|| format!("cannot run {}", job.exe.display()))?;
-    let out = drain(child.stdout.take().expect("piped"));
-    let err = drain(child.stderr.take().expect("piped"));
-    let mut timed_out = false;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break Some(status);
-        }
-        if job.timeout.is_some_and(|t| started.elapsed() >= t) {
-            let _ = child.kill();
-            let _ = child.wait();
-            timed_out = true;
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    let binary = BinaryJob {
+        exe: job.exe,
+        dir: job.dir,
+        only: Some(job.scenario),
+        skip: Vec::new(),
+        include_ignored: job.ignored,
+        env: job.env.clone(),
+        timeout: job.timeout,
     };
-    let elapsed = started.elapsed();
-    Ok(Finished {
-        status,
-        timed_out,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-        elapsed,
-    })
+    Ok(run_binary(&binary, |_| {})?.finished)
 }
 
 #[cfg(test)]

@@ -269,6 +269,7 @@ pub fn execute(
         let job = exec::BinaryJob {
             exe: &first.exe,
             dir: &first.target.package_dir,
+            only: None,
             skip: first
                 .siblings
                 .iter()

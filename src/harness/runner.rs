@@ -161,7 +161,7 @@ fn run_phase<S>(
         let d = t1.since(&t0);
         peak = peak.max(live - live_start + rise);
         live += d.live_bytes();
-        add(&mut totals, &d);
+        totals.add_counts(&d);
         steps.push(elapsed.as_nanos().min(u64::MAX as u128) as u64);
         lives.push(live);
         if let Some(raw) = raw {
@@ -212,16 +212,6 @@ fn run_phase<S>(
             volatile_metrics: Vec::new(),
         },
     }
-}
-
-fn add(total: &mut Stats, d: &Stats) {
-    total.allocs += d.allocs;
-    total.deallocs += d.deallocs;
-    total.reallocs += d.reallocs;
-    total.reallocs_grow += d.reallocs_grow;
-    total.reallocs_shrink += d.reallocs_shrink;
-    total.bytes_allocated += d.bytes_allocated;
-    total.bytes_freed += d.bytes_freed;
 }
 
 /// Resident set size of this process, from `/proc/self/status` (Linux only).

@@ -3,7 +3,9 @@
 //! a fixed ring of events. Everything is allocated in `new`; no step touches
 //! the heap.
 
-use super::{enemy_hash, walk, Event, EventSink, Spawn, Store, AREA_RADIUS, PLAYER, TEMPLATES};
+use super::{
+    closer, enemy_hash, walk, Event, EventSink, Spawn, Store, AREA_RADIUS, PLAYER, TEMPLATES,
+};
 
 /// Grid cell size, px.
 const CELL: f32 = 32.0;
@@ -167,11 +169,7 @@ impl Store for LeanStore {
             let s = slot as usize;
             let (dx, dy) = (self.xs[s] - PLAYER.0, self.ys[s] - PLAYER.1);
             let d2 = dx * dx + dy * dy;
-            let better = match best {
-                None => true,
-                Some((bd, bid, _, _)) => d2 < bd || (d2 == bd && self.ids[s] < bid),
-            };
-            if better {
+            if closer(best, d2, self.ids[s]) {
                 best = Some((d2, self.ids[s], dx, dy));
             }
         }

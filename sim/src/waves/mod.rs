@@ -343,6 +343,19 @@ pub fn in_area(x: f32, y: f32) -> bool {
     dx * dx + dy * dy <= AREA_RADIUS * AREA_RADIUS
 }
 
+/// The nearest enemy found so far: (distance², id, dx, dy).
+pub(crate) type Nearest = Option<(f32, u64, f32, f32)>;
+
+/// Whether an enemy at distance² `d2` with `id` beats `best`: closer, or as
+/// close with a smaller id (so storage order never decides).
+#[inline]
+pub(crate) fn closer(best: Nearest, d2: f32, id: u64) -> bool {
+    match best {
+        None => true,
+        Some((bd, bid, _, _)) => d2 < bd || (d2 == bd && id < bid),
+    }
+}
+
 /// One enemy's contribution to the state hash (summed, so order-free).
 #[inline]
 pub fn enemy_hash(id: u64, x: f32, y: f32, hp: f32) -> u64 {

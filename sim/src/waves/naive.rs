@@ -6,7 +6,9 @@
 
 use std::collections::HashMap;
 
-use super::{enemy_hash, walk, Event, EventSink, Spawn, Store, AREA_RADIUS, PLAYER, TEMPLATES};
+use super::{
+    closer, enemy_hash, walk, Event, EventSink, Spawn, Store, AREA_RADIUS, PLAYER, TEMPLATES,
+};
 
 /// Grid cell size, px (the original used 64 px cells).
 const CELL: f32 = 64.0;
@@ -118,11 +120,7 @@ impl Store for NaiveStore {
             }
             let (dx, dy) = (e.x - PLAYER.0, e.y - PLAYER.1);
             let d2 = dx * dx + dy * dy;
-            let better = match best {
-                None => true,
-                Some((bd, bid, _, _)) => d2 < bd || (d2 == bd && e.id < bid),
-            };
-            if better {
+            if closer(best, d2, e.id) {
                 best = Some((d2, e.id, dx, dy));
             }
         }
