@@ -39,70 +39,111 @@ pub fn add_cargo_flags(cmd: &mut Command, cargo: &CargoOpts, extra_features: &[&
     cmd.arg("--profile").arg(&cargo.profile);
 }
 
-/// Builds every target and returns its executable, keyed by (package, target).
-/// Build errors are printed by cargo as it prints them; the error returned
-/// says which packages failed.
+/// Builds every target in one cargo invocation (cargo checks freshness
+/// once) and returns each executable, keyed by (package, target). Build
+/// errors are printed by cargo as it prints them; the error returned names
+/// the packages.
 pub fn build(
     targets: &[ScenarioTarget],
     cargo_opts: &CargoOpts,
     extra_features: &[&str],
     verbose: bool,
 ) -> anyhow::Result<BTreeMap<(String, String), PathBuf>> {
-    let mut by_package: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for t in targets {
-        by_package.entry(&t.package).or_default().push(&t.target);
+    let mut packages: Vec<&str> = targets.iter().map(|t| t.package.as_str()).collect();
+    packages.dedup();
+    let mut names: Vec<&str> = targets.iter().map(|t| t.target.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut cmd = cargo();
+    cmd.args([
+        "test",
+        "--no-run",
+        "--message-format=json-render-diagnostics",
+    ]);
+    for p in &packages {
+        cmd.args(["-p", p]);
     }
+    for n in &names {
+        cmd.args(["--test", n]);
+    }
+    add_cargo_flags(&mut cmd, cargo_opts, extra_features);
+    if verbose {
+        eprintln!("running {cmd:?}");
+    } else {
+        cmd.arg("--quiet");
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("cannot run cargo")?;
+    let stdout = child.stdout.take().expect("piped");
     let mut exes = BTreeMap::new();
-    for (package, names) in by_package {
-        let mut cmd = cargo();
-        cmd.args([
-            "test",
-            "--no-run",
-            "--message-format=json-render-diagnostics",
-            "-p",
-            package,
-        ]);
-        for n in &names {
-            cmd.args(["--test", n]);
+    for msg in Message::parse_stream(BufReader::new(stdout)) {
+        let Message::CompilerArtifact(a) = msg.context("cannot read cargo's JSON messages")? else {
+            continue;
+        };
+        let Some(exe) = a.executable else { continue };
+        let package = package_of(&a.package_id.repr);
+        let wanted = targets
+            .iter()
+            .find(|t| a.target.is_test() && t.target == a.target.name && package == t.package);
+        if let Some(t) = wanted {
+            exes.insert(
+                (t.package.clone(), t.target.clone()),
+                exe.into_std_path_buf(),
+            );
         }
-        add_cargo_flags(&mut cmd, cargo_opts, extra_features);
-        if !verbose {
-            cmd.arg("--quiet");
-        }
-        if verbose {
-            eprintln!("running {cmd:?}");
-        }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("cannot run cargo")?;
-        let stdout = child.stdout.take().expect("piped");
-        for msg in Message::parse_stream(BufReader::new(stdout)) {
-            if let Message::CompilerArtifact(a) =
-                msg.context("cannot read cargo's JSON messages")?
-            {
-                if a.target.is_test() && names.contains(&a.target.name.as_str()) {
-                    if let Some(exe) = a.executable {
-                        exes.insert(
-                            (package.to_string(), a.target.name.clone()),
-                            exe.into_std_path_buf(),
-                        );
-                    }
-                }
-            }
-        }
-        let status = child.wait().context("cargo did not finish")?;
-        if !status.success() {
-            bail!("building the scenario targets of `{package}` failed (cargo's errors are above)");
-        }
-        for n in names {
-            if !exes.contains_key(&(package.to_string(), n.to_string())) {
-                bail!(
-                    "cargo built `{package}` but reported no executable for its test target `{n}`"
-                );
-            }
+    }
+    let status = child.wait().context("cargo did not finish")?;
+    let list = packages
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !status.success() {
+        bail!("building the scenario targets of {list} failed (cargo's errors are above)");
+    }
+    for t in targets {
+        if !exes.contains_key(&(t.package.clone(), t.target.clone())) {
+            bail!(
+                "cargo built {list} but reported no executable for `{}`'s test target `{}`",
+                t.package,
+                t.target
+            );
         }
     }
     Ok(exes)
+}
+
+/// The package name in a package id: `path+file:///…/sim#allocguard-sim@0.1.0`
+/// → `allocguard-sim`; `path+file:///…/allocguard#0.1.0` → `allocguard`
+/// (cargo leaves the name out when it is the directory's).
+fn package_of(id: &str) -> String {
+    let (before, after) = id.rsplit_once('#').unwrap_or(("", id));
+    match after.split_once('@') {
+        Some((name, _)) => name.to_string(),
+        None => before.rsplit('/').next().unwrap_or("").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::package_of;
+
+    #[test]
+    fn package_names_come_out_of_both_id_forms() {
+        assert_eq!(
+            package_of("path+file:///work/main/sim#allocguard-sim@0.1.0"),
+            "allocguard-sim"
+        );
+        assert_eq!(
+            package_of("path+file:///work/main#allocguard@0.1.0"),
+            "allocguard"
+        );
+        assert_eq!(
+            package_of("path+file:///tmp/x/fixture-basic#0.1.3"),
+            "fixture-basic"
+        );
+    }
 }

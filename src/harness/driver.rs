@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -98,14 +97,12 @@ impl Harness {
         }
         warm_up_std();
 
-        let records = Arc::new(Mutex::new(Vec::new()));
         let trials = self
             .scenarios
             .into_iter()
             .map(|mut scenario| {
                 let name = scenario.name().to_string();
                 let ignored = scenario.ignored();
-                let records = records.clone();
                 let dir = snapshot_dir.clone();
                 Trial::test(name, move || {
                     let record = run_trial(scenario.as_mut(), scale, &dir);
@@ -113,12 +110,15 @@ impl Harness {
                         None => Ok(()),
                         Some(msg) => Err(Failed::from(msg.as_str())),
                     };
-                    let mut records = records.lock().unwrap_or_else(|e| e.into_inner());
-                    records.push(record);
-                    // Written after every scenario, so that a crash in a
+                    // Appended as each scenario ends, so that a crash in a
                     // later one loses nothing that finished.
-                    if let Err(e) = write_run_file(scale, &records) {
-                        eprintln!("error: {e}");
+                    if let Some(path) = out_path() {
+                        if let Err(e) = RunFile::append(&path, &record) {
+                            eprintln!(
+                                "error: cannot append to the run file {} ({OUT_ENV}): {e}",
+                                path.display()
+                            );
+                        }
                     }
                     result
                 })
@@ -129,6 +129,14 @@ impl Harness {
         let mut args = self.args;
         args.test_threads = Some(1);
         let listing = args.list;
+        if !listing {
+            if let Some(path) = out_path() {
+                if let Err(e) = start_run_file(&path, scale) {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(3);
+                }
+            }
+        }
         // `cargo allocguard profile` sets this on a build with the `dhat`
         // feature; the profiler writes its file when dropped after the run.
         #[cfg(feature = "dhat")]
@@ -139,31 +147,27 @@ impl Harness {
         #[cfg(feature = "dhat")]
         drop(profiler);
 
-        if !listing {
-            let records = records.lock().unwrap_or_else(|e| e.into_inner());
-            if let Err(e) = write_run_file(scale, &records) {
-                eprintln!("error: {e}");
-                return ExitCode::from(3);
-            }
-        }
         conclusion.exit_code()
     }
 }
 
-/// Writes every record so far to the file named by `ALLOCGUARD_OUT`, if any.
-fn write_run_file(scale: Scale, records: &[ScenarioRecord]) -> Result<(), String> {
-    let Some(path) = std::env::var_os(OUT_ENV).map(PathBuf::from) else {
-        return Ok(());
-    };
-    let run = RunFile {
+/// The run file named by `ALLOCGUARD_OUT`, if any.
+fn out_path() -> Option<PathBuf> {
+    std::env::var_os(OUT_ENV).map(PathBuf::from)
+}
+
+/// Starts the run file with its header.
+fn start_run_file(path: &std::path::Path, scale: Scale) -> Result<(), String> {
+    RunFile {
         schema_version: RUN_SCHEMA_VERSION,
         allocguard_version: env!("CARGO_PKG_VERSION").to_string(),
         build_profile: super::runner::build_profile().to_string(),
         scale,
         binary: std::env::args().next().unwrap_or_default(),
-        scenarios: records.to_vec(),
-    };
-    run.write_atomic(&path).map_err(|e| {
+        scenarios: Vec::new(),
+    }
+    .create(path)
+    .map_err(|e| {
         format!(
             "cannot write the run file {} ({OUT_ENV}): {e}",
             path.display()

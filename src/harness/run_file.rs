@@ -1,5 +1,10 @@
-//! The run file: every scenario's full profile, written as JSON to the path in
+//! The run file: every scenario's full profile, written to the path in
 //! `ALLOCGUARD_OUT` for `cargo allocguard` to read.
+//!
+//! The file is JSON Lines: a header line (a [`RunFile`] without scenarios),
+//! then one [`ScenarioRecord`] per line, appended as each scenario ends, so
+//! a crash in a later scenario loses nothing that finished and writing stays
+//! linear in the number of scenarios.
 
 use std::io::Write;
 use std::path::Path;
@@ -44,35 +49,53 @@ pub struct ScenarioRecord {
 }
 
 impl RunFile {
-    /// Writes the file atomically: to a temporary file beside it, then
-    /// renamed over it, so a reader never sees half a run. (No fsync: the
-    /// file is rewritten after every scenario and need not survive a power
-    /// cut, and syncing each time cost more than the scenarios themselves.)
-    pub fn write_atomic(&self, path: &Path) -> std::io::Result<()> {
+    /// Starts a run file at `path` with this header (any old file there is
+    /// replaced: the harness owns the path it is given).
+    pub fn create(&self, path: &Path) -> std::io::Result<()> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
+        let header = RunFile {
+            scenarios: Vec::new(),
+            ..self.clone()
+        };
+        let mut line = serde_json::to_vec(&header)?;
+        line.push(b'\n');
+        std::fs::write(path, line)
+    }
+
+    /// Appends one scenario's record as one line, in a single write.
+    pub fn append(path: &Path, record: &ScenarioRecord) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(record)?;
+        line.push(b'\n');
+        let mut f = std::fs::OpenOptions::new().append(true).open(path)?;
+        f.write_all(&line)
+    }
+
+    /// Writes the whole run (header and records) as a new JSON Lines file,
+    /// atomically: to a temporary file beside it, then renamed over it.
+    pub fn write_atomic(&self, path: &Path) -> std::io::Result<()> {
         let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        serde_json::to_writer_pretty(&mut f, self)?;
-        f.write_all(b"\n")?;
-        f.flush()?;
-        drop(f);
+        self.create(&tmp)?;
+        for r in &self.scenarios {
+            Self::append(&tmp, r)?;
+        }
         std::fs::rename(&tmp, path)
     }
 
-    /// Reads a run file, naming the file in any error.
+    /// Reads a run file, naming the file and line in any error.
     pub fn read(path: &Path) -> Result<RunFile, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read run file {}: {e}", path.display()))?;
-        let run: RunFile = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{}:{}:{}: not an allocguard run file: {e}",
-                path.display(),
-                e.line(),
-                e.column()
-            )
-        })?;
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
+        let (_, first) = lines
+            .next()
+            .ok_or_else(|| format!("{}: empty run file", path.display()))?;
+        let mut run: RunFile = serde_json::from_str(first)
+            .map_err(|e| format!("{}:1: not an allocguard run file: {e}", path.display()))?;
         if run.schema_version > RUN_SCHEMA_VERSION {
             return Err(format!(
                 "{}: run file schema {} is newer than this allocguard understands ({}); \
@@ -82,6 +105,49 @@ impl RunFile {
                 RUN_SCHEMA_VERSION
             ));
         }
+        for (n, line) in lines {
+            let record = serde_json::from_str(line)
+                .map_err(|e| format!("{}:{}: not a scenario record: {e}", path.display(), n + 1))?;
+            run.scenarios.push(record);
+        }
         Ok(run)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_append_as_lines_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.jsonl");
+        let header = RunFile {
+            schema_version: RUN_SCHEMA_VERSION,
+            allocguard_version: "0".into(),
+            build_profile: "debug".into(),
+            scale: Scale::Smoke,
+            binary: "b".into(),
+            scenarios: Vec::new(),
+        };
+        header.create(&path).unwrap();
+        for name in ["a", "b"] {
+            let r = ScenarioRecord {
+                name: name.into(),
+                passed: true,
+                failure: None,
+                profile: None,
+            };
+            RunFile::append(&path, &r).unwrap();
+        }
+        let run = RunFile::read(&path).unwrap();
+        assert_eq!(run.scenarios.len(), 2);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
+        std::fs::write(&path, "{\"schema_version\":1}\nnot json\n").unwrap();
+        let e = RunFile::read(&path).unwrap_err();
+        assert!(
+            e.contains(":1: not an allocguard run file") || e.contains(":2: not a scenario record"),
+            "{e}"
+        );
     }
 }
