@@ -11,7 +11,9 @@
 
 pub mod automaton;
 pub mod genes;
+pub mod reducer;
 pub mod rng;
+pub mod shards;
 pub mod waves;
 
 /// Which allocation behaviour a simulation has.

@@ -18,6 +18,8 @@
 use allocguard::{Harness, Phase, Scale, Scenario};
 use allocguard_sim::automaton::Automaton;
 use allocguard_sim::genes::{self, Network};
+use allocguard_sim::reducer::{self, Reducer};
+use allocguard_sim::shards;
 use allocguard_sim::waves::{self, WavePhase, World};
 use allocguard_sim::Variant;
 
@@ -163,6 +165,71 @@ fn automaton_scenario(
         .metric("file_bytes", |c| c.automaton.result().file_bytes as f64)
 }
 
+/// Records read per tick of the stream phase.
+const REDUCE_BATCH: u64 = 10_000;
+
+/// A reducer over synthetic shards in a temporary directory.
+struct Reduce {
+    reducer: Option<Reducer>,
+    reduced: Option<reducer::Reduced>,
+    dir: tempfile::TempDir,
+}
+
+/// Setup writes the shards (synthetic results: see `shards::generate_synthetic`);
+/// the stream phase reads them 10,000 records a tick; the report phase ranks
+/// and writes the reports. `sizes` is (records, shards) at each scale.
+fn reducer_scenario(name: &str, variant: Variant, sizes: [(u64, u64); 3]) -> Scenario<Reduce> {
+    let ticks = move |scale: Scale| {
+        let (total, _) = scale.pick(sizes[0], sizes[1], sizes[2]);
+        total.div_ceil(REDUCE_BATCH)
+    };
+    let mut stream = Phase::new("stream")
+        .ticks_by_scale(
+            ticks(Scale::Smoke),
+            ticks(Scale::Default),
+            ticks(Scale::Full),
+        )
+        .warmup(2)
+        .bounded();
+    if variant == Variant::Lean {
+        // One reused read buffer and a heap of 5,000: nothing to allocate.
+        stream = stream.hot();
+    }
+    Scenario::new(name)
+        .setup(move |scale| {
+            let (total, count) = scale.pick(sizes[0], sizes[1], sizes[2]);
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let paths = shards::generate_synthetic(dir.path(), total, count, 1)
+                .expect("shards can be written");
+            Reduce {
+                reducer: Some(Reducer::new(paths, reducer::DEFAULT_TOP, variant)),
+                reduced: None,
+                dir,
+            }
+        })
+        .phase(stream, |r, _| {
+            let reducer = r.reducer.as_mut().expect("reducing");
+            reducer.feed(REDUCE_BATCH).expect("the shards are sound");
+        })
+        .phase(Phase::new("report"), |r, _| {
+            let reduced = r.reducer.take().expect("reduced once").finish();
+            reducer::write_reports(&reduced, &r.dir.path().join("reports"))
+                .expect("reports can be written");
+            r.reduced = Some(reduced);
+        })
+        .metric("records", |r| match (&r.reducer, &r.reduced) {
+            (Some(red), _) => red.records() as f64,
+            (None, Some(done)) => done.records as f64,
+            _ => 0.0,
+        })
+        .metric("best_avg_turns", |r| {
+            r.reduced
+                .as_ref()
+                .and_then(|d| d.top.first())
+                .map_or(0.0, |p| f64::from(p.overall_avg))
+        })
+}
+
 fn by_env<S: 'static>(s: Scenario<S>, variant: Variant) -> Scenario<S> {
     match variant {
         Variant::Lean => s,
@@ -226,6 +293,22 @@ fn main() -> std::process::ExitCode {
                 Variant::Naive,
                 [1_500, 3_000, 5_000],
                 100,
+            )
+            .expect_growth(),
+        )
+        .scenario(by_env(
+            reducer_scenario(
+                "reducer/top5000",
+                variant,
+                [(200_000, 8), (2_000_000, 16), (47_065_150, 48)],
+            ),
+            variant,
+        ))
+        .scenario(
+            reducer_scenario(
+                "reducer/top5000_naive",
+                Variant::Naive,
+                [(200_000, 8), (1_000_000, 16), (10_000_000, 48)],
             )
             .expect_growth(),
         )

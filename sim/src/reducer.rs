@@ -1,0 +1,443 @@
+//! The streaming top-N reducer of the stage-2 pairing results (seed 001).
+//!
+//! It reads pair shards (see [`crate::shards`]) one record at a time and keeps
+//! the best N pairs (default 5,000) by overall average turns, lower first,
+//! ties broken by pair id so the output is deterministic. Along the way it
+//! counts every pair into the synergy buckets of the original's report.
+//!
+//! - [`Variant::Naive`] is what died at 23 GB: every record of every shard
+//!   goes into one vector (grown shard by shard, as the original extended its
+//!   list file by file), which is sorted and truncated at the end. Its memory
+//!   grows linearly with the number of results.
+//! - [`Variant::Lean`] keeps a bounded max-heap of N entries (the worst kept
+//!   pair on top, replaced when a better one arrives) and reads through one
+//!   reused buffer: memory independent of the number of results.
+//!
+//! Both give the same top N. Reports: the top 50 pairs with per-profile and
+//! per-scenario detail, the top 1,000 list, and the synergy distribution.
+//! The enhancement ranking and the pair cost analysis need the attack
+//! catalogue (upgrade and limit names and costs) of the combat module, which
+//! comes with it; until then attacks are shown by index.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::shards::{PairRecord, ShardError, ShardReader, RECORD_SIZE};
+use crate::Variant;
+
+/// The default N.
+pub const DEFAULT_TOP: usize = 5_000;
+
+/// Records read per disk read (one reused buffer).
+const BUFFER_RECORDS: usize = 1_024;
+
+/// A record ordered best-last, so a max-heap has the worst kept pair on top.
+#[derive(Clone, Copy, Debug)]
+struct Ranked(PairRecord);
+
+impl Ranked {
+    fn key(&self) -> (f32, u64) {
+        (self.0.overall_avg, self.0.pair_id)
+    }
+}
+
+/// Lower average turns first, then lower pair id.
+pub fn better_first(a: &PairRecord, b: &PairRecord) -> Ordering {
+    a.overall_avg
+        .total_cmp(&b.overall_avg)
+        .then(a.pair_id.cmp(&b.pair_id))
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let (a, b) = (self.key(), other.key());
+        a.0.total_cmp(&b.0).then(a.1.cmp(&b.1))
+    }
+}
+
+/// Synergy buckets of the report: >30, 15-30, 5-15, ±5, below −5.
+pub const SYNERGY_BUCKETS: [&str; 5] = ["> 30 %", "15-30 %", "5-15 %", "±5 %", "< -5 %"];
+
+fn bucket(synergy: f32) -> usize {
+    if synergy > 30.0 {
+        0
+    } else if synergy > 15.0 {
+        1
+    } else if synergy > 5.0 {
+        2
+    } else if synergy >= -5.0 {
+        3
+    } else {
+        4
+    }
+}
+
+/// The reduction so far.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Reduced {
+    /// The best N, best first.
+    pub top: Vec<PairRecord>,
+    /// Records read.
+    pub records: u64,
+    /// Pairs per synergy bucket (all records, not only the top).
+    pub synergy: [u64; 5],
+}
+
+enum Keep {
+    Lean(BinaryHeap<Ranked>),
+    Naive(Vec<PairRecord>),
+}
+
+/// The reducer over a list of shards, fed a batch at a time.
+pub struct Reducer {
+    shards: Vec<PathBuf>,
+    shard: usize,
+    reader: Option<ShardReader>,
+    buf: Vec<u8>,
+    n: usize,
+    keep: Keep,
+    records: u64,
+    synergy: [u64; 5],
+}
+
+impl Reducer {
+    /// A reducer keeping the best `n` of the records in `shards`, in order.
+    pub fn new(shards: Vec<PathBuf>, n: usize, variant: Variant) -> Reducer {
+        Reducer {
+            shards,
+            shard: 0,
+            reader: None,
+            buf: vec![0; BUFFER_RECORDS * RECORD_SIZE],
+            n,
+            keep: match variant {
+                Variant::Lean => Keep::Lean(BinaryHeap::with_capacity(n + 1)),
+                Variant::Naive => Keep::Naive(Vec::new()),
+            },
+            records: 0,
+            synergy: [0; 5],
+        }
+    }
+
+    fn offer(&mut self, r: PairRecord) {
+        self.records += 1;
+        self.synergy[bucket(r.synergy)] += 1;
+        match &mut self.keep {
+            Keep::Lean(heap) => {
+                if heap.len() < self.n {
+                    heap.push(Ranked(r));
+                } else if let Some(mut worst) = heap.peek_mut() {
+                    if Ranked(r) < *worst {
+                        *worst = Ranked(r);
+                    }
+                }
+            }
+            Keep::Naive(all) => all.push(r),
+        }
+    }
+
+    /// Reads up to `max` records; `Ok(false)` once every shard is read.
+    pub fn feed(&mut self, max: u64) -> Result<bool, ShardError> {
+        let mut done = 0;
+        while done < max {
+            if self.reader.is_none() {
+                let Some(path) = self.shards.get(self.shard) else {
+                    return Ok(false);
+                };
+                let reader = ShardReader::open(path)?;
+                if let Keep::Naive(all) = &mut self.keep {
+                    // The original extended one list with each file's results.
+                    all.reserve_exact(reader.count() as usize);
+                }
+                self.reader = Some(reader);
+            }
+            let reader = self.reader.as_mut().expect("opened above");
+            match reader.next(&self.shards[self.shard], &mut self.buf)? {
+                Some(r) => {
+                    self.offer(r);
+                    done += 1;
+                }
+                None => {
+                    self.reader = None;
+                    self.shard += 1;
+                }
+            }
+        }
+        Ok(self.shard < self.shards.len())
+    }
+
+    /// Records read so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Pairs kept in memory now.
+    pub fn kept(&self) -> usize {
+        match &self.keep {
+            Keep::Lean(h) => h.len(),
+            Keep::Naive(v) => v.len(),
+        }
+    }
+
+    /// The best N, best first.
+    pub fn finish(self) -> Reduced {
+        let mut top = match self.keep {
+            Keep::Lean(heap) => heap.into_iter().map(|r| r.0).collect(),
+            Keep::Naive(all) => all,
+        };
+        top.sort_by(better_first);
+        top.truncate(self.n);
+        Reduced {
+            top,
+            records: self.records,
+            synergy: self.synergy,
+        }
+    }
+
+    /// Reads everything.
+    pub fn run(shards: Vec<PathBuf>, n: usize, variant: Variant) -> Result<Reduced, ShardError> {
+        let mut r = Reducer::new(shards, n, variant);
+        while r.feed(u64::MAX)? {}
+        Ok(r.finish())
+    }
+}
+
+/// The shards in `dir`: every `*.bin`, sorted by name.
+pub fn shards_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "bin"))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+const PROFILES: [&str; 2] = ["evasive", "tanky"];
+const SCENARIOS: [&str; 4] = ["boss", "mixed", "swarm 1", "swarm 2"];
+
+fn top50(r: &Reduced) -> String {
+    let mut s = format!(
+        "# Stage 2: top 50 attack pairs\n\n{} pairs reduced; ranked by average turns to win (lower is better), ties by pair id.\n",
+        r.records
+    );
+    for (rank, p) in r.top.iter().take(50).enumerate() {
+        s.push_str(&format!(
+            "\n## {}. pair {} (attacks {} + {}): {:.2} turns, synergy {:.1} %\n\n| | {} | {} | {} | {} |\n| --- | ---: | ---: | ---: | ---: |\n| turns | {:.2} | {:.2} | {:.2} | {:.2} |\n\nagainst {}: {:.2} turns; {}: {:.2} turns; attack used: {} / {} turns\n",
+            rank + 1,
+            p.pair_id,
+            p.attacks[0],
+            p.attacks[1],
+            p.overall_avg,
+            p.synergy,
+            SCENARIOS[0],
+            SCENARIOS[1],
+            SCENARIOS[2],
+            SCENARIOS[3],
+            p.scenario_avg[0],
+            p.scenario_avg[1],
+            p.scenario_avg[2],
+            p.scenario_avg[3],
+            PROFILES[0],
+            p.profile_avg[0],
+            PROFILES[1],
+            p.profile_avg[1],
+            p.usage[0],
+            p.usage[1],
+        ));
+    }
+    s
+}
+
+fn top1000(r: &Reduced) -> String {
+    let mut s = String::from("# Top 1,000 pairs\n\n| rank | pair | attacks | turns | synergy |\n| ---: | ---: | --- | ---: | ---: |\n");
+    for (rank, p) in r.top.iter().take(1_000).enumerate() {
+        s.push_str(&format!(
+            "| {} | {} | {} + {} | {:.2} | {:.1} % |\n",
+            rank + 1,
+            p.pair_id,
+            p.attacks[0],
+            p.attacks[1],
+            p.overall_avg,
+            p.synergy
+        ));
+    }
+    s
+}
+
+fn synergy(r: &Reduced) -> String {
+    let mut s = format!("# Synergy distribution\n\nOver all {} pairs.\n\n| synergy | pairs | share |\n| --- | ---: | ---: |\n", r.records);
+    for (name, &n) in SYNERGY_BUCKETS.iter().zip(&r.synergy) {
+        s.push_str(&format!(
+            "| {name} | {n} | {:.2} % |\n",
+            100.0 * n as f64 / r.records.max(1) as f64
+        ));
+    }
+    s
+}
+
+/// The report files and their contents.
+pub fn reports(r: &Reduced) -> Vec<(&'static str, String)> {
+    vec![
+        ("stage2_pairing_report.md", top50(r)),
+        ("top_1000_pairs.md", top1000(r)),
+        ("synergy_analysis.md", synergy(r)),
+    ]
+}
+
+/// Writes every report into `dir`, each through one buffered writer, all or
+/// nothing: they are written under temporary names and renamed together, and
+/// the temporaries are removed if anything fails.
+pub fn write_reports(r: &Reduced, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let files = reports(r);
+    let mut written = Vec::new();
+    let result = (|| {
+        for (name, text) in &files {
+            let tmp = dir.join(format!("{name}.partial"));
+            written.push(tmp.clone());
+            let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+            w.write_all(text.as_bytes())?;
+            w.flush()?;
+        }
+        let mut done = Vec::new();
+        for (name, _) in &files {
+            let final_path = dir.join(name);
+            std::fs::rename(dir.join(format!("{name}.partial")), &final_path)?;
+            done.push(final_path);
+        }
+        Ok(done)
+    })();
+    if result.is_err() {
+        for p in written {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shards::ShardWriter;
+
+    fn rec(id: u64, avg: f32, synergy: f32) -> PairRecord {
+        PairRecord {
+            pair_id: id,
+            attacks: [1, 2],
+            overall_avg: avg,
+            profile_avg: [avg, avg],
+            scenario_avg: [avg; 4],
+            usage: [1, 1],
+            synergy,
+        }
+    }
+
+    fn shard(dir: &Path, name: &str, recs: &[PairRecord]) -> PathBuf {
+        let p = dir.join(name);
+        let mut w = ShardWriter::create(&p, recs.len() as u64).unwrap();
+        for r in recs {
+            w.write(r).unwrap();
+        }
+        w.finish().unwrap();
+        p
+    }
+
+    #[test]
+    fn both_variants_keep_the_same_best_with_ties_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        // Averages cycle so that many pairs tie; ids decide among them.
+        let recs: Vec<PairRecord> = (0..3_000)
+            .map(|i| rec(i, ((i * 7919) % 97) as f32 / 10.0, 0.0))
+            .collect();
+        let a = shard(dir.path(), "a.bin", &recs[..1_700]);
+        let b = shard(dir.path(), "b.bin", &recs[1_700..]);
+        let lean = Reducer::run(vec![a.clone(), b.clone()], 100, Variant::Lean).unwrap();
+        let naive = Reducer::run(vec![a, b], 100, Variant::Naive).unwrap();
+        assert_eq!(lean, naive);
+        let mut expected = recs.clone();
+        expected.sort_by(better_first);
+        expected.truncate(100);
+        assert_eq!(lean.top, expected);
+        assert!(lean
+            .top
+            .windows(2)
+            .all(|w| better_first(&w[0], &w[1]) == Ordering::Less));
+    }
+
+    #[test]
+    fn the_lean_reducer_keeps_at_most_n_and_naive_keeps_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let recs: Vec<PairRecord> = (0..5_000).map(|i| rec(i, (i % 13) as f32, 0.0)).collect();
+        let p = shard(dir.path(), "s.bin", &recs);
+        for (variant, kept) in [(Variant::Lean, 50), (Variant::Naive, 5_000)] {
+            let mut r = Reducer::new(vec![p.clone()], 50, variant);
+            while r.feed(700).unwrap() {}
+            assert_eq!((r.records(), r.kept()), (5_000, kept), "{variant:?}");
+        }
+    }
+
+    #[test]
+    fn synergy_buckets_follow_the_report_edges() {
+        let dir = tempfile::tempdir().unwrap();
+        let recs: Vec<PairRecord> = [31.0, 30.0, 15.5, 15.0, 5.1, 5.0, -5.0, -5.1]
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| rec(i as u64, 1.0, s))
+            .collect();
+        let p = shard(dir.path(), "s.bin", &recs);
+        let r = Reducer::run(vec![p], 10, Variant::Lean).unwrap();
+        assert_eq!(r.synergy, [1, 2, 2, 2, 1]);
+    }
+
+    #[test]
+    fn a_bad_shard_stops_the_reducer_and_leaves_no_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = shard(dir.path(), "a.bin", &[rec(1, 1.0, 0.0), rec(2, 2.0, 0.0)]);
+        let bad = shard(dir.path(), "b.bin", &[rec(3, 3.0, 0.0), rec(4, 4.0, 0.0)]);
+        let mut bytes = std::fs::read(&bad).unwrap();
+        bytes[32 + 60 + 5] ^= 1;
+        std::fs::write(&bad, bytes).unwrap();
+        let out = dir.path().join("reports");
+        let result = Reducer::run(vec![good, bad.clone()], 10, Variant::Lean)
+            .map(|r| write_reports(&r, &out));
+        let e = result.unwrap_err().to_string();
+        assert_eq!(e, format!("{}: record 1: checksum mismatch", bad.display()));
+        assert!(!out.exists(), "no report directory, no partial report");
+    }
+
+    #[test]
+    fn reports_are_written_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = shard(
+            dir.path(),
+            "s.bin",
+            &(0..60).map(|i| rec(i, i as f32, 40.0)).collect::<Vec<_>>(),
+        );
+        let r = Reducer::run(vec![p], 5_000, Variant::Lean).unwrap();
+        let files = write_reports(&r, &dir.path().join("out")).unwrap();
+        assert_eq!(files.len(), 3);
+        let top = std::fs::read_to_string(&files[0]).unwrap();
+        assert!(
+            top.contains("## 1. pair 0 ")
+                && top.contains("## 50. pair 49 ")
+                && !top.contains("## 51.")
+        );
+        let syn = std::fs::read_to_string(&files[2]).unwrap();
+        assert!(syn.contains("| > 30 % | 60 | 100.00 % |"), "{syn}");
+        assert!(std::fs::read_dir(dir.path().join("out"))
+            .unwrap()
+            .all(|e| !e.unwrap().path().to_string_lossy().ends_with(".partial")));
+    }
+}
