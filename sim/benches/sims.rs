@@ -86,5 +86,28 @@ fn automaton_iteration(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, waves_step, genes_step, automaton_iteration);
+fn reducer_throughput(c: &mut Criterion) {
+    use allocguard_sim::reducer::Reducer;
+    let dir = tempfile::tempdir().unwrap();
+    let shards = allocguard_sim::shards::generate_synthetic(dir.path(), 1_000_000, 8, 1).unwrap();
+    let mut g = c.benchmark_group("reducer_1M_results");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(4));
+    g.throughput(criterion::Throughput::Elements(1_000_000));
+    for variant in VARIANTS {
+        g.bench_function(variant.name(), |b| {
+            b.iter(|| Reducer::run(shards.clone(), 5_000, variant).unwrap())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    waves_step,
+    genes_step,
+    automaton_iteration,
+    reducer_throughput
+);
 criterion_main!(benches);

@@ -40,6 +40,45 @@ enum Command {
     Genes(GenesArgs),
     /// The self-modifying JSONL automaton's continuous runner.
     Automaton(AutomatonArgs),
+    /// Write synthetic stage-2 result shards (drawn from a distribution, not simulated).
+    Shards(ShardsArgs),
+    /// Stream result shards into the top N and write the markdown reports.
+    Reduce(ReduceArgs),
+}
+
+#[derive(Args)]
+struct ShardsArgs {
+    /// Results to write (the original: 47,065,150).
+    #[arg(long, default_value_t = 1_000_000)]
+    count: u64,
+    /// Shard files to spread them over (the original: 48).
+    #[arg(long, default_value_t = 48)]
+    shards: u64,
+    /// Directory to write into (created; must not hold shards already).
+    #[arg(long)]
+    out: std::path::PathBuf,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct ReduceArgs {
+    /// Directory of `*.bin` shards.
+    #[arg(long)]
+    shards: std::path::PathBuf,
+    /// How many pairs to keep.
+    #[arg(long, default_value_t = 5_000)]
+    top: usize,
+    /// Directory for the reports.
+    #[arg(long)]
+    out: std::path::PathBuf,
+    /// naive: load everything, then sort (the original); lean: bounded heap.
+    #[arg(long, value_enum, default_value = "lean")]
+    variant: VariantArg,
+    /// No progress bar.
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -310,6 +349,77 @@ fn automaton_cmd(a: AutomatonArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn shards_cmd(a: ShardsArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&a.out)?;
+    if !allocguard_sim::reducer::shards_in(&a.out)?.is_empty() {
+        anyhow::bail!(
+            "{} already holds shards; choose an empty directory",
+            a.out.display()
+        );
+    }
+    let started = Instant::now();
+    let paths = allocguard_sim::shards::generate_synthetic(&a.out, a.count, a.shards, a.seed)?;
+    println!(
+        "wrote {} synthetic results (drawn from a distribution, not simulated) into {} shards in {} ({:.1} s)",
+        a.count,
+        paths.len(),
+        a.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
+    use allocguard_sim::reducer::{self, Reducer};
+    let paths = reducer::shards_in(&a.shards)?;
+    if paths.is_empty() {
+        anyhow::bail!("no *.bin shards in {}", a.shards.display());
+    }
+    let mut total = 0;
+    for p in &paths {
+        total += allocguard_sim::shards::ShardReader::open(p)?.count();
+    }
+    let variant = match a.variant {
+        VariantArg::Naive => Variant::Naive,
+        VariantArg::Lean => Variant::Lean,
+    };
+    let started = Instant::now();
+    let (reduced, stats) = allocguard::measure_process(|| -> anyhow::Result<_> {
+        let mut progress = Progress::new(total.div_ceil(100_000), "×100k records", a.quiet);
+        let mut r = Reducer::new(paths.clone(), a.top, variant);
+        while r.feed(100_000)? {
+            progress.tick();
+        }
+        progress.bar.finish_and_clear();
+        Ok(r.finish())
+    });
+    let reduced = reduced?;
+    let secs = started.elapsed().as_secs_f64();
+    let files = reducer::write_reports(&reduced, &a.out)?;
+    println!(
+        "reduced {} results from {} shards to the top {} in {secs:.1} s ({:.1} M results/s), {} variant",
+        reduced.records,
+        paths.len(),
+        reduced.top.len(),
+        reduced.records as f64 / secs / 1e6,
+        variant.name()
+    );
+    println!(
+        "peak heap while reducing: {} (exact, every thread)",
+        mib(stats.peak_live_bytes)
+    );
+    if let Some(best) = reduced.top.first() {
+        println!(
+            "best: pair {} ({} + {}), {:.2} turns, synergy {:.1} %",
+            best.pair_id, best.attacks[0], best.attacks[1], best.overall_avg, best.synergy
+        );
+    }
+    for f in files {
+        println!("wrote {}", f.display());
+    }
+    Ok(())
+}
+
 /// A private directory under the system's temporary directory.
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let d = std::env::temp_dir().join(format!("allocguard-sim-{}", std::process::id()));
@@ -322,6 +432,8 @@ fn main() -> std::process::ExitCode {
         Command::Waves(a) => waves(a),
         Command::Genes(a) => genes_cmd(a),
         Command::Automaton(a) => automaton_cmd(a),
+        Command::Shards(a) => shards_cmd(a),
+        Command::Reduce(a) => reduce_cmd(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
