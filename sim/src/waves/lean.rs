@@ -4,7 +4,8 @@
 //! the heap.
 
 use super::{
-    closer, enemy_hash, walk, Event, EventSink, Spawn, Store, AREA_RADIUS, PLAYER, TEMPLATES,
+    closer, enemy_hash, land_hit, walk, Event, EventSink, Spawn, Store, AREA_RADIUS, PLAYER,
+    TEMPLATES,
 };
 
 /// Grid cell size, px.
@@ -194,13 +195,7 @@ impl Store for LeanStore {
                     if !self.is_alive(s) || !hit(self.xs[s], self.ys[s]) {
                         continue;
                     }
-                    self.hps[s] = (self.hps[s] - amount as f32).max(0.0);
-                    events.push(Event::Damage {
-                        id: self.ids[s],
-                        amount,
-                    });
-                    if self.hps[s] == 0.0 {
-                        events.push(Event::Kill { id: self.ids[s] });
+                    if land_hit(&mut self.hps[s], self.ids[s], amount, events) {
                         self.kill(s);
                         killed += 1;
                     }

@@ -343,6 +343,20 @@ pub fn in_area(x: f32, y: f32) -> bool {
     dx * dx + dy * dy <= AREA_RADIUS * AREA_RADIUS
 }
 
+/// Lands `amount` damage on an enemy: `hp = max(0, hp − amount)`, a damage
+/// event, and a kill event when it reaches 0. True when the enemy died. The
+/// one rule both variants apply, so their results cannot drift apart.
+#[inline]
+fn land_hit(hp: &mut f32, id: u64, amount: u32, events: &mut dyn EventSink) -> bool {
+    *hp = (*hp - amount as f32).max(0.0);
+    events.push(Event::Damage { id, amount });
+    let dead = *hp == 0.0;
+    if dead {
+        events.push(Event::Kill { id });
+    }
+    dead
+}
+
 /// The nearest enemy found so far: (distance², id, dx, dy).
 pub(crate) type Nearest = Option<(f32, u64, f32, f32)>;
 

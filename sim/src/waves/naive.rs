@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 
 use super::{
-    closer, enemy_hash, walk, Event, EventSink, Spawn, Store, AREA_RADIUS, PLAYER, TEMPLATES,
+    closer, enemy_hash, land_hit, walk, Event, EventSink, Spawn, Store, AREA_RADIUS, PLAYER,
+    TEMPLATES,
 };
 
 /// Grid cell size, px (the original used 64 px cells).
@@ -149,12 +150,9 @@ impl Store for NaiveStore {
                     if !e.alive || !hit(e.x, e.y) {
                         continue;
                     }
-                    e.hp = (e.hp - amount as f32).max(0.0);
-                    events.push(Event::Damage { id: e.id, amount });
-                    if e.hp == 0.0 {
+                    if land_hit(&mut e.hp, e.id, amount, events) {
                         e.alive = false;
                         self.alive -= 1;
-                        events.push(Event::Kill { id: e.id });
                         killed += 1;
                     }
                 }
