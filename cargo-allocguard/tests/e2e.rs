@@ -59,7 +59,11 @@ impl Fixture {
         std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
         // The workspace's lockfile pins the fixture's dependencies to the same
         // versions (cargo drops the entries the fixture does not use).
-        std::fs::copy(workspace_root().join("Cargo.lock"), dir.path().join("Cargo.lock")).unwrap();
+        std::fs::copy(
+            workspace_root().join("Cargo.lock"),
+            dir.path().join("Cargo.lock"),
+        )
+        .unwrap();
         Fixture { dir }
     }
 
