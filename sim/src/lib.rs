@@ -10,6 +10,7 @@
 //! results for the same seed.
 
 pub mod automaton;
+pub mod combat;
 pub mod genes;
 pub mod reducer;
 pub mod rng;
