@@ -666,3 +666,46 @@ fn profile_writes_a_dhat_heap_profile() {
     assert_eq!(r.code, 2, "{r:?}");
     assert_eq!(read(&out), "precious");
 }
+
+#[test]
+fn review_asks_at_a_terminal_and_does_what_it_is_told() {
+    // `script` (util-linux) runs the command on a pseudo-terminal and feeds
+    // it our answers: accept the first pending snapshot, reject the second.
+    let dir = tempfile::tempdir().unwrap();
+    let snaps = dir.path().join("snapshots");
+    std::fs::create_dir_all(&snaps).unwrap();
+    std::fs::write(snaps.join("a@debug-smoke.snap"), "old\n").unwrap();
+    std::fs::write(snaps.join("a@debug-smoke.snap.new"), "new\n").unwrap();
+    std::fs::write(snaps.join("b@debug-smoke.snap.new"), "unwanted\n").unwrap();
+    let command = format!(
+        "{} allocguard review --snapshots {} --color never",
+        env!("CARGO_BIN_EXE_cargo-allocguard"),
+        snaps.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) runs the review on a terminal");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"a\nr\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("[1/2]") && shown.contains("- old") && shown.contains("+ new"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("[a]ccept, [r]eject, [s]kip, [q]uit?"),
+        "{shown}"
+    );
+    assert_eq!(read(&snaps.join("a@debug-smoke.snap")), "new\n", "accepted");
+    assert!(!snaps.join("a@debug-smoke.snap.new").exists());
+    assert!(!snaps.join("b@debug-smoke.snap.new").exists(), "rejected");
+    assert!(
+        !snaps.join("b@debug-smoke.snap").exists(),
+        "a rejection writes nothing"
+    );
+}
