@@ -33,9 +33,6 @@ fn waves_step(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3));
     for cap in [500usize, 10_000, 100_000] {
         for variant in VARIANTS {
-            if variant == Variant::Naive && cap == 100_000 {
-                continue; // seconds per step; the 10,000 figure makes the point
-            }
             let mut w = warmed_world(cap, variant);
             g.bench_with_input(BenchmarkId::new(variant.name(), cap), &cap, |b, _| {
                 b.iter(|| w.step())
