@@ -297,34 +297,18 @@ pub fn reports(r: &Reduced) -> Vec<(&'static str, String)> {
 }
 
 /// Writes every report into `dir`, each through one buffered writer, all or
-/// nothing: they are written under temporary names and renamed together, and
-/// the temporaries are removed if anything fails.
+/// nothing (see [`crate::outfiles`]).
 pub fn write_reports(r: &Reduced, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
     let files = reports(r);
-    let mut written = Vec::new();
-    let result = (|| {
-        for (name, text) in &files {
-            let tmp = dir.join(format!("{name}.partial"));
-            written.push(tmp.clone());
-            let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-            w.write_all(text.as_bytes())?;
-            w.flush()?;
-        }
-        let mut done = Vec::new();
-        for (name, _) in &files {
-            let final_path = dir.join(name);
-            std::fs::rename(dir.join(format!("{name}.partial")), &final_path)?;
-            done.push(final_path);
-        }
-        Ok(done)
-    })();
-    if result.is_err() {
-        for p in written {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-    result
+    let reports: Vec<crate::outfiles::Report> = files
+        .iter()
+        .map(|(name, text)| {
+            let body: Box<dyn Fn(&mut dyn Write) -> std::io::Result<()>> =
+                Box::new(move |w| w.write_all(text.as_bytes()));
+            (*name, body)
+        })
+        .collect();
+    crate::outfiles::write_all(dir, &reports)
 }
 
 #[cfg(test)]

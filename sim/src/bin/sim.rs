@@ -40,10 +40,49 @@ enum Command {
     Genes(GenesArgs),
     /// The self-modifying JSONL automaton's continuous runner.
     Automaton(AutomatonArgs),
+    /// The combat build tester: every build of an archetype, ranked.
+    Combat(CombatArgs),
     /// Write synthetic stage-2 result shards (drawn from a distribution, not simulated).
     Shards(ShardsArgs),
     /// Stream result shards into the top N and write the markdown reports.
     Reduce(ReduceArgs),
+}
+
+#[derive(Args)]
+struct CombatArgs {
+    /// Character tier (budgets: tier 3-5).
+    #[arg(long, default_value_t = 4)]
+    tier: u32,
+    /// focused, dual_natured or versatile_master.
+    #[arg(long, default_value = "focused")]
+    archetype: allocguard_sim::combat::Archetype,
+    /// naive: fresh objects per combat, every result kept and sorted; lean: the fix.
+    #[arg(long, value_enum, default_value = "lean")]
+    variant: VariantArg,
+    /// Worker threads (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Test every Nth build only (1: all).
+    #[arg(long, default_value_t = 1)]
+    stride: usize,
+    /// Runs per scenario.
+    #[arg(long, default_value_t = 5)]
+    runs: u32,
+    /// Builds in the ranking and the combat logs.
+    #[arg(long, default_value_t = 50)]
+    top: usize,
+    /// Versatile master: attacks kept per type after pruning (the original: 50).
+    #[arg(long, default_value_t = 50)]
+    per_type: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Directory for ranking.md and combat_logs.txt.
+    #[arg(long, default_value = "combat-report")]
+    out: std::path::PathBuf,
+    /// No progress bar.
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -199,6 +238,11 @@ impl Progress {
 
     fn tick(&mut self) {
         self.bar.inc(1);
+        self.tick_message();
+    }
+
+    /// Refreshes the heap and RSS readout, at most ten times a second.
+    fn tick_message(&mut self) {
         if self.last.elapsed() >= Duration::from_millis(100) {
             self.last = Instant::now();
             let heap = allocguard::process_stats().live_bytes();
@@ -349,6 +393,106 @@ fn automaton_cmd(a: AutomatonArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn combat_cmd(a: CombatArgs) -> anyhow::Result<()> {
+    use allocguard_sim::combat::{batch, report, Config};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    if a.stride == 0 || a.runs == 0 {
+        anyhow::bail!("--stride and --runs must be at least 1");
+    }
+    let mut cfg = Config::new(a.tier, a.archetype);
+    cfg.variant = match a.variant {
+        VariantArg::Naive => Variant::Naive,
+        VariantArg::Lean => Variant::Lean,
+    };
+    cfg.threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    cfg.stride = a.stride;
+    cfg.runs = a.runs;
+    cfg.top = a.top;
+    cfg.per_type = a.per_type;
+    cfg.seed = a.seed;
+    let threads = cfg.threads;
+    let started = Instant::now();
+    let done = AtomicU64::new(0);
+    let planned = AtomicU64::new(0);
+    let (ranking, stats, tenths) = std::thread::scope(|scope| {
+        let worker = scope.spawn(|| {
+            allocguard::measure_process(|| {
+                let b = batch::Batch::new(cfg);
+                planned.store(b.planned() as u64, Ordering::Release);
+                batch::run_batch(b, &done)
+            })
+        });
+        let mut progress: Option<Progress> = None;
+        // When the run reached each tenth of its builds, seconds from the start.
+        let mut tenths = [None::<f64>; 11];
+        loop {
+            let finished = worker.is_finished();
+            let total = planned.load(Ordering::Acquire);
+            if total > 0 {
+                let p = progress.get_or_insert_with(|| Progress::new(total, "builds", a.quiet));
+                let n = done.load(Ordering::Relaxed);
+                p.bar.set_position(n);
+                p.tick_message();
+                for (k, slot) in tenths.iter_mut().enumerate() {
+                    if slot.is_none() && n * 10 >= total * k as u64 {
+                        *slot = Some(started.elapsed().as_secs_f64());
+                    }
+                }
+            }
+            if finished {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if let Some(p) = progress {
+            p.bar.finish_and_clear();
+        }
+        let (ranking, stats) = worker.join().expect("the batch thread panicked");
+        (ranking, stats, tenths)
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let t = &ranking.tally;
+    let tenth = |k: usize| tenths[k].unwrap_or(secs);
+    println!(
+        "combat: tier {} {}, {} variant, {} of {} builds × {} combats on {threads} threads in {secs:.1} s ({:.0} builds/s, {:.0} combats/s)",
+        ranking.cfg.tier,
+        ranking.cfg.archetype.name(),
+        ranking.cfg.variant.name(),
+        t.builds,
+        ranking.catalog.len(),
+        4 * ranking.cfg.runs,
+        t.builds as f64 / secs,
+        t.combats as f64 / secs,
+    );
+    println!(
+        "peak heap: {} (exact, every thread); won {:.1}% of {} combats",
+        mib(stats.peak_live_bytes),
+        t.wins as f64 * 100.0 / t.combats.max(1) as f64,
+        t.combats
+    );
+    let planned = t.builds as f64;
+    let first = planned / 10.0 / (tenth(1) - tenth(0)).max(1e-9);
+    let last = (planned - (planned * 9.0 / 10.0).ceil()) / (tenth(10) - tenth(9)).max(1e-9);
+    println!(
+        "builds/s: first tenth {first:.0}, last tenth {last:.0} (ratio {:.2})",
+        last / first
+    );
+    for (k, b) in ranking.top.iter().take(5).enumerate() {
+        println!(
+            "#{} {:.2} turns  {}",
+            k + 1,
+            b.avg_turns(ranking.cfg.runs),
+            ranking.catalog.get(b.index as usize).label()
+        );
+    }
+    for f in report::write_reports(&ranking, &a.out)? {
+        println!("wrote {}", f.display());
+    }
+    Ok(())
+}
+
 fn shards_cmd(a: ShardsArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.out)?;
     if !allocguard_sim::reducer::shards_in(&a.out)?.is_empty() {
@@ -432,6 +576,7 @@ fn main() -> std::process::ExitCode {
         Command::Waves(a) => waves(a),
         Command::Genes(a) => genes_cmd(a),
         Command::Automaton(a) => automaton_cmd(a),
+        Command::Combat(a) => combat_cmd(a),
         Command::Shards(a) => shards_cmd(a),
         Command::Reduce(a) => reduce_cmd(a),
     };

@@ -138,6 +138,23 @@ fn combinations(n: usize, k: usize) -> Vec<Vec<u8>> {
 /// (doubled on area attacks) fits and follows the rules.
 pub fn enumerate(max_points: u32, attack_types: &[AttackType]) -> Vec<Build> {
     let mut out = Vec::new();
+    visit(max_points, attack_types, |attack, upgrades, limits| {
+        out.push(Build {
+            attack,
+            upgrades: upgrades.to_vec(),
+            limits: limits.to_vec(),
+        })
+    });
+    out
+}
+
+/// Calls `f(attack, upgrades, limits)` for each build [`enumerate`] yields,
+/// in the same order, without collecting them.
+pub fn visit(
+    max_points: u32,
+    attack_types: &[AttackType],
+    mut f: impl FnMut(AttackType, &[u8], &[u8]),
+) {
     for &attack in attack_types {
         for k in 0..=3 {
             for upgrades in combinations(UPGRADES.len(), k) {
@@ -162,19 +179,16 @@ pub fn enumerate(max_points: u32, attack_types: &[AttackType]) -> Vec<Build> {
                     }
                 }
                 for limits in limit_sets {
-                    let build = Build {
-                        attack,
-                        upgrades: upgrades.clone(),
-                        limits,
-                    };
-                    if build.is_valid(max_points) {
-                        out.push(build);
+                    let raw =
+                        upgrade_cost + limits.iter().map(|&l| LIMITS[l as usize].cost).sum::<u32>();
+                    let cost = if attack.is_area() { 2 * raw } else { raw };
+                    if cost <= max_points && rules_ok(attack, &upgrades, &limits) {
+                        f(attack, &upgrades, &limits);
                     }
                 }
             }
         }
     }
-    out
 }
 
 #[cfg(test)]

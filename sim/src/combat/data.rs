@@ -235,3 +235,227 @@ pub fn budget(tier: u32, archetype: super::Archetype) -> u32 {
         _ => 2, // the original's fallback for other tiers
     }
 }
+
+/// The stat effects of an upgrade, as `game_data.py` gives them: tier
+/// multiples, except the flat penalties of `reliable_accuracy`,
+/// `armor_piercing` (accuracy) and `critical_effect` (damage).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mods {
+    /// Accuracy bonus.
+    pub accuracy: i32,
+    /// Damage bonus.
+    pub damage: i32,
+    /// Accuracy penalty.
+    pub accuracy_penalty: i32,
+    /// Damage penalty.
+    pub damage_penalty: i32,
+}
+
+const fn m(accuracy: i32, damage: i32, accuracy_penalty: i32, damage_penalty: i32) -> Mods {
+    Mods {
+        accuracy,
+        damage,
+        accuracy_penalty,
+        damage_penalty,
+    }
+}
+
+/// Stat effects of each upgrade, in [`UPGRADES`] order.
+pub const UPGRADE_MODS: [Mods; 23] = [
+    m(0, 1, 1, 0), // power_attack
+    m(0, 0, 0, 0), // high_impact
+    m(0, 0, 0, 3), // critical_effect
+    m(0, 0, 1, 0), // armor_piercing
+    m(0, 0, 0, 0), // brutal
+    m(0, 0, 0, 1), // bleed
+    m(0, 0, 0, 0), // powerful_critical
+    m(0, 0, 0, 0), // double_tap
+    m(0, 0, 0, 0), // finishing_blow_1
+    m(0, 0, 1, 1), // extra_attack
+    m(0, 0, 2, 2), // barrage
+    m(0, 0, 0, 0), // minion_slayer
+    m(0, 0, 0, 0), // captain_slayer
+    m(0, 0, 0, 0), // elite_slayer
+    m(0, 0, 0, 0), // boss_slayer
+    m(1, 0, 0, 1), // accurate_attack
+    m(0, 0, 3, 0), // reliable_accuracy
+    m(0, 0, 0, 0), // overhit
+    m(0, 0, 2, 2), // explosive_critical
+    m(0, 0, 0, 0), // culling_strike
+    m(0, 0, 2, 2), // splinter
+    m(0, 0, 0, 0), // ricochet
+    m(0, 0, 0, 0), // channeled
+];
+
+/// Indices into [`UPGRADES`], by name.
+pub mod up {
+    /// `power_attack`.
+    pub const POWER_ATTACK: u8 = 0;
+    /// `high_impact`.
+    pub const HIGH_IMPACT: u8 = 1;
+    /// `critical_effect`.
+    pub const CRITICAL_EFFECT: u8 = 2;
+    /// `armor_piercing`.
+    pub const ARMOR_PIERCING: u8 = 3;
+    /// `brutal`.
+    pub const BRUTAL: u8 = 4;
+    /// `bleed`.
+    pub const BLEED: u8 = 5;
+    /// `powerful_critical`.
+    pub const POWERFUL_CRITICAL: u8 = 6;
+    /// `double_tap`.
+    pub const DOUBLE_TAP: u8 = 7;
+    /// `finishing_blow_1`.
+    pub const FINISHING_BLOW_1: u8 = 8;
+    /// `extra_attack`.
+    pub const EXTRA_ATTACK: u8 = 9;
+    /// `barrage`.
+    pub const BARRAGE: u8 = 10;
+    /// `minion_slayer`.
+    pub const MINION_SLAYER: u8 = 11;
+    /// `captain_slayer`.
+    pub const CAPTAIN_SLAYER: u8 = 12;
+    /// `elite_slayer`.
+    pub const ELITE_SLAYER: u8 = 13;
+    /// `boss_slayer`.
+    pub const BOSS_SLAYER: u8 = 14;
+    /// `accurate_attack`.
+    pub const ACCURATE_ATTACK: u8 = 15;
+    /// `reliable_accuracy`.
+    pub const RELIABLE_ACCURACY: u8 = 16;
+    /// `overhit`.
+    pub const OVERHIT: u8 = 17;
+    /// `explosive_critical`.
+    pub const EXPLOSIVE_CRITICAL: u8 = 18;
+    /// `culling_strike`.
+    pub const CULLING_STRIKE: u8 = 19;
+    /// `splinter`.
+    pub const SPLINTER: u8 = 20;
+    /// `ricochet`.
+    pub const RICOCHET: u8 = 21;
+    /// `channeled`.
+    pub const CHANNELED: u8 = 22;
+}
+
+/// Indices into [`LIMITS`], by name.
+pub mod lim {
+    /// `unreliable_1`.
+    pub const UNRELIABLE_1: u8 = 0;
+    /// `unreliable_2`.
+    pub const UNRELIABLE_2: u8 = 1;
+    /// `unreliable_3`.
+    pub const UNRELIABLE_3: u8 = 2;
+    /// `quickdraw`.
+    pub const QUICKDRAW: u8 = 3;
+    /// `patient`.
+    pub const PATIENT: u8 = 4;
+    /// `finale`.
+    pub const FINALE: u8 = 5;
+    /// `charge_up`.
+    pub const CHARGE_UP: u8 = 6;
+    /// `charge_up_2`.
+    pub const CHARGE_UP_2: u8 = 7;
+    /// `cooldown`.
+    pub const COOLDOWN: u8 = 8;
+    /// `charges_1`.
+    pub const CHARGES_1: u8 = 9;
+    /// `charges_2`.
+    pub const CHARGES_2: u8 = 10;
+    /// `near_death`.
+    pub const NEAR_DEATH: u8 = 11;
+    /// `bloodied`.
+    pub const BLOODIED: u8 = 12;
+    /// `timid`.
+    pub const TIMID: u8 = 13;
+    /// `slaughter`.
+    pub const SLAUGHTER: u8 = 14;
+    /// `relentless`.
+    pub const RELENTLESS: u8 = 15;
+    /// `combo_move`.
+    pub const COMBO_MOVE: u8 = 16;
+    /// `revenge`.
+    pub const REVENGE: u8 = 17;
+    /// `vengeful`.
+    pub const VENGEFUL: u8 = 18;
+    /// `untouchable`.
+    pub const UNTOUCHABLE: u8 = 19;
+    /// `unbreakable`.
+    pub const UNBREAKABLE: u8 = 20;
+    /// `passive`.
+    pub const PASSIVE: u8 = 21;
+    /// `careful`.
+    pub const CAREFUL: u8 = 22;
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+
+    #[test]
+    fn named_indices_point_at_their_entries() {
+        assert_eq!(UPGRADES[up::POWER_ATTACK as usize].name, "power_attack");
+        assert_eq!(UPGRADES[up::HIGH_IMPACT as usize].name, "high_impact");
+        assert_eq!(
+            UPGRADES[up::CRITICAL_EFFECT as usize].name,
+            "critical_effect"
+        );
+        assert_eq!(UPGRADES[up::ARMOR_PIERCING as usize].name, "armor_piercing");
+        assert_eq!(UPGRADES[up::BRUTAL as usize].name, "brutal");
+        assert_eq!(UPGRADES[up::BLEED as usize].name, "bleed");
+        assert_eq!(
+            UPGRADES[up::POWERFUL_CRITICAL as usize].name,
+            "powerful_critical"
+        );
+        assert_eq!(UPGRADES[up::DOUBLE_TAP as usize].name, "double_tap");
+        assert_eq!(
+            UPGRADES[up::FINISHING_BLOW_1 as usize].name,
+            "finishing_blow_1"
+        );
+        assert_eq!(UPGRADES[up::EXTRA_ATTACK as usize].name, "extra_attack");
+        assert_eq!(UPGRADES[up::BARRAGE as usize].name, "barrage");
+        assert_eq!(UPGRADES[up::MINION_SLAYER as usize].name, "minion_slayer");
+        assert_eq!(UPGRADES[up::CAPTAIN_SLAYER as usize].name, "captain_slayer");
+        assert_eq!(UPGRADES[up::ELITE_SLAYER as usize].name, "elite_slayer");
+        assert_eq!(UPGRADES[up::BOSS_SLAYER as usize].name, "boss_slayer");
+        assert_eq!(
+            UPGRADES[up::ACCURATE_ATTACK as usize].name,
+            "accurate_attack"
+        );
+        assert_eq!(
+            UPGRADES[up::RELIABLE_ACCURACY as usize].name,
+            "reliable_accuracy"
+        );
+        assert_eq!(UPGRADES[up::OVERHIT as usize].name, "overhit");
+        assert_eq!(
+            UPGRADES[up::EXPLOSIVE_CRITICAL as usize].name,
+            "explosive_critical"
+        );
+        assert_eq!(UPGRADES[up::CULLING_STRIKE as usize].name, "culling_strike");
+        assert_eq!(UPGRADES[up::SPLINTER as usize].name, "splinter");
+        assert_eq!(UPGRADES[up::RICOCHET as usize].name, "ricochet");
+        assert_eq!(UPGRADES[up::CHANNELED as usize].name, "channeled");
+        assert_eq!(LIMITS[lim::UNRELIABLE_1 as usize].name, "unreliable_1");
+        assert_eq!(LIMITS[lim::UNRELIABLE_2 as usize].name, "unreliable_2");
+        assert_eq!(LIMITS[lim::UNRELIABLE_3 as usize].name, "unreliable_3");
+        assert_eq!(LIMITS[lim::QUICKDRAW as usize].name, "quickdraw");
+        assert_eq!(LIMITS[lim::PATIENT as usize].name, "patient");
+        assert_eq!(LIMITS[lim::FINALE as usize].name, "finale");
+        assert_eq!(LIMITS[lim::CHARGE_UP as usize].name, "charge_up");
+        assert_eq!(LIMITS[lim::CHARGE_UP_2 as usize].name, "charge_up_2");
+        assert_eq!(LIMITS[lim::COOLDOWN as usize].name, "cooldown");
+        assert_eq!(LIMITS[lim::CHARGES_1 as usize].name, "charges_1");
+        assert_eq!(LIMITS[lim::CHARGES_2 as usize].name, "charges_2");
+        assert_eq!(LIMITS[lim::NEAR_DEATH as usize].name, "near_death");
+        assert_eq!(LIMITS[lim::BLOODIED as usize].name, "bloodied");
+        assert_eq!(LIMITS[lim::TIMID as usize].name, "timid");
+        assert_eq!(LIMITS[lim::SLAUGHTER as usize].name, "slaughter");
+        assert_eq!(LIMITS[lim::RELENTLESS as usize].name, "relentless");
+        assert_eq!(LIMITS[lim::COMBO_MOVE as usize].name, "combo_move");
+        assert_eq!(LIMITS[lim::REVENGE as usize].name, "revenge");
+        assert_eq!(LIMITS[lim::VENGEFUL as usize].name, "vengeful");
+        assert_eq!(LIMITS[lim::UNTOUCHABLE as usize].name, "untouchable");
+        assert_eq!(LIMITS[lim::UNBREAKABLE as usize].name, "unbreakable");
+        assert_eq!(LIMITS[lim::PASSIVE as usize].name, "passive");
+        assert_eq!(LIMITS[lim::CAREFUL as usize].name, "careful");
+    }
+}
