@@ -13,6 +13,7 @@ pub mod automaton;
 pub mod combat;
 pub mod genes;
 pub mod outfiles;
+pub mod pairs;
 pub mod reducer;
 pub mod rng;
 pub mod shards;

@@ -7,8 +7,11 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+/// What writes a report's contents.
+pub type Body<'a> = Box<dyn Fn(&mut dyn Write) -> io::Result<()> + 'a>;
+
 /// A report: its file name and what writes its contents.
-pub type Report<'a> = (&'a str, Box<dyn Fn(&mut dyn Write) -> io::Result<()> + 'a>);
+pub type Report<'a> = (&'a str, Body<'a>);
 
 /// Writes every report into `dir` (created if missing), all or nothing.
 /// Returns the final paths.

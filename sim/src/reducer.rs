@@ -21,7 +21,6 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::shards::{PairRecord, ShardError, ShardReader, RECORD_SIZE};
@@ -303,8 +302,7 @@ pub fn write_reports(r: &Reduced, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let reports: Vec<crate::outfiles::Report> = files
         .iter()
         .map(|(name, text)| {
-            let body: Box<dyn Fn(&mut dyn Write) -> std::io::Result<()>> =
-                Box::new(move |w| w.write_all(text.as_bytes()));
+            let body: crate::outfiles::Body = Box::new(move |w| w.write_all(text.as_bytes()));
             (*name, body)
         })
         .collect();

@@ -17,7 +17,9 @@
 
 use allocguard::{Harness, Phase, Scale, Scenario};
 use allocguard_sim::automaton::Automaton;
+use allocguard_sim::combat::{self, Archetype, Batch};
 use allocguard_sim::genes::{self, Network};
+use allocguard_sim::pairs::{self, Pairing};
 use allocguard_sim::reducer::{self, Reducer};
 use allocguard_sim::shards;
 use allocguard_sim::waves::{self, WavePhase, World};
@@ -230,6 +232,157 @@ fn reducer_scenario(name: &str, variant: Variant, sizes: [(u64, u64); 3]) -> Sce
         })
 }
 
+/// Tier-4 focused builds (checked against the original generator's count
+/// in `combat::builds`).
+const TIER4_FOCUSED_BUILDS: usize = 282_440;
+/// Builds tested per tick of the simulate phase (20 combats each).
+const BUILDS_PER_TICK: usize = 50;
+
+/// The build tester mid-run.
+struct CombatRun {
+    cfg: combat::Config,
+    batch: Option<Batch>,
+    ranking: Option<combat::Ranking>,
+    dir: tempfile::TempDir,
+}
+
+/// Enumerate the tier-4 focused builds, simulate every `strides`-th (at
+/// smoke, default and full scale) 50 a tick with every tick after the first
+/// hot, then rank and write the reports.
+fn combat_scenario(name: &str, variant: Variant, strides: [usize; 3]) -> Scenario<CombatRun> {
+    let stride = move |scale: Scale| scale.pick(strides[0], strides[1], strides[2]);
+    let ticks = move |scale: Scale| {
+        (TIER4_FOCUSED_BUILDS
+            .div_ceil(stride(scale))
+            .div_ceil(BUILDS_PER_TICK)) as u64
+    };
+    let mut simulate = Phase::new("simulate")
+        .ticks_by_scale(
+            ticks(Scale::Smoke),
+            ticks(Scale::Default),
+            ticks(Scale::Full),
+        )
+        .warmup(1)
+        .hot();
+    if variant == Variant::Lean {
+        simulate = simulate.bounded();
+    }
+    Scenario::new(name)
+        .setup(move |scale| {
+            let mut cfg = combat::Config::new(4, Archetype::Focused);
+            cfg.stride = stride(scale);
+            cfg.variant = variant;
+            CombatRun {
+                cfg,
+                batch: None,
+                ranking: None,
+                dir: tempfile::tempdir().expect("a temporary directory"),
+            }
+        })
+        .phase(Phase::new("enumerate"), |c, _| {
+            let b = Batch::new(c.cfg.clone());
+            assert_eq!(
+                b.catalog.len(),
+                TIER4_FOCUSED_BUILDS,
+                "the tier-4 focused enumeration changed size"
+            );
+            c.batch = Some(b);
+        })
+        .phase(simulate, |c, _| {
+            c.batch.as_mut().expect("enumerated").step(BUILDS_PER_TICK);
+        })
+        .phase(Phase::new("rank"), |c, _| {
+            let ranking = c.batch.take().expect("simulated").finish();
+            combat::report::write_reports(&ranking, c.dir.path()).expect("reports can be written");
+            c.ranking = Some(ranking);
+        })
+        .metric("builds", |c| match (&c.batch, &c.ranking) {
+            (Some(b), _) => b.done() as f64,
+            (None, Some(r)) => r.tally.builds as f64,
+            _ => 0.0,
+        })
+        .metric("best_avg_turns", |c| {
+            c.ranking
+                .as_ref()
+                .and_then(|r| r.top.first().map(|b| b.avg_turns(r.cfg.runs)))
+                .unwrap_or(0.0)
+        })
+}
+
+/// Pairs played per tick of the simulate phase (16 combats each).
+const PAIRS_PER_TICK: usize = 100;
+
+/// Stage 2 mid-run.
+struct PairRun {
+    cfg: pairs::Config,
+    pairing: Option<Pairing>,
+    shards: usize,
+    dir: tempfile::TempDir,
+}
+
+/// Stage 1 (every 200th attack at smoke, every 5th by default, all at full)
+/// and pruning, then the first 1,000 / 20,000 / 750,000 sampled pairs 100 a
+/// tick into shards, every tick after the first hot.
+fn pairs_scenario(name: &str, variant: Variant) -> Scenario<PairRun> {
+    let max_pairs = |scale: Scale| scale.pick(1_000usize, 20_000, 750_000);
+    let ticks = move |scale: Scale| max_pairs(scale).div_ceil(PAIRS_PER_TICK) as u64;
+    let mut simulate = Phase::new("simulate")
+        .ticks_by_scale(
+            ticks(Scale::Smoke),
+            ticks(Scale::Default),
+            ticks(Scale::Full),
+        )
+        .warmup(1)
+        .hot();
+    if variant == Variant::Lean {
+        simulate = simulate.bounded();
+    }
+    Scenario::new(name)
+        .setup(move |scale| PairRun {
+            cfg: pairs::Config {
+                stride: scale.pick(200, 5, 1),
+                sample_percent: scale.pick(0.5, 0.005, 0.005),
+                max_pairs: max_pairs(scale),
+                variant,
+                ..pairs::Config::original()
+            },
+            pairing: None,
+            shards: 0,
+            dir: tempfile::tempdir().expect("a temporary directory"),
+        })
+        .phase(Phase::new("prune"), |p, _| {
+            let pruned = pairs::stage1(&p.cfg, 1);
+            let pairing =
+                Pairing::new(p.cfg.clone(), pruned, p.dir.path()).expect("shards can be opened");
+            assert_eq!(
+                pairing.planned(),
+                p.cfg.max_pairs,
+                "this scale samples fewer pairs than the simulate phase plays"
+            );
+            p.pairing = Some(pairing);
+        })
+        .phase(simulate, |p, _| {
+            p.pairing
+                .as_mut()
+                .expect("pruned")
+                .step(PAIRS_PER_TICK)
+                .expect("shards can be written");
+        })
+        .phase(Phase::new("close"), |p, _| {
+            let paths = p
+                .pairing
+                .take()
+                .expect("simulated")
+                .finish()
+                .expect("shards close");
+            p.shards = paths.len();
+        })
+        .metric("pairs", |p| {
+            p.pairing.as_ref().map_or(p.cfg.max_pairs, |x| x.done()) as f64
+        })
+        .metric("shards", |p| p.shards as f64)
+}
+
 fn by_env<S: 'static>(s: Scenario<S>, variant: Variant) -> Scenario<S> {
     match variant {
         Variant::Lean => s,
@@ -296,6 +449,22 @@ fn main() -> std::process::ExitCode {
             )
             .expect_growth(),
         )
+        .scenario(by_env(
+            combat_scenario("combat/tier4_focused", variant, [2000, 10, 1]),
+            variant,
+        ))
+        .scenario(
+            // A tenth of the builds: the naive arena makes ~680 heap
+            // operations a combat.
+            combat_scenario(
+                "combat/tier4_focused_naive",
+                Variant::Naive,
+                [2000, 100, 10],
+            )
+            .expect_violation(),
+        )
+        .scenario(by_env(pairs_scenario("pairs/stage2", variant), variant))
+        .scenario(pairs_scenario("pairs/stage2_naive", Variant::Naive).expect_violation())
         .scenario(by_env(
             reducer_scenario(
                 "reducer/top5000",

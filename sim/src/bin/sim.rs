@@ -42,6 +42,8 @@ enum Command {
     Automaton(AutomatonArgs),
     /// The combat build tester: every build of an archetype, ranked.
     Combat(CombatArgs),
+    /// Stage-2 attack pairing: prune attacks alone, play sampled pairs, write shards.
+    Pairs(PairsArgs),
     /// Write synthetic stage-2 result shards (drawn from a distribution, not simulated).
     Shards(ShardsArgs),
     /// Stream result shards into the top N and write the markdown reports.
@@ -80,6 +82,34 @@ struct CombatArgs {
     /// Directory for ranking.md and combat_logs.txt.
     #[arg(long, default_value = "combat-report")]
     out: std::path::PathBuf,
+    /// No progress bar.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct PairsArgs {
+    /// Directory for the shards and attacks.tsv (must hold no shards yet).
+    #[arg(long)]
+    out: std::path::PathBuf,
+    /// Stage 1 tests every Nth attack (1: all 53,255 at 6 points).
+    #[arg(long, default_value_t = 1)]
+    stride: usize,
+    /// Fraction of later attacks each attack is paired with (the original: 0.005).
+    #[arg(long, default_value_t = 0.005)]
+    sample_percent: f64,
+    /// Shard files.
+    #[arg(long, default_value_t = 8)]
+    shards: usize,
+    /// naive: fresh objects per combat, a shard's results held until it is full; lean: streamed.
+    #[arg(long, value_enum, default_value = "lean")]
+    variant: VariantArg,
+    /// Threads for stage 1 (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Seed (the original's: 42).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
     /// No progress bar.
     #[arg(short, long)]
     quiet: bool,
@@ -493,6 +523,71 @@ fn combat_cmd(a: CombatArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
+    use allocguard_sim::pairs::{self, Pairing};
+    if a.stride == 0 || !(a.sample_percent > 0.0 && a.sample_percent <= 1.0) {
+        anyhow::bail!("--stride must be at least 1 and --sample-percent in (0, 1]");
+    }
+    let cfg = pairs::Config {
+        stride: a.stride,
+        sample_percent: a.sample_percent,
+        shards: a.shards,
+        seed: a.seed,
+        variant: match a.variant {
+            VariantArg::Naive => Variant::Naive,
+            VariantArg::Lean => Variant::Lean,
+        },
+        ..pairs::Config::original()
+    };
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let started = Instant::now();
+    let spinner = if a.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
+    spinner.set_message(format!("stage 1: every attack alone on {threads} threads"));
+    spinner.enable_steady_tick(Duration::from_millis(100));
+    let pruned = pairs::stage1(&cfg, threads);
+    spinner.finish_and_clear();
+    let stage1_secs = started.elapsed().as_secs_f64();
+    println!(
+        "stage 1: {} attacks tested alone in {stage1_secs:.1} s, {} kept (best 20% of each enhancement)",
+        pruned.tested,
+        pruned.attacks.len()
+    );
+    let (result, stats) = allocguard::measure_process(|| -> anyhow::Result<_> {
+        let mut p = Pairing::new(cfg, pruned, &a.out)?;
+        let planned = p.planned() as u64;
+        let mut progress = Progress::new(planned.div_ceil(1000), "×1000 pairs", a.quiet);
+        while p.step(1000)? > 0 {
+            progress.tick();
+        }
+        progress.bar.finish_and_clear();
+        Ok((planned, p.finish()?))
+    });
+    let (planned, paths) = result?;
+    let secs = started.elapsed().as_secs_f64() - stage1_secs;
+    println!(
+        "stage 2: {planned} pairs × 16 combats in {secs:.1} s ({:.0} pairs/s), {} variant; peak heap {} (exact)",
+        planned as f64 / secs,
+        match a.variant {
+            VariantArg::Naive => "naive",
+            VariantArg::Lean => "lean",
+        },
+        mib(stats.peak_live_bytes)
+    );
+    println!(
+        "wrote {} shards and attacks.tsv into {}; rank them with `sim reduce --shards {}`",
+        paths.len(),
+        a.out.display(),
+        a.out.display()
+    );
+    Ok(())
+}
+
 fn shards_cmd(a: ShardsArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.out)?;
     if !allocguard_sim::reducer::shards_in(&a.out)?.is_empty() {
@@ -577,6 +672,7 @@ fn main() -> std::process::ExitCode {
         Command::Genes(a) => genes_cmd(a),
         Command::Automaton(a) => automaton_cmd(a),
         Command::Combat(a) => combat_cmd(a),
+        Command::Pairs(a) => pairs_cmd(a),
         Command::Shards(a) => shards_cmd(a),
         Command::Reduce(a) => reduce_cmd(a),
     };

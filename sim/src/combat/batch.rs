@@ -407,8 +407,19 @@ pub struct Tally {
     pub turns: u64,
     /// Builds per total-turns value (index: turns summed over a build's combats).
     pub histogram: Vec<u64>,
-    /// Per attack type of the first attack: builds, turns, best (total, index).
-    pub by_type: [(u64, u64, Option<(u32, u32)>); 6],
+    /// Per attack type of the first attack, in [`AttackType::ALL`] order.
+    pub by_type: [TypeTally; 6],
+}
+
+/// Builds of one attack type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TypeTally {
+    /// Builds tested.
+    pub builds: u64,
+    /// Turns over their combats.
+    pub turns: u64,
+    /// The best: (total turns, build index).
+    pub best: Option<(u32, u32)>,
 }
 
 impl Tally {
@@ -419,7 +430,7 @@ impl Tally {
             wins: 0,
             turns: 0,
             histogram: vec![0; (4 * cfg.runs * cfg.max_turns as u32) as usize + 1],
-            by_type: [(0, 0, None); 6],
+            by_type: [TypeTally::default(); 6],
         }
     }
 
@@ -431,10 +442,10 @@ impl Tally {
         self.turns += u64::from(total);
         self.histogram[total as usize] += 1;
         let t = &mut self.by_type[kind as usize];
-        t.0 += 1;
-        t.1 += u64::from(total);
-        if t.2.is_none_or(|best| (total, s.index) < best) {
-            t.2 = Some((total, s.index));
+        t.builds += 1;
+        t.turns += u64::from(total);
+        if t.best.is_none_or(|best| (total, s.index) < best) {
+            t.best = Some((total, s.index));
         }
     }
 
@@ -447,9 +458,9 @@ impl Tally {
             *a += b;
         }
         for (a, b) in self.by_type.iter_mut().zip(&o.by_type) {
-            a.0 += b.0;
-            a.1 += b.1;
-            a.2 = match (a.2, b.2) {
+            a.builds += b.builds;
+            a.turns += b.turns;
+            a.best = match (a.best, b.best) {
                 (Some(x), Some(y)) => Some(x.min(y)),
                 (x, y) => x.or(y),
             };

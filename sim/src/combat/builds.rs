@@ -106,12 +106,6 @@ fn rules_ok(attack: AttackType, upgrades: &[u8], limits: &[u8]) -> bool {
         .all(|group| names.iter().filter(|n| group.contains(n)).count() <= 1)
 }
 
-fn same_group(a: &str, b: &str) -> bool {
-    MUTUAL_EXCLUSIONS
-        .iter()
-        .any(|g| g.contains(&a) && g.contains(&b))
-}
-
 /// Every `k`-combination of `0..n`, in `itertools.combinations` order.
 fn combinations(n: usize, k: usize) -> Vec<Vec<u8>> {
     fn rec(start: usize, n: usize, k: usize, cur: &mut Vec<u8>, out: &mut Vec<Vec<u8>>) {
@@ -148,42 +142,78 @@ pub fn enumerate(max_points: u32, attack_types: &[AttackType]) -> Vec<Build> {
     out
 }
 
+/// Bit `g` set when a name is in exclusion group `g`.
+fn groups_of(name: &str) -> u32 {
+    MUTUAL_EXCLUSIONS
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.contains(&name))
+        .fold(0, |m, (g, _)| m | 1 << g)
+}
+
 /// Calls `f(attack, upgrades, limits)` for each build [`enumerate`] yields,
-/// in the same order, without collecting them.
+/// in the same order, without collecting them. The rules are the same as
+/// [`Build::follows_rules`], checked with precomputed exclusion-group masks.
 pub fn visit(
     max_points: u32,
     attack_types: &[AttackType],
     mut f: impl FnMut(AttackType, &[u8], &[u8]),
 ) {
+    let up_groups: Vec<u32> = UPGRADES.iter().map(|u| groups_of(u.name)).collect();
+    let lim_groups: Vec<u32> = LIMITS.iter().map(|l| groups_of(l.name)).collect();
+    // Disjoint masks: no two in one group. Limit pairs in itertools order.
+    let limit_pairs: Vec<[u8; 2]> = combinations(LIMITS.len(), 2)
+        .into_iter()
+        .filter(|p| lim_groups[p[0] as usize] & lim_groups[p[1] as usize] == 0)
+        .map(|p| [p[0], p[1]])
+        .collect();
+    let upgrade_sets: Vec<Vec<Vec<u8>>> =
+        (0..=3).map(|k| combinations(UPGRADES.len(), k)).collect();
     for &attack in attack_types {
-        for k in 0..=3 {
-            for upgrades in combinations(UPGRADES.len(), k) {
-                if !rules_ok(attack, &upgrades, &[]) {
-                    continue;
+        for sets in &upgrade_sets {
+            'upgrades: for upgrades in sets {
+                let mut mask = 0u32;
+                for &u in upgrades {
+                    let up = &UPGRADES[u as usize];
+                    if up.allowed.is_some_and(|types| !types.contains(&attack))
+                        || (up.not_on_area && attack.is_area())
+                        || mask & up_groups[u as usize] != 0
+                    {
+                        continue 'upgrades;
+                    }
+                    mask |= up_groups[u as usize];
                 }
                 let upgrade_cost: u32 = upgrades.iter().map(|&u| UPGRADES[u as usize].cost).sum();
                 if upgrade_cost > max_points {
                     continue;
                 }
                 let remaining = max_points - upgrade_cost;
-                let mut limit_sets: Vec<Vec<u8>> = vec![vec![]];
-                for (i, l) in LIMITS.iter().enumerate() {
-                    if l.cost <= remaining {
-                        limit_sets.push(vec![i as u8]);
-                    }
-                }
-                for pair in combinations(LIMITS.len(), 2) {
-                    let (a, b) = (&LIMITS[pair[0] as usize], &LIMITS[pair[1] as usize]);
-                    if !same_group(a.name, b.name) && a.cost + b.cost <= remaining {
-                        limit_sets.push(pair);
-                    }
-                }
-                for limits in limit_sets {
+                let fits = |limits: &[u8]| {
                     let raw =
                         upgrade_cost + limits.iter().map(|&l| LIMITS[l as usize].cost).sum::<u32>();
                     let cost = if attack.is_area() { 2 * raw } else { raw };
-                    if cost <= max_points && rules_ok(attack, &upgrades, &limits) {
-                        f(attack, &upgrades, &limits);
+                    let mut m = mask;
+                    for &l in limits {
+                        if m & lim_groups[l as usize] != 0 {
+                            return false;
+                        }
+                        m |= lim_groups[l as usize];
+                    }
+                    cost <= max_points
+                };
+                if fits(&[]) {
+                    f(attack, upgrades, &[]);
+                }
+                for (i, l) in LIMITS.iter().enumerate() {
+                    let one = [i as u8];
+                    if l.cost <= remaining && fits(&one) {
+                        f(attack, upgrades, &one);
+                    }
+                }
+                for pair in &limit_pairs {
+                    let (a, b) = (&LIMITS[pair[0] as usize], &LIMITS[pair[1] as usize]);
+                    if a.cost + b.cost <= remaining && fits(pair) {
+                        f(attack, upgrades, pair);
                     }
                 }
             }

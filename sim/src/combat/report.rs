@@ -89,16 +89,16 @@ pub fn ranking_markdown(r: &Ranking) -> String {
     let _ = writeln!(s, "\n## By attack type\n");
     let _ = writeln!(s, "| type | builds | mean turns | best | best build |");
     let _ = writeln!(s, "| --- | ---: | ---: | ---: | --- |");
-    for (kind, (n, turns, best)) in super::data::AttackType::ALL.iter().zip(&t.by_type) {
-        if *n == 0 {
+    for (kind, tt) in super::data::AttackType::ALL.iter().zip(&t.by_type) {
+        let (n, turns) = (tt.builds, tt.turns);
+        let Some((best_total, best_index)) = tt.best else {
             continue;
-        }
-        let (best_total, best_index) = best.expect("a type with builds has a best");
+        };
         let _ = writeln!(
             s,
             "| {} | {n} | {:.2} | {:.2} | `{}` |",
             kind.name(),
-            *turns as f64 / (*n as f64 * per_build),
+            turns as f64 / (n as f64 * per_build),
             avg(best_total),
             r.catalog.get(best_index as usize).label()
         );

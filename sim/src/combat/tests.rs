@@ -269,8 +269,8 @@ fn dual_natured_prefers_the_primary_on_equal_expected_damage() {
             &l,
             &[100],
         );
-        for k in 0..3 {
-            used[k] += o.usage[k];
+        for (total, u) in used.iter_mut().zip(o.usage) {
+            *total += u;
         }
     }
     // A miss in the test attack picks the fallback; a hit, the primary.
