@@ -10,6 +10,8 @@
 //! results for the same seed.
 
 pub mod automaton;
+pub mod breakdown;
+pub mod catalogue;
 pub mod combat;
 pub mod genes;
 pub mod outfiles;

@@ -43,6 +43,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::catalogue::{Catalogue, Entry};
 use crate::combat::arena::{Arena, ChargeView, HitList, LeanArena, NaiveArena, MAX_ENEMIES};
 use crate::combat::batch::{combat_seed, EnemyGroup};
 use crate::combat::builds::visit;
@@ -603,16 +604,19 @@ pub fn stage1(cfg: &Config, threads: usize) -> Pruned {
     }
 }
 
-/// The pruned attacks as a tab-separated catalogue for the reducer's
-/// reports: index, cost, solo average, label.
-pub fn write_catalogue(p: &Pruned, path: &Path) -> io::Result<()> {
-    use std::io::Write;
-    let mut w = io::BufWriter::new(std::fs::File::create(path)?);
-    writeln!(w, "index\tcost\tsolo_avg\tattack")?;
-    for (i, (a, s)) in p.attacks.iter().zip(&p.solos).enumerate() {
-        writeln!(w, "{i}\t{}\t{:.3}\t{}", a.cost(), s.overall, a.label())?;
+/// The pruned attacks as the shards' catalogue ([`crate::catalogue`]).
+pub fn catalogue(p: &Pruned) -> Catalogue {
+    Catalogue {
+        entries: p
+            .attacks
+            .iter()
+            .zip(&p.solos)
+            .map(|(a, s)| Entry {
+                attack: *a,
+                solo_avg: s.overall,
+            })
+            .collect(),
     }
-    w.flush()
 }
 
 /// Stage 2, a pair at a time, into shard files opened up front and closed
@@ -637,7 +641,7 @@ impl Pairing {
         let mut pairs = sample_pairs(pruned.attacks.len(), cfg.sample_percent, cfg.seed);
         pairs.truncate(cfg.max_pairs);
         std::fs::create_dir_all(dir)?;
-        write_catalogue(&pruned, &dir.join("attacks.tsv"))?;
+        catalogue(&pruned).write(&dir.join(crate::catalogue::FILE))?;
         let shards = cfg.shards.max(1);
         let per_shard = pairs.len().div_ceil(shards).max(1);
         let mut writers = Vec::new();

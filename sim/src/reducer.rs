@@ -14,15 +14,17 @@
 //!   reused buffer: memory independent of the number of results.
 //!
 //! Both give the same top N. Reports: the top 50 pairs with per-profile and
-//! per-scenario detail, the top 1,000 list, and the synergy distribution.
-//! The enhancement ranking and the pair cost analysis need the attack
-//! catalogue (upgrade and limit names and costs) of the combat module, which
-//! comes with it; until then attacks are shown by index.
+//! per-scenario detail, the top 1,000 list, and the synergy distribution;
+//! with the shards' attack catalogue ([`crate::catalogue`]) also the
+//! enhancement ranking and the pair cost analysis ([`crate::breakdown`]),
+//! and attacks are named rather than numbered.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
 
+use crate::breakdown::Breakdown;
+use crate::catalogue::Catalogue;
 use crate::shards::{PairRecord, ShardError, ShardReader, RECORD_SIZE};
 use crate::Variant;
 
@@ -93,6 +95,8 @@ pub struct Reduced {
     pub records: u64,
     /// Pairs per synergy bucket (all records, not only the top).
     pub synergy: [u64; 5],
+    /// Counts for the catalogue's reports, when there is a catalogue.
+    pub breakdown: Option<Breakdown>,
 }
 
 enum Keep {
@@ -110,6 +114,7 @@ pub struct Reducer {
     keep: Keep,
     records: u64,
     synergy: [u64; 5],
+    breakdown: Option<Breakdown>,
 }
 
 impl Reducer {
@@ -127,12 +132,23 @@ impl Reducer {
             },
             records: 0,
             synergy: [0; 5],
+            breakdown: None,
         }
+    }
+
+    /// Also folds the counts of the enhancement ranking and the pair cost
+    /// analysis, naming attacks from `catalogue`.
+    pub fn with_catalogue(mut self, catalogue: Catalogue) -> Reducer {
+        self.breakdown = Some(Breakdown::new(catalogue));
+        self
     }
 
     fn offer(&mut self, r: PairRecord) {
         self.records += 1;
         self.synergy[bucket(r.synergy)] += 1;
+        if let Some(b) = &mut self.breakdown {
+            b.add(&r);
+        }
         match &mut self.keep {
             Keep::Lean(heap) => {
                 if heap.len() < self.n {
@@ -202,6 +218,7 @@ impl Reducer {
             top,
             records: self.records,
             synergy: self.synergy,
+            breakdown: self.breakdown,
         }
     }
 
@@ -233,13 +250,13 @@ fn top50(r: &Reduced) -> String {
     );
     for (rank, p) in r.top.iter().take(50).enumerate() {
         s.push_str(&format!(
-            "\n## {}. pair {} (attacks {} + {}): {:.2} turns, synergy {:.1} %\n\n| | {} | {} | {} | {} |\n| --- | ---: | ---: | ---: | ---: |\n| turns | {:.2} | {:.2} | {:.2} | {:.2} |\n\nagainst {}: {:.2} turns; {}: {:.2} turns; attack used: {} / {} turns\n",
+            "\n## {}. pair {}: {:.2} turns, synergy {:.1} %\n\nattacks {} + {}\n\n| | {} | {} | {} | {} |\n| --- | ---: | ---: | ---: | ---: |\n| turns | {:.2} | {:.2} | {:.2} | {:.2} |\n\nagainst {}: {:.2} turns; {}: {:.2} turns; attack used: {} / {} turns\n",
             rank + 1,
             p.pair_id,
-            p.attacks[0],
-            p.attacks[1],
             p.overall_avg,
             p.synergy,
+            attack_name(r, p.attacks[0]),
+            attack_name(r, p.attacks[1]),
             SCENARIOS[0],
             SCENARIOS[1],
             SCENARIOS[2],
@@ -286,13 +303,30 @@ fn synergy(r: &Reduced) -> String {
     s
 }
 
-/// The report files and their contents.
+/// The report files and their contents (five with a catalogue, three
+/// without).
 pub fn reports(r: &Reduced) -> Vec<(&'static str, String)> {
-    vec![
+    let mut v = vec![
         ("stage2_pairing_report.md", top50(r)),
         ("top_1000_pairs.md", top1000(r)),
         ("synergy_analysis.md", synergy(r)),
-    ]
+    ];
+    if let Some(b) = &r.breakdown {
+        v.push(("enhancement_ranking.md", b.enhancement_ranking()));
+        v.push(("pair_cost_analysis.md", b.pair_costs()));
+    }
+    v
+}
+
+/// Attack `i`'s label from the catalogue, or its index.
+fn attack_name(r: &Reduced, i: u32) -> String {
+    r.breakdown
+        .as_ref()
+        .and_then(|b| b.catalogue().entries.get(i as usize))
+        .map_or_else(
+            || format!("#{i}"),
+            |e| format!("#{i} `{}`", e.attack.label()),
+        )
 }
 
 /// Writes every report into `dir`, each through one buffered writer, all or
@@ -412,8 +446,8 @@ mod tests {
         assert_eq!(files.len(), 3);
         let top = std::fs::read_to_string(&files[0]).unwrap();
         assert!(
-            top.contains("## 1. pair 0 ")
-                && top.contains("## 50. pair 49 ")
+            top.contains("## 1. pair 0:")
+                && top.contains("## 50. pair 49:")
                 && !top.contains("## 51.")
         );
         let syn = std::fs::read_to_string(&files[2]).unwrap();

@@ -334,6 +334,8 @@ impl ShardReader {
 /// normal around 5 % with a 15 % spread), not simulated: this is how the
 /// reducer is exercised at the original's 47,065,150 results. The stage-2
 /// pairing writes real results in the same format.
+///
+/// It also writes the catalogue (`attacks.tsv`) its attack indices point at.
 pub fn generate_synthetic(
     dir: &Path,
     total: u64,
@@ -354,7 +356,10 @@ pub fn generate_synthetic(
             let noise = |rng: &mut crate::rng::Rng| 1.0 + 0.1 * (rng.unit() as f32 - 0.5);
             w.write(&PairRecord {
                 pair_id: id,
-                attacks: [(id % 9_703) as u32, ((id / 9_703) % 9_703) as u32],
+                attacks: [
+                    (id % SYNTHETIC_ATTACKS) as u32,
+                    ((id / SYNTHETIC_ATTACKS) % SYNTHETIC_ATTACKS) as u32,
+                ],
                 overall_avg: overall,
                 profile_avg: [overall * noise(&mut rng), overall * noise(&mut rng)],
                 scenario_avg: [
@@ -371,8 +376,29 @@ pub fn generate_synthetic(
         w.finish()?;
         paths.push(path);
     }
+    synthetic_catalogue().write(&dir.join(crate::catalogue::FILE))?;
     Ok(paths)
 }
+
+/// Attacks that synthetic shards point at: the first 9,703 attacks of the
+/// 6-point enumeration (synthetic records use indices below 9,703), with
+/// no solo results.
+fn synthetic_catalogue() -> crate::catalogue::Catalogue {
+    use crate::combat::{builds::visit, data::AttackType, Attack};
+    let mut entries = Vec::new();
+    visit(6, &AttackType::ALL, |kind, ups, lims| {
+        if entries.len() < SYNTHETIC_ATTACKS as usize {
+            entries.push(crate::catalogue::Entry {
+                attack: Attack::new(kind, ups, lims),
+                solo_avg: 0.0,
+            });
+        }
+    });
+    crate::catalogue::Catalogue { entries }
+}
+
+/// How many distinct attacks synthetic records use.
+const SYNTHETIC_ATTACKS: u64 = 9_703;
 
 #[cfg(test)]
 mod tests {

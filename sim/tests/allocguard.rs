@@ -17,6 +17,7 @@
 
 use allocguard::{Harness, Phase, Scale, Scenario};
 use allocguard_sim::automaton::Automaton;
+use allocguard_sim::catalogue::{self, Catalogue};
 use allocguard_sim::combat::{self, Archetype, Batch};
 use allocguard_sim::genes::{self, Network};
 use allocguard_sim::pairs::{self, Pairing};
@@ -204,7 +205,12 @@ fn reducer_scenario(name: &str, variant: Variant, sizes: [(u64, u64); 3]) -> Sce
             let paths = shards::generate_synthetic(dir.path(), total, count, 1)
                 .expect("shards can be written");
             Reduce {
-                reducer: Some(Reducer::new(paths, reducer::DEFAULT_TOP, variant)),
+                reducer: Some(
+                    Reducer::new(paths, reducer::DEFAULT_TOP, variant).with_catalogue(
+                        Catalogue::load(&dir.path().join(catalogue::FILE))
+                            .expect("the synthetic catalogue"),
+                    ),
+                ),
                 reduced: None,
                 dir,
             }

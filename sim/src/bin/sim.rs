@@ -622,10 +622,23 @@ fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
         VariantArg::Naive => Variant::Naive,
         VariantArg::Lean => Variant::Lean,
     };
+    let cat_path = a.shards.join(allocguard_sim::catalogue::FILE);
+    let catalogue = if cat_path.exists() {
+        Some(allocguard_sim::catalogue::Catalogue::load(&cat_path).map_err(anyhow::Error::msg)?)
+    } else {
+        println!(
+            "no {} next to the shards: attacks are shown by index, and the enhancement ranking and pair cost analysis are left out",
+            cat_path.display()
+        );
+        None
+    };
     let started = Instant::now();
     let (reduced, stats) = allocguard::measure_process(|| -> anyhow::Result<_> {
         let mut progress = Progress::new(total.div_ceil(100_000), "×100k records", a.quiet);
         let mut r = Reducer::new(paths.clone(), a.top, variant);
+        if let Some(c) = catalogue.clone() {
+            r = r.with_catalogue(c);
+        }
         while r.feed(100_000)? {
             progress.tick();
         }
