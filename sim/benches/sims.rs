@@ -100,11 +100,122 @@ fn reducer_throughput(c: &mut Criterion) {
     g.finish();
 }
 
+/// One combat in the Mixed scenario per archetype, a fresh seed each
+/// iteration, in the lean and the naive arena.
+fn combat_one(c: &mut Criterion) {
+    use allocguard_sim::combat::arena::{LeanArena, NaiveArena};
+    use allocguard_sim::combat::data::{up, AttackType};
+    use allocguard_sim::combat::log::Log;
+    use allocguard_sim::combat::{fight, Attack, Character, Loadout, Match};
+    use allocguard_sim::rng::Rng;
+    let me = Character::new([2, 2, 2, 2, 4]);
+    let best = Attack::new(
+        AttackType::MeleeAc,
+        &[up::ARMOR_PIERCING, up::DOUBLE_TAP, up::RELIABLE_ACCURACY],
+        &[],
+    );
+    let loadouts = [
+        ("focused", Loadout::Focused(best), true),
+        (
+            "dual_natured",
+            Loadout::dual(best, AttackType::Area, 1, &me, &me),
+            false,
+        ),
+        (
+            "versatile_master",
+            Loadout::Versatile([
+                Attack::new(AttackType::Ranged, &[up::POWER_ATTACK], &[]),
+                Attack::new(AttackType::Area, &[up::POWER_ATTACK], &[]),
+                Attack::new(AttackType::MeleeDg, &[up::BOSS_SLAYER], &[]),
+            ]),
+            false,
+        ),
+    ];
+    let hps = &allocguard_sim::combat::batch::SCENARIOS[1].hps;
+    let mut g = c.benchmark_group("combat_mixed");
+    for (name, loadout, focused) in loadouts {
+        let mt = Match {
+            attacker: me,
+            defender: me,
+            max_turns: 100,
+            focused,
+        };
+        let mut seed = 0u64;
+        let mut lean = LeanArena::default();
+        g.bench_function(BenchmarkId::new(name, "lean"), |b| {
+            b.iter(|| {
+                seed += 1;
+                fight(
+                    &mut lean,
+                    &mut Rng::new(seed),
+                    &mut Log::off(),
+                    &mt,
+                    &loadout,
+                    hps,
+                )
+            })
+        });
+        let mut naive = NaiveArena::default();
+        g.bench_function(BenchmarkId::new(name, "naive"), |b| {
+            b.iter(|| {
+                seed += 1;
+                fight(
+                    &mut naive,
+                    &mut Rng::new(seed),
+                    &mut Log::off(),
+                    &mt,
+                    &loadout,
+                    hps,
+                )
+            })
+        });
+    }
+    g.finish();
+}
+
+/// One stage-2 pair: 2 profiles × 4 scenarios × 2 runs.
+fn pair_simulation(c: &mut Criterion) {
+    use allocguard_sim::combat::arena::{LeanArena, NaiveArena};
+    use allocguard_sim::combat::data::{lim, up, AttackType};
+    use allocguard_sim::combat::Attack;
+    use allocguard_sim::pairs::{evaluate_pair, Config, Solo};
+    let a = Attack::new(
+        AttackType::MeleeDg,
+        &[up::POWER_ATTACK, up::RELIABLE_ACCURACY],
+        &[lim::TIMID],
+    );
+    let b = Attack::new(AttackType::Area, &[up::POWER_ATTACK], &[lim::CHARGES_2]);
+    let solo = Solo {
+        overall: 10.0,
+        ..Solo::default()
+    };
+    let cfg = Config::original();
+    let mut g = c.benchmark_group("pair_16_combats");
+    let mut id = 0u64;
+    let mut lean = LeanArena::default();
+    g.bench_function("lean", |bench| {
+        bench.iter(|| {
+            id += 1;
+            evaluate_pair(&mut lean, &cfg, id, [&a, &b], [&solo, &solo])
+        })
+    });
+    let mut naive = NaiveArena::default();
+    g.bench_function("naive", |bench| {
+        bench.iter(|| {
+            id += 1;
+            evaluate_pair(&mut naive, &cfg, id, [&a, &b], [&solo, &solo])
+        })
+    });
+    g.finish();
+}
+
 criterion_group!(
     benches,
     waves_step,
     genes_step,
     automaton_iteration,
-    reducer_throughput
+    reducer_throughput,
+    combat_one,
+    pair_simulation
 );
 criterion_main!(benches);
