@@ -10,6 +10,7 @@
 //!
 //! [gates]
 //! time_tolerance_pct = 10    # slack for relative time gates
+//! time_floor_us = 1000       # times at or under this pass relative time gates
 //! hot_allocs = { max = 0, exclude = ["examples/allocates_*"] }
 //! growth_bytes = { max = "50 MiB" }
 //! allocs = { no_increase = true }
@@ -67,6 +68,7 @@ struct RawPhaseLog {
 #[derive(serde::Deserialize, Default)]
 struct RawGates {
     time_tolerance_pct: Option<f64>,
+    time_floor_us: Option<f64>,
     #[serde(flatten)]
     rules: BTreeMap<String, GateRule>,
 }
@@ -126,6 +128,10 @@ impl Config {
         if !(0.0..=1000.0).contains(&tolerance) {
             bail!("[gates] time_tolerance_pct = {tolerance}: use a percentage from 0 to 1000");
         }
+        let floor = raw.gates.time_floor_us.unwrap_or(0.0);
+        if !(floor.is_finite() && floor >= 0.0) {
+            bail!("[gates] time_floor_us = {floor}: use microseconds, 0 or more");
+        }
         Ok(Config {
             scale,
             timeout,
@@ -133,6 +139,7 @@ impl Config {
             gates: Gates {
                 rules,
                 time_tolerance_pct: tolerance,
+                time_floor_us: floor,
             },
         })
     }

@@ -188,6 +188,9 @@ pub struct Gates {
     pub rules: BTreeMap<Metric, GateRule>,
     /// Slack for relative time gates, percent.
     pub time_tolerance_pct: f64,
+    /// Times at or below this many microseconds pass relative time gates:
+    /// a one-tick phase of a few microseconds is noise on a shared machine.
+    pub time_floor_us: f64,
 }
 
 /// One gate checked on one phase.
@@ -239,24 +242,34 @@ impl Gates {
             }
             let Some(base_row) = baseline else { continue };
             let base = metric.of(base_row);
-            let tolerance = if metric.is_time() {
-                self.time_tolerance_pct
+            let (tolerance, floor) = if metric.is_time() {
+                (self.time_tolerance_pct, self.time_floor_us)
             } else {
-                0.0
+                (0.0, 0.0)
+            };
+            let under_floor = floor > 0.0 && value <= floor;
+            let floor_text = if under_floor {
+                format!(", ≤ {} µs floor", fmt_num(floor))
+            } else {
+                String::new()
             };
             if rule.no_increase {
                 let text = if metric.is_time() {
-                    format!("no increase (±{}%)", fmt_num(tolerance))
+                    format!("no increase (±{}%){floor_text}", fmt_num(tolerance))
                 } else {
                     "no increase".to_string()
                 };
-                push(text, Some(base), within(value, base, tolerance));
+                push(
+                    text,
+                    Some(base),
+                    under_floor || within(value, base, tolerance),
+                );
             }
             if let Some(pct) = rule.max_regression_pct {
                 push(
-                    format!("≤ +{}%", fmt_num(pct)),
+                    format!("≤ +{}%{floor_text}", fmt_num(pct)),
                     Some(base),
-                    within(value, base, pct),
+                    under_floor || within(value, base, pct),
                 );
             }
         }
@@ -310,6 +323,7 @@ mod tests {
         let mut g = Gates {
             rules: BTreeMap::new(),
             time_tolerance_pct: 10.0,
+            time_floor_us: 0.0,
         };
         g.rules.insert(Metric::Allocs, rule(None, true, None));
         g.rules.insert(Metric::StepP95Us, rule(None, true, None));
@@ -320,6 +334,25 @@ mod tests {
         assert!(r[1].passed, "9.8% slower is inside the 10% tolerance");
         let r = g.check(&row("s", 100, 55.1), Some(&base));
         assert!(r[0].passed && !r[1].passed, "{r:?}");
+    }
+
+    #[test]
+    fn times_under_the_floor_pass_relative_gates_but_counts_do_not() {
+        let mut g = Gates {
+            rules: BTreeMap::new(),
+            time_tolerance_pct: 10.0,
+            time_floor_us: 1000.0,
+        };
+        g.rules
+            .insert(Metric::StepP95Us, rule(None, false, Some(50.0)));
+        g.rules.insert(Metric::Allocs, rule(None, true, None));
+        // 6 µs → 120 µs is +1,900%, but under the 1 ms floor.
+        let r = g.check(&row("s", 2, 120.0), Some(&row("s", 1, 6.0)));
+        assert!(r[1].passed && r[1].rule.contains("floor"), "{r:?}");
+        assert!(!r[0].passed, "the floor is for times only: {r:?}");
+        // Above the floor the percentage rules.
+        let r = g.check(&row("s", 1, 1600.0), Some(&row("s", 1, 1000.0)));
+        assert!(!r[1].passed, "{r:?}");
     }
 
     #[test]

@@ -493,16 +493,13 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// An empty collector for `cfg`; the lean heap is allocated here, once.
+    /// An empty collector for `cfg`. Like the naive list, the lean heap is
+    /// allocated with the first result, once, at its final size.
     pub fn new(cfg: &Config) -> Collector {
-        let heap = match cfg.variant {
-            Variant::Lean => BinaryHeap::with_capacity(cfg.top + 1),
-            Variant::Naive => BinaryHeap::new(),
-        };
         Collector {
             variant: cfg.variant,
             top: cfg.top,
-            heap,
+            heap: BinaryHeap::new(),
             all: Vec::new(),
             tally: Tally::new(cfg),
         }
@@ -513,6 +510,9 @@ impl Collector {
         self.tally.add(&s, kind, runs);
         match self.variant {
             Variant::Lean => {
+                if self.heap.capacity() == 0 {
+                    self.heap.reserve_exact(self.top + 1);
+                }
                 if self.heap.len() < self.top {
                     self.heap.push(Ranked(s));
                 } else if self.heap.peek().is_some_and(|worst| Ranked(s) < *worst) {
