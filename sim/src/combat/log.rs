@@ -35,7 +35,7 @@ impl<'a> Log<'a> {
         self.out.is_some()
     }
 
-    /// Writes one line (callers check [`Log::on`] first, through [`clog!`]).
+    /// Writes one line (callers check [`Log::on`] first, through `clog!`).
     pub fn line(&mut self, args: fmt::Arguments<'_>) {
         if self.error.is_some() {
             return;

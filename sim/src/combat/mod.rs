@@ -7,7 +7,7 @@
 //! - [`data`], [`builds`]: the tables and the enumeration.
 //! - [`attack`]: characters and the eight-byte [`Attack`].
 //! - [`arena`]: where a combat keeps its state, lean and naive.
-//! - [`strike`]: one attack. [`fight`]: one combat.
+//! - [`strike`]: one attack. [`mod@fight`]: one combat.
 //! - [`batch`]: batches, scores, top N, threads. [`report`]: the output.
 //!
 //! **Naive** plays every combat in a [`arena::NaiveArena`] rebuilt per
