@@ -44,7 +44,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::catalogue::{Catalogue, Entry};
-use crate::combat::arena::{Arena, ChargeView, HitList, LeanArena, NaiveArena, MAX_ENEMIES};
+use crate::combat::arena::{Arena, ChargeView, HitList, LeanArena, NaiveArena, Targets};
 use crate::combat::batch::{combat_seed, EnemyGroup};
 use crate::combat::builds::visit;
 use crate::combat::data::{lim, up, AttackType};
@@ -451,15 +451,7 @@ pub fn play_pair<A: Arena>(
             attacker_max_hp: attacker.max_hp,
         };
         if a.is_area() {
-            let mut targets = [(0usize, 0i32); MAX_ENEMIES];
-            let mut nt = 0;
-            for i in 0..n {
-                let e = arena.enemy(i);
-                if e.hp > 0 {
-                    targets[nt] = (i, e.max_hp);
-                    nt += 1;
-                }
-            }
+            let targets = Targets::living(arena);
             let (st, cd) = arena.parts();
             let (hits, _): (A::Hits, i32) = make_aoe_attack(
                 rng,
@@ -468,7 +460,7 @@ pub fn play_pair<A: Arena>(
                 &defender,
                 a,
                 &m,
-                &targets[..nt],
+                targets.as_slice(),
                 0,
                 cd,
                 st,

@@ -201,6 +201,37 @@ pub trait Arena {
     fn marked_defeated(&self, i: usize) -> bool;
 }
 
+/// An area attack's targets: each living enemy's index and max HP, in
+/// order, in place.
+#[derive(Clone, Copy, Debug)]
+pub struct Targets {
+    items: [(usize, i32); MAX_ENEMIES],
+    n: usize,
+}
+
+impl Targets {
+    /// The living enemies of `arena`.
+    pub fn living<A: Arena>(arena: &A) -> Targets {
+        let mut t = Targets {
+            items: [(0, 0); MAX_ENEMIES],
+            n: 0,
+        };
+        for i in 0..arena.enemy_count() {
+            let e = arena.enemy(i);
+            if e.hp > 0 {
+                t.items[t.n] = (i, e.max_hp);
+                t.n += 1;
+            }
+        }
+        t
+    }
+
+    /// Index and max HP of each.
+    pub fn as_slice(&self) -> &[(usize, i32)] {
+        &self.items[..self.n]
+    }
+}
+
 // ---------------------------------------------------------------- lean
 
 /// Flags in a bit set and counters in an array.

@@ -3,7 +3,7 @@
 //! charge history, the enemies' attacks back and the flags limits read
 //! next turn.
 
-use super::arena::{Arena, ChargeView, CombatState, Count, Flag, HitList, MAX_ENEMIES};
+use super::arena::{Arena, ChargeView, CombatState, Count, Flag, HitList, Targets, MAX_ENEMIES};
 use super::attack::{Attack, Character, Conds};
 use super::data::{lim, up, AttackType};
 use super::log::{clog, Log};
@@ -287,15 +287,7 @@ pub fn fight<A: Arena>(
         let mut target = None;
 
         if active.is_area() {
-            let mut targets = [(0usize, 0i32); MAX_ENEMIES];
-            let mut nt = 0;
-            for i in 0..n {
-                let e = arena.enemy(i);
-                if e.hp > 0 {
-                    targets[nt] = (i, e.max_hp);
-                    nt += 1;
-                }
-            }
+            let targets = Targets::living(arena);
             let (st, cd) = arena.parts();
             let (hits, total): (A::Hits, i32) = make_aoe_attack(
                 rng,
@@ -304,7 +296,7 @@ pub fn fight<A: Arena>(
                 &foe,
                 &active,
                 &m,
-                &targets[..nt],
+                targets.as_slice(),
                 tier_bonus,
                 cd,
                 st,
@@ -326,7 +318,7 @@ pub fn fight<A: Arena>(
                         &foe,
                         &basic,
                         &m,
-                        &targets[..nt],
+                        targets.as_slice(),
                         tier_bonus,
                         cd,
                         st,
