@@ -561,11 +561,23 @@ pub struct Pruned {
 
 /// Stage 1 over `threads` threads (split by index; results in index order).
 pub fn stage1(cfg: &Config, threads: usize) -> Pruned {
+    stage1_counted(cfg, threads, &std::sync::atomic::AtomicU64::new(0), |_| {})
+}
+
+/// [`stage1`], adding each attack tested to `done` and calling `planned`
+/// with the number of attacks to test once it is known (for a progress bar).
+pub fn stage1_counted(
+    cfg: &Config,
+    threads: usize,
+    done: &std::sync::atomic::AtomicU64,
+    planned: impl FnOnce(usize),
+) -> Pruned {
     let mut all = Vec::new();
     visit(cfg.points, &AttackType::ALL, |kind, ups, lims| {
         all.push(Attack::new(kind, ups, lims))
     });
     let attacks: Vec<Attack> = all.into_iter().step_by(cfg.stride.max(1)).collect();
+    planned(attacks.len());
     let threads = threads.max(1);
     let per = attacks.len().div_ceil(threads).max(1);
     let solos: Vec<Solo> = std::thread::scope(|scope| {
@@ -578,7 +590,11 @@ pub fn stage1(cfg: &Config, threads: usize) -> Pruned {
                     chunk
                         .iter()
                         .enumerate()
-                        .map(|(k, a)| solo(&mut arena, cfg, a, c * per + k))
+                        .map(|(k, a)| {
+                            let s = solo(&mut arena, cfg, a, c * per + k);
+                            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            s
+                        })
                         .collect::<Vec<_>>()
                 })
             })

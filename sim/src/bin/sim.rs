@@ -543,15 +543,31 @@ fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let started = Instant::now();
-    let spinner = if a.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new_spinner()
-    };
-    spinner.set_message(format!("stage 1: every attack alone on {threads} threads"));
-    spinner.enable_steady_tick(Duration::from_millis(100));
-    let pruned = pairs::stage1(&cfg, threads);
-    spinner.finish_and_clear();
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let planned = std::sync::atomic::AtomicU64::new(0);
+    let pruned = std::thread::scope(|scope| {
+        let worker = scope.spawn(|| {
+            pairs::stage1_counted(&cfg, threads, &done, |n| {
+                planned.store(n as u64, std::sync::atomic::Ordering::Release)
+            })
+        });
+        let mut progress: Option<Progress> = None;
+        while !worker.is_finished() {
+            let total = planned.load(std::sync::atomic::Ordering::Acquire);
+            if total > 0 {
+                let p =
+                    progress.get_or_insert_with(|| Progress::new(total, "attacks alone", a.quiet));
+                p.bar
+                    .set_position(done.load(std::sync::atomic::Ordering::Relaxed));
+                p.tick_message();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if let Some(p) = progress {
+            p.bar.finish_and_clear();
+        }
+        worker.join().expect("the stage-1 thread panicked")
+    });
     let stage1_secs = started.elapsed().as_secs_f64();
     println!(
         "stage 1: {} attacks tested alone in {stage1_secs:.1} s, {} kept (best 20% of each enhancement)",
