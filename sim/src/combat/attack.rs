@@ -106,7 +106,15 @@ impl Attack {
 
     /// Its upgrade indices, increasing.
     pub fn upgrades(&self) -> impl Iterator<Item = u8> + '_ {
-        (0..UPGRADES.len() as u8).filter(|&u| self.has(u))
+        let mut bits = self.upgrades;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let u = bits.trailing_zeros() as u8;
+            bits &= bits - 1;
+            Some(u)
+        })
     }
 
     /// How many upgrades it has.
