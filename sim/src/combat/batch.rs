@@ -695,7 +695,7 @@ pub fn run(cfg: Config, done: &AtomicU64) -> Ranking {
 }
 
 /// Builds a worker takes at a time.
-const CHUNK: usize = 256;
+const CHUNK: usize = 64;
 
 /// [`run`] on an enumerated batch (its builds not yet stepped). Workers take
 /// chunks of the shuffled build order from a shared counter, so every core
