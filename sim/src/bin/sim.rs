@@ -626,7 +626,12 @@ fn shards_cmd(a: ShardsArgs) -> anyhow::Result<()> {
 
 fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
     use allocguard_sim::reducer::{self, Reducer};
-    let paths = reducer::shards_in(&a.shards)?;
+    let paths = reducer::shards_in(&a.shards).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot read the shard directory {}: {e}; write shards with `sim pairs --out DIR` or `sim shards --out DIR`",
+            a.shards.display()
+        )
+    })?;
     if paths.is_empty() {
         anyhow::bail!("no *.bin shards in {}", a.shards.display());
     }

@@ -19,7 +19,12 @@ pub fn ranking_markdown(r: &Ranking) -> String {
     let per_build = f64::from(4 * runs);
     let avg = |total: u32| f64::from(total) / per_build;
     let mut s = String::new();
-    let _ = writeln!(s, "# Build ranking: tier {}, {:?}\n", c.tier, c.archetype);
+    let _ = writeln!(
+        s,
+        "# Build ranking: tier {}, {}\n",
+        c.tier,
+        c.archetype.name()
+    );
     let _ = writeln!(
         s,
         "- Builds tested: {} of {}{}",
