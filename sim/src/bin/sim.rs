@@ -18,6 +18,15 @@ use allocguard_sim::Variant;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+/// `println!` that keeps going when stdout is gone (`sim … | head`): the
+/// summary is informational, and the report files must still be written.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[global_allocator]
 static ALLOC: allocguard::CountingAlloc = allocguard::CountingAlloc::system();
 
@@ -307,18 +316,25 @@ fn waves(a: WavesArgs) -> anyhow::Result<()> {
     let result = world.finish();
     times.sort();
     let p95 = times[times.len() * 95 / 100];
-    println!(
+    outln!(
         "waves: {} enemies at most, {} variant, seed {}",
         a.enemies,
         c.variant().name(),
         config.seed
     );
-    println!(
+    outln!(
         "{:<16} {:>6} {:>7} {:>6} {:>8} {:>7} {:>8} {:>6}",
-        "phase", "steps", "final", "peak", "spawned", "kills", "dropped", "xp"
+        "phase",
+        "steps",
+        "final",
+        "peak",
+        "spawned",
+        "kills",
+        "dropped",
+        "xp"
     );
     for (name, s) in &result.phases {
-        println!(
+        outln!(
             "{:<16} {:>6} {:>7} {:>6} {:>8} {:>7} {:>8} {:>6}",
             name,
             s.steps,
@@ -330,7 +346,7 @@ fn waves(a: WavesArgs) -> anyhow::Result<()> {
             s.xp
         );
     }
-    println!(
+    outln!(
         "step p95 {:?}, max {:?}; state hash {:016x}",
         p95,
         times.last().copied().unwrap_or_default(),
@@ -359,7 +375,7 @@ fn genes_cmd(a: GenesArgs) -> anyhow::Result<()> {
     progress.bar.finish_and_clear();
     let last = net.last();
     let result = net.finish();
-    println!(
+    outln!(
         "genes: {n} individuals × {g} genes × {gens} generations, {}, {} variant",
         if a.unregulated {
             "unregulated"
@@ -368,16 +384,17 @@ fn genes_cmd(a: GenesArgs) -> anyhow::Result<()> {
         },
         c.variant().name()
     );
-    println!(
+    outln!(
         "mean fitness {:.6}, best {:.6}",
         last.map_or(0.0, |l| l.mean_fitness),
         last.map_or(0.0, |l| l.best_fitness)
     );
-    println!(
+    outln!(
         "mutations {}; {:?} per generation",
-        result.mutations, per_step
+        result.mutations,
+        per_step
     );
-    println!(
+    outln!(
         "population: {} on the heap, {:.1} bytes per gene (the original: 394); state hash {:016x}",
         mib(setup.live_bytes()),
         setup.live_bytes() as f64 / (n * g) as f64,
@@ -403,20 +420,27 @@ fn automaton_cmd(a: AutomatonArgs) -> anyhow::Result<()> {
     }
     progress.bar.finish_and_clear();
     let r = auto.result();
-    println!(
+    outln!(
         "automaton: {iterations} iterations, {} variant, file {}",
         c.variant().name(),
         path.display()
     );
-    println!(
+    outln!(
         "objects {}, history {}, duplicate ids {}, file {} bytes",
-        r.objects, r.history, r.duplicates, r.file_bytes
+        r.objects,
+        r.history,
+        r.duplicates,
+        r.file_bytes
     );
-    println!(
+    outln!(
         "actions: modify {} · evolve {} · reference {} · io {} · observe {}",
-        r.actions[0], r.actions[1], r.actions[2], r.actions[3], r.actions[4]
+        r.actions[0],
+        r.actions[1],
+        r.actions[2],
+        r.actions[3],
+        r.actions[4]
     );
-    println!(
+    outln!(
         "heap grew {} over the run",
         mib(allocguard::process_stats().live_bytes() - heap_start)
     );
@@ -485,7 +509,7 @@ fn combat_cmd(a: CombatArgs) -> anyhow::Result<()> {
     let secs = started.elapsed().as_secs_f64();
     let t = &ranking.tally;
     let tenth = |k: usize| tenths[k].unwrap_or(secs);
-    println!(
+    outln!(
         "combat: tier {} {}, {} variant, {} of {} builds × {} combats on {threads} threads in {secs:.1} s ({:.0} builds/s, {:.0} combats/s)",
         ranking.cfg.tier,
         ranking.cfg.archetype.name(),
@@ -496,7 +520,7 @@ fn combat_cmd(a: CombatArgs) -> anyhow::Result<()> {
         t.builds as f64 / secs,
         t.combats as f64 / secs,
     );
-    println!(
+    outln!(
         "peak heap: {} (exact, every thread); won {:.1}% of {} combats",
         mib(stats.peak_live_bytes),
         t.wins as f64 * 100.0 / t.combats.max(1) as f64,
@@ -505,12 +529,12 @@ fn combat_cmd(a: CombatArgs) -> anyhow::Result<()> {
     let planned = t.builds as f64;
     let first = planned / 10.0 / (tenth(1) - tenth(0)).max(1e-9);
     let last = (planned - (planned * 9.0 / 10.0).ceil()) / (tenth(10) - tenth(9)).max(1e-9);
-    println!(
+    outln!(
         "builds/s: first tenth {first:.0}, last tenth {last:.0} (ratio {:.2})",
         last / first
     );
     for (k, b) in ranking.top.iter().take(5).enumerate() {
-        println!(
+        outln!(
             "#{} {:.2} turns  {}",
             k + 1,
             b.avg_turns(ranking.cfg.runs),
@@ -518,7 +542,7 @@ fn combat_cmd(a: CombatArgs) -> anyhow::Result<()> {
         );
     }
     for f in report::write_reports(&ranking, &a.out)? {
-        println!("wrote {}", f.display());
+        outln!("wrote {}", f.display());
     }
     Ok(())
 }
@@ -569,7 +593,7 @@ fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
         worker.join().expect("the stage-1 thread panicked")
     });
     let stage1_secs = started.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "stage 1: {} attacks tested alone in {stage1_secs:.1} s, {} kept (best 20% of each enhancement)",
         pruned.tested,
         pruned.attacks.len()
@@ -586,7 +610,7 @@ fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
     });
     let (planned, paths) = result?;
     let secs = started.elapsed().as_secs_f64() - stage1_secs;
-    println!(
+    outln!(
         "stage 2: {planned} pairs × 16 combats in {secs:.1} s ({:.0} pairs/s), {} variant; peak heap {} (exact)",
         planned as f64 / secs,
         match a.variant {
@@ -595,7 +619,7 @@ fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
         },
         mib(stats.peak_live_bytes)
     );
-    println!(
+    outln!(
         "wrote {} shards and attacks.tsv into {}; rank them with `sim reduce --shards {}`",
         paths.len(),
         a.out.display(),
@@ -614,7 +638,7 @@ fn shards_cmd(a: ShardsArgs) -> anyhow::Result<()> {
     }
     let started = Instant::now();
     let paths = allocguard_sim::shards::generate_synthetic(&a.out, a.count, a.shards, a.seed)?;
-    println!(
+    outln!(
         "wrote {} synthetic results (drawn from a distribution, not simulated) into {} shards in {} ({:.1} s)",
         a.count,
         paths.len(),
@@ -647,7 +671,7 @@ fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
     let catalogue = if cat_path.exists() {
         Some(allocguard_sim::catalogue::Catalogue::load(&cat_path).map_err(anyhow::Error::msg)?)
     } else {
-        println!(
+        outln!(
             "no {} next to the shards: attacks are shown by index, and the enhancement ranking and pair cost analysis are left out",
             cat_path.display()
         );
@@ -669,7 +693,7 @@ fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
     let reduced = reduced?;
     let secs = started.elapsed().as_secs_f64();
     let files = reducer::write_reports(&reduced, &a.out)?;
-    println!(
+    outln!(
         "reduced {} results from {} shards to the top {} in {secs:.1} s ({:.1} M results/s), {} variant",
         reduced.records,
         paths.len(),
@@ -677,18 +701,22 @@ fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
         reduced.records as f64 / secs / 1e6,
         variant.name()
     );
-    println!(
+    outln!(
         "peak heap while reducing: {} (exact, every thread)",
         mib(stats.peak_live_bytes)
     );
     if let Some(best) = reduced.top.first() {
-        println!(
+        outln!(
             "best: pair {} ({} + {}), {:.2} turns, synergy {:.1} %",
-            best.pair_id, best.attacks[0], best.attacks[1], best.overall_avg, best.synergy
+            best.pair_id,
+            best.attacks[0],
+            best.attacks[1],
+            best.overall_avg,
+            best.synergy
         );
     }
     for f in files {
-        println!("wrote {}", f.display());
+        outln!("wrote {}", f.display());
     }
     Ok(())
 }

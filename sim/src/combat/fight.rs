@@ -4,7 +4,7 @@
 //! next turn.
 
 use super::arena::{Arena, ChargeView, CombatState, Count, Flag, HitList, Targets, MAX_ENEMIES};
-use super::attack::{Attack, Character, Conds};
+use super::attack::{Attack, Character, Conds, Strike};
 use super::data::{lim, up, AttackType};
 use super::log::{clog, Log};
 use super::strike::{make_aoe_attack, make_attack, Moment, Opts};
@@ -623,6 +623,29 @@ fn after_damage<A: Arena>(
     }
 }
 
+/// A follow-up attack on enemy `i` (a splash or a splinter): its damage and
+/// its bleed; returns the strike and the HP left.
+#[allow(clippy::too_many_arguments)]
+fn extra_hit<A: Arena>(
+    arena: &mut A,
+    rng: &mut Rng,
+    log: &mut Log,
+    mt: &Match,
+    active: &Attack,
+    m: &Moment,
+    o: Opts,
+    i: usize,
+) -> (Strike, i32) {
+    let (st, cd) = arena.parts();
+    let s = make_attack(rng, log, &mt.attacker, &mt.defender, active, m, o, cd, st);
+    let left = (arena.enemy(i).hp - s.damage).max(0);
+    arena.set_hp(i, left);
+    if s.conds.has(Conds::BLEED) {
+        arena.set_bleed(i, (s.damage - mt.attacker.tier).max(0), 1);
+    }
+    (s, left)
+}
+
 /// Explosive critical: the same attack on every other living enemy.
 #[allow(clippy::too_many_arguments)]
 fn explode<A: Arena>(
@@ -652,10 +675,7 @@ fn explode<A: Arena>(
             tier_bonus,
             ..Opts::DEFAULT
         };
-        let (st, cd) = arena.parts();
-        let s = make_attack(rng, log, &mt.attacker, &mt.defender, active, m, o, cd, st);
-        let left = (e.hp - s.damage).max(0);
-        arena.set_hp(i, left);
+        let (s, left) = extra_hit(arena, rng, log, mt, active, m, o, i);
         total += s.damage;
         clog!(
             log,
@@ -663,9 +683,6 @@ fn explode<A: Arena>(
             i + 1,
             s.damage
         );
-        if s.conds.has(Conds::BLEED) {
-            arena.set_bleed(i, (s.damage - mt.attacker.tier).max(0), 1);
-        }
         if s.conds.has(Conds::CULLING) && left > 0 && left <= e.max_hp / 5 {
             arena.set_hp(i, 0);
         }
@@ -694,10 +711,7 @@ fn splinter<A: Arena>(
             tier_bonus,
             ..Opts::DEFAULT
         };
-        let (st, cd) = arena.parts();
-        let s = make_attack(rng, log, &mt.attacker, &mt.defender, active, m, o, cd, st);
-        let left = (arena.enemy(next).hp - s.damage).max(0);
-        arena.set_hp(next, left);
+        let (s, left) = extra_hit(arena, rng, log, mt, active, m, o, next);
         total += s.damage;
         clog!(
             log,
@@ -705,9 +719,6 @@ fn splinter<A: Arena>(
             next + 1,
             s.damage
         );
-        if s.conds.has(Conds::BLEED) {
-            arena.set_bleed(next, (s.damage - mt.attacker.tier).max(0), 1);
-        }
         if left > 0 {
             break;
         }
