@@ -29,6 +29,15 @@ use allocguard_sim::Variant;
 #[global_allocator]
 static ALLOC: allocguard::CountingAlloc = allocguard::CountingAlloc::system();
 
+/// A phase whose tick count at each scale is `ticks(scale)`.
+fn scaled_phase(name: &str, ticks: impl Fn(Scale) -> u64) -> Phase {
+    Phase::new(name).ticks_by_scale(
+        ticks(Scale::Smoke),
+        ticks(Scale::Default),
+        ticks(Scale::Full),
+    )
+}
+
 fn waves_config(max_enemies: usize, scale: Scale) -> waves::Config {
     waves::Config {
         time_scale: scale.pick(0.25, 1.0, 1.0),
@@ -48,12 +57,7 @@ fn waves_scenario(
         .setup(move |scale| World::new(waves_config(cap(scale), scale), variant));
     for phase in WavePhase::ALL {
         let steps = |scale: Scale| waves_config(500, scale).steps(phase);
-        let mut p = Phase::new(phase.name())
-            .ticks_by_scale(
-                steps(Scale::Smoke),
-                steps(Scale::Default),
-                steps(Scale::Full),
-            )
+        let mut p = scaled_phase(phase.name(), steps)
             .dt(f64::from(reference.dt()))
             .hot();
         if phase == WavePhase::GradualScaling {
@@ -111,13 +115,9 @@ fn genes_scenario(
                 cells: config.individuals * config.genes,
             }
         })
-        .phase(
-            Phase::new("generations")
-                .ticks_by_scale(gens(Scale::Smoke), gens(Scale::Default), gens(Scale::Full))
-                .warmup(1)
-                .hot(),
-            |s, _| s.net.step(),
-        )
+        .phase(scaled_phase("generations", gens).warmup(1).hot(), |s, _| {
+            s.net.step()
+        })
         .metric("mean_fitness", |s| {
             s.net.last().map_or(0.0, |g| g.mean_fitness)
         })
@@ -186,14 +186,7 @@ fn reducer_scenario(name: &str, variant: Variant, sizes: [(u64, u64); 3]) -> Sce
         let (total, _) = scale.pick(sizes[0], sizes[1], sizes[2]);
         total.div_ceil(REDUCE_BATCH)
     };
-    let mut stream = Phase::new("stream")
-        .ticks_by_scale(
-            ticks(Scale::Smoke),
-            ticks(Scale::Default),
-            ticks(Scale::Full),
-        )
-        .warmup(2)
-        .bounded();
+    let mut stream = scaled_phase("stream", ticks).warmup(2).bounded();
     if variant == Variant::Lean {
         // One reused read buffer and a heap of 5,000: nothing to allocate.
         stream = stream.hot();
@@ -262,14 +255,7 @@ fn combat_scenario(name: &str, variant: Variant, strides: [usize; 3]) -> Scenari
             .div_ceil(stride(scale))
             .div_ceil(BUILDS_PER_TICK)) as u64
     };
-    let mut simulate = Phase::new("simulate")
-        .ticks_by_scale(
-            ticks(Scale::Smoke),
-            ticks(Scale::Default),
-            ticks(Scale::Full),
-        )
-        .warmup(1)
-        .hot();
+    let mut simulate = scaled_phase("simulate", ticks).warmup(1).hot();
     if variant == Variant::Lean {
         simulate = simulate.bounded();
     }
@@ -332,14 +318,7 @@ struct PairRun {
 fn pairs_scenario(name: &str, variant: Variant) -> Scenario<PairRun> {
     let max_pairs = |scale: Scale| scale.pick(1_000usize, 20_000, 750_000);
     let ticks = move |scale: Scale| max_pairs(scale).div_ceil(PAIRS_PER_TICK) as u64;
-    let mut simulate = Phase::new("simulate")
-        .ticks_by_scale(
-            ticks(Scale::Smoke),
-            ticks(Scale::Default),
-            ticks(Scale::Full),
-        )
-        .warmup(1)
-        .hot();
+    let mut simulate = scaled_phase("simulate", ticks).warmup(1).hot();
     if variant == Variant::Lean {
         simulate = simulate.bounded();
     }
