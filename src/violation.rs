@@ -155,9 +155,12 @@ pub struct Violation {
     pub deallocs: u64,
     /// Reallocations inside the scope.
     pub reallocs: u64,
-    /// Bytes involved: allocation sizes, new sizes of reallocations and sizes
-    /// freed by deallocations.
-    pub bytes: u64,
+    /// Bytes allocated inside the scope: allocation sizes plus the growth of
+    /// growing reallocations (as in [`Stats`](crate::Stats)).
+    pub bytes_allocated: u64,
+    /// Bytes freed inside the scope: deallocation sizes plus the shrinkage of
+    /// shrinking reallocations (zero when deallocations were not violations).
+    pub bytes_freed: u64,
     /// The first offence, symbolised. `None` only in the rare case where the
     /// offence raced with the guard's arming on another thread.
     pub first: Option<Box<Offence>>,
@@ -170,7 +173,8 @@ impl Violation {
             allocs: counts.allocs,
             deallocs: counts.deallocs,
             reallocs: counts.reallocs,
-            bytes: counts.bytes,
+            bytes_allocated: counts.bytes_allocated,
+            bytes_freed: counts.bytes_freed,
             first: first.map(|rec| Box::new(symbolise(rec))),
         }
     }
@@ -178,6 +182,17 @@ impl Violation {
     /// All offending operations.
     pub fn count(&self) -> u64 {
         self.allocs + self.deallocs + self.reallocs
+    }
+
+    /// `64 bytes allocated, 64 bytes freed`, leaving out a side that is zero.
+    pub fn bytes_text(&self) -> String {
+        let allocated = plural(self.bytes_allocated, "byte") + " allocated";
+        let freed = plural(self.bytes_freed, "byte") + " freed";
+        match (self.bytes_allocated, self.bytes_freed) {
+            (_, 0) => allocated,
+            (0, _) => freed,
+            _ => format!("{allocated}, {freed}"),
+        }
     }
 
     /// The operation kinds present, in a fixed order.
@@ -225,9 +240,9 @@ impl fmt::Display for Violation {
         };
         write!(
             f,
-            "allocguard: heap used in a hot scope: {} ({} bytes) {whose}",
+            "allocguard: heap used in a hot scope: {} ({}) {whose}",
             parts.join(", "),
-            self.bytes
+            self.bytes_text()
         )?;
         let Some(first) = &self.first else {
             return Ok(());

@@ -62,7 +62,10 @@ pub(crate) struct LogCounts {
     pub(crate) allocs: u64,
     pub(crate) deallocs: u64,
     pub(crate) reallocs: u64,
-    pub(crate) bytes: u64,
+    /// Sizes of allocations plus the growth of growing reallocations.
+    pub(crate) bytes_allocated: u64,
+    /// Sizes of deallocations plus the shrinkage of shrinking reallocations.
+    pub(crate) bytes_freed: u64,
 }
 
 impl LogCounts {
@@ -71,7 +74,8 @@ impl LogCounts {
             allocs: self.allocs.wrapping_sub(earlier.allocs),
             deallocs: self.deallocs.wrapping_sub(earlier.deallocs),
             reallocs: self.reallocs.wrapping_sub(earlier.reallocs),
-            bytes: self.bytes.wrapping_sub(earlier.bytes),
+            bytes_allocated: self.bytes_allocated.wrapping_sub(earlier.bytes_allocated),
+            bytes_freed: self.bytes_freed.wrapping_sub(earlier.bytes_freed),
         }
     }
 
@@ -97,7 +101,8 @@ pub(crate) struct ViolationLog {
     allocs: AtomicU64,
     deallocs: AtomicU64,
     reallocs: AtomicU64,
-    bytes: AtomicU64,
+    bytes_allocated: AtomicU64,
+    bytes_freed: AtomicU64,
     state: AtomicU32,
     kind: AtomicU64,
     size: AtomicU64,
@@ -112,7 +117,8 @@ impl ViolationLog {
             allocs: AtomicU64::new(0),
             deallocs: AtomicU64::new(0),
             reallocs: AtomicU64::new(0),
-            bytes: AtomicU64::new(0),
+            bytes_allocated: AtomicU64::new(0),
+            bytes_freed: AtomicU64::new(0),
             state: AtomicU32::new(EMPTY),
             kind: AtomicU64::new(0),
             size: AtomicU64::new(0),
@@ -124,13 +130,22 @@ impl ViolationLog {
 
     /// Adds one offending operation to the totals.
     pub(crate) fn count(&self, op: Op) {
-        let (counter, bytes) = match op {
-            Op::Alloc { size } => (&self.allocs, size),
-            Op::Dealloc { size } => (&self.deallocs, size),
-            Op::Realloc { new, .. } => (&self.reallocs, new),
+        let (counter, allocated, freed) = match op {
+            Op::Alloc { size } => (&self.allocs, size, 0),
+            Op::Dealloc { size } => (&self.deallocs, 0, size),
+            Op::Realloc { old, new } => (
+                &self.reallocs,
+                new.saturating_sub(old),
+                old.saturating_sub(new),
+            ),
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        if allocated > 0 {
+            self.bytes_allocated.fetch_add(allocated, Ordering::Relaxed);
+        }
+        if freed > 0 {
+            self.bytes_freed.fetch_add(freed, Ordering::Relaxed);
+        }
     }
 
     /// Reserves the first-offence slot; true if the caller must fill it.
@@ -164,7 +179,8 @@ impl ViolationLog {
             allocs: self.allocs.load(Ordering::Relaxed),
             deallocs: self.deallocs.load(Ordering::Relaxed),
             reallocs: self.reallocs.load(Ordering::Relaxed),
-            bytes: self.bytes.load(Ordering::Relaxed),
+            bytes_allocated: self.bytes_allocated.load(Ordering::Relaxed),
+            bytes_freed: self.bytes_freed.load(Ordering::Relaxed),
         }
     }
 
@@ -174,7 +190,10 @@ impl ViolationLog {
         self.allocs.store(counts.allocs, Ordering::Relaxed);
         self.deallocs.store(counts.deallocs, Ordering::Relaxed);
         self.reallocs.store(counts.reallocs, Ordering::Relaxed);
-        self.bytes.store(counts.bytes, Ordering::Relaxed);
+        self.bytes_allocated
+            .store(counts.bytes_allocated, Ordering::Relaxed);
+        self.bytes_freed
+            .store(counts.bytes_freed, Ordering::Relaxed);
     }
 
     /// Empties the first-offence slot and returns what it held. Waits for a

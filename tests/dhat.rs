@@ -47,7 +47,7 @@ fn counts_agree_with_dhat_and_guards_still_fire() {
 
     let err = try_no_alloc(|| std::mem::forget(black_box(Box::new(7u32)))).unwrap_err();
     assert_eq!(
-        (err.allocs, err.deallocs, err.reallocs, err.bytes),
+        (err.allocs, err.deallocs, err.reallocs, err.bytes_allocated),
         (1, 0, 0, 4)
     );
     drop(kept);

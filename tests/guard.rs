@@ -38,7 +38,7 @@ fn try_no_alloc_names_the_function_that_allocated() {
     })
     .unwrap_err();
     assert_eq!((err.allocs, err.deallocs, err.reallocs), (1, 0, 0));
-    assert_eq!(err.bytes, 32);
+    assert_eq!((err.bytes_allocated, err.bytes_freed), (32, 0));
     assert_eq!(err.kinds(), vec![OpKind::Alloc]);
     assert_eq!(err.scope, Scope::Thread);
     let first = err.first.as_ref().expect("first offence recorded");
@@ -81,7 +81,7 @@ fn the_report_leads_with_the_users_frame() {
     .unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("1 allocation (24 bytes) on this thread"),
+        text.contains("1 allocation (24 bytes allocated) on this thread"),
         "{text}"
     );
     assert!(
@@ -106,7 +106,16 @@ fn the_report_leads_with_the_users_frame() {
 fn deallocation_is_a_violation_by_default_and_can_be_allowed() {
     let v = black_box(vec![1u8; 10]);
     let err = try_no_alloc(|| drop(v)).unwrap_err();
-    assert_eq!((err.allocs, err.deallocs, err.bytes), (0, 1, 10));
+    assert_eq!(
+        (
+            err.allocs,
+            err.deallocs,
+            err.bytes_allocated,
+            err.bytes_freed
+        ),
+        (0, 1, 0, 10)
+    );
+    assert!(err.to_string().contains("1 deallocation (10 bytes freed)"));
     assert_eq!(err.first.unwrap().kind, OpKind::Dealloc);
 
     let v = black_box(vec![1u8; 10]);
@@ -120,7 +129,9 @@ fn a_growing_push_is_a_reallocation_violation() {
     v.extend([1, 2, 3, 4]);
     let err = try_no_alloc(|| v.push(5)).unwrap_err();
     assert_eq!((err.allocs, err.reallocs, err.deallocs), (0, 1, 0));
-    assert_eq!(err.bytes, v.capacity() as u64);
+    // The growth is allocated: 4 bytes to 8.
+    assert_eq!(v.capacity(), 8);
+    assert_eq!((err.bytes_allocated, err.bytes_freed), (4, 0));
     assert_eq!(err.kinds(), vec![OpKind::Realloc]);
 }
 
@@ -132,7 +143,7 @@ fn every_offence_is_counted_but_only_the_first_is_traced() {
         }
     })
     .unwrap_err();
-    assert_eq!((err.allocs, err.bytes), (10, 80));
+    assert_eq!((err.allocs, err.bytes_allocated), (10, 80));
     assert_eq!(err.first.unwrap().size, 8);
 }
 
@@ -147,7 +158,7 @@ fn assert_no_alloc_panics_with_the_report() {
         .cloned()
         .expect("a formatted panic message");
     assert!(
-        msg.contains("heap used in a hot scope: 1 allocation (2 bytes)"),
+        msg.contains("heap used in a hot scope: 1 allocation (2 bytes allocated)"),
         "{msg}"
     );
 }
@@ -171,12 +182,12 @@ fn nested_guards_each_report_their_own_first_offence() {
         std::mem::forget(black_box(Box::new([0u8; 11])));
         let inner = try_no_alloc(|| std::mem::forget(black_box(Box::new([0u8; 22]))));
         let inner = inner.expect_err("inner guard sees its allocation");
-        assert_eq!((inner.allocs, inner.bytes), (1, 22));
+        assert_eq!((inner.allocs, inner.bytes_allocated), (1, 22));
         assert_eq!(inner.first.as_ref().unwrap().size, 22);
         permit_alloc(|| drop(inner));
     })
     .expect_err("outer guard sees both allocations");
-    assert_eq!((outer.allocs, outer.bytes), (2, 33));
+    assert_eq!((outer.allocs, outer.bytes_allocated), (2, 33));
     assert_eq!(
         outer.first.unwrap().size,
         11,
@@ -210,7 +221,7 @@ fn a_panic_inside_a_guard_leaves_the_state_clean() {
     // ...and the next guard starts clean, with no inherited offence.
     assert!(try_no_alloc(|| 1 + 1).is_ok());
     let err = try_no_alloc(|| std::mem::forget(black_box(Box::new(9u64)))).unwrap_err();
-    assert_eq!((err.allocs, err.bytes), (1, 8));
+    assert_eq!((err.allocs, err.bytes_allocated), (1, 8));
 }
 
 #[test]
@@ -244,7 +255,7 @@ fn a_hot_guard_value_can_span_code_that_is_not_a_closure() {
     let guard = HotGuard::arm(GuardConfig::thread());
     let b = black_box(Box::new(1u128));
     let err = guard.finish().unwrap_err();
-    assert_eq!((err.allocs, err.bytes), (1, 16));
+    assert_eq!((err.allocs, err.bytes_allocated), (1, 16));
     drop(b);
 
     let guard = HotGuard::arm(GuardConfig::thread());
@@ -283,7 +294,7 @@ fn an_allocating_backtrace_capture_neither_recurses_nor_becomes_a_violation() {
     allocguard::set_capture_hook(None);
     let err = r.unwrap_err();
     // Only the user's allocation is a violation...
-    assert_eq!((err.allocs, err.bytes), (1, 4));
+    assert_eq!((err.allocs, err.bytes_allocated), (1, 4));
     // ...while the capture's own allocation is still counted (the Violation's
     // symbolised frames account for the rest of the region's allocations).
     let ((), capture_only) = measure(|| {

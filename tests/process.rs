@@ -226,9 +226,10 @@ fn a_process_armed_guard_catches_a_worker_thread() -> Result<(), Failed> {
     finish_worker(&state, handle);
     let v = r.err().ok_or("the worker's allocation was not caught")?;
     ensure(v.scope == Scope::Process, || format!("scope {:?}", v.scope))?;
-    ensure((v.allocs, v.deallocs, v.bytes) == (1, 0, 48), || {
-        format!("{v:?}")
-    })?;
+    ensure(
+        (v.allocs, v.deallocs, v.bytes_allocated) == (1, 0, 48),
+        || format!("{v:?}"),
+    )?;
     let first = v.first.as_ref().ok_or("no first offence")?;
     ensure(first.kind == OpKind::Alloc && first.size == 48, || {
         format!("{first:?}")
