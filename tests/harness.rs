@@ -39,9 +39,9 @@ fn tick_17_fails_naming_phase_tick_count_bytes_and_function() -> TestResult {
     for needle in [
         "scenario `t/tick_17` failed",
         "phase `hot`, tick 17:",
-        "1 allocation (64 bytes) on any thread",
+        "1 allocation (64 bytes allocated) on any thread",
         "allocate_on_tick_17",
-        "in all: 1 heap operations in 1 of 30 armed ticks",
+        "in all: 1 heap operation in 1 of 30 armed ticks",
     ] {
         ensure(msg.contains(needle), || {
             format!("missing {needle:?} in:\n{msg}")
@@ -61,7 +61,7 @@ fn tick_17_inside_the_warm_up_passes() -> TestResult {
         .map_err(|f| f.message)?;
     let phase = &profile.phases[0];
     ensure(
-        (phase.allocs, phase.hot_ticks, phase.hot_violations) == (1, 20, 0),
+        (phase.allocs, phase.hot_ticks, phase.hot_ops) == (1, 20, 0),
         || format!("{phase:?}"),
     )
 }
@@ -75,7 +75,7 @@ fn a_worker_thread_allocating_during_a_hot_tick_is_caught() -> TestResult {
     let first = profile.phases[0].first_violation.as_ref().ok_or("first")?;
     ensure(first.tick == 5, || format!("tick {}", first.tick))?;
     ensure(
-        (first.violation.allocs, first.violation.bytes) == (1, 100),
+        (first.violation.allocs, first.violation.bytes_allocated) == (1, 100),
         || format!("{:?}", first.violation),
     )?;
     let user = first
@@ -276,15 +276,36 @@ fn a_snapshot_mismatch_fails_and_writes_snap_new_except_in_ci() -> TestResult {
     let path = snapshot_path(dir.path(), &profile);
     let pending = Path::new(&format!("{}.new", path.display())).to_path_buf();
     let was_ci = std::env::var_os("CI");
+    let was_update = std::env::var_os("INSTA_UPDATE");
+    std::env::remove_var("INSTA_UPDATE");
 
-    // A new snapshot fails and is proposed as .snap.new; accepting it is a
-    // rename (what `cargo insta review` does). INSTA_UPDATE is left alone:
-    // insta caches its configuration for the life of the process.
+    // A new snapshot fails, says it is missing, and is proposed as
+    // .snap.new; accepting it is a rename (what `cargo insta review` does).
     std::env::remove_var("CI");
     let new = assert_profile_snapshot(dir.path(), &profile, true);
-    ensure(new.is_err() && pending.exists() && !path.exists(), || {
-        format!("{new:?}")
-    })?;
+    ensure(
+        new.as_ref().is_err_and(|e| e.contains("is missing")) && pending.exists() && !path.exists(),
+        || format!("{new:?}"),
+    )?;
+    // The file is insta's: its header names the scenario's own file, and
+    // insta reads it back.
+    let written = std::fs::read_to_string(&pending).map_err(|e| e.to_string())?;
+    ensure(
+        written.starts_with("---\nsource: tests/support/examples.rs\nassertion_line: "),
+        || written.clone(),
+    )?;
+    let snap = insta::Snapshot::from_file(&pending).map_err(|e| e.to_string())?;
+    ensure(
+        snap.metadata().source() == Some("tests/support/examples.rs"),
+        || format!("{:?}", snap.metadata()),
+    )?;
+    ensure(
+        written.contains(&format!(
+            "rustc: \"{}\"",
+            allocguard::harness::RUSTC_VERSION
+        )),
+        || written.clone(),
+    )?;
     std::fs::rename(&pending, &path).map_err(|e| e.to_string())?;
     assert_profile_snapshot(dir.path(), &profile, true).map_err(|e| format!("same run: {e}"))?;
 
@@ -296,8 +317,13 @@ fn a_snapshot_mismatch_fails_and_writes_snap_new_except_in_ci() -> TestResult {
     std::env::set_var("CI", "true");
     let ci = assert_profile_snapshot(dir.path(), &profile, true);
     ensure(
-        ci.as_ref()
-            .is_err_and(|e| e.contains("CI is set, so nothing was written")),
+        ci.as_ref().is_err_and(|e| {
+            e.contains("differs from this run")
+                && e.contains("│-    allocs: 49\n")
+                && e.contains("│+    allocs: 50\n")
+                && e.contains("CI is set, so nothing was written")
+                && !e.contains("note:")
+        }),
         || format!("{ci:?}"),
     )?;
     ensure(!pending.exists(), || "CI must not write .snap.new".into())?;
@@ -307,7 +333,7 @@ fn a_snapshot_mismatch_fails_and_writes_snap_new_except_in_ci() -> TestResult {
     ensure(
         local
             .as_ref()
-            .is_err_and(|e| e.contains("cargo insta review")),
+            .is_err_and(|e| e.contains("cargo allocguard review")),
         || format!("{local:?}"),
     )?;
     ensure(pending.exists(), || {
@@ -318,8 +344,30 @@ fn a_snapshot_mismatch_fails_and_writes_snap_new_except_in_ci() -> TestResult {
         "the committed snapshot is left alone".into()
     })?;
 
+    // Made under another compiler: that is said before the difference.
+    let other = text.replacen(
+        allocguard::harness::RUSTC_VERSION,
+        "1.80.0 (051478957 2024-07-21)",
+        1,
+    );
+    std::fs::write(&path, other.replacen("allocs: 50", "allocs: 49", 1))
+        .map_err(|e| e.to_string())?;
+    let compiler = assert_profile_snapshot(dir.path(), &profile, true);
+    ensure(
+        compiler.as_ref().is_err_and(|e| {
+            let note = e.find("note: the snapshot was made with rustc 1.80.0");
+            let diff = e.find("-old snapshot");
+            note.is_some() && note < diff
+        }),
+        || format!("{compiler:?}"),
+    )?;
+
+    std::env::remove_var("CI");
     if let Some(v) = was_ci {
         std::env::set_var("CI", v);
+    }
+    if let Some(v) = was_update {
+        std::env::set_var("INSTA_UPDATE", v);
     }
     Ok(())
 }

@@ -91,10 +91,6 @@ impl Harness {
             .snapshot_dir
             .clone()
             .unwrap_or_else(snapshot::default_snapshot_dir);
-        if std::env::var_os("INSTA_WORKSPACE_ROOT").is_none() {
-            // insta would otherwise ask cargo where allocguard's own sources are.
-            std::env::set_var("INSTA_WORKSPACE_ROOT", snapshot::workspace_root());
-        }
         warm_up_std();
 
         let trials = self
@@ -105,7 +101,9 @@ impl Harness {
                 let ignored = scenario.ignored();
                 let dir = snapshot_dir.clone();
                 Trial::test(name, move || {
-                    let record = run_trial(scenario.as_mut(), scale, &dir);
+                    let started = std::time::Instant::now();
+                    let mut record = run_trial(scenario.as_mut(), scale, &dir);
+                    record.duration_ns = Some(started.elapsed().as_nanos() as u64);
                     let result = match &record.failure {
                         None => Ok(()),
                         Some(msg) => Err(Failed::from(msg.as_str())),
@@ -210,6 +208,7 @@ fn run_trial(
         passed: problems.is_empty(),
         failure: (!problems.is_empty()).then(|| problems.join("\n\n")),
         profile,
+        duration_ns: None,
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod driver;
 mod growth;
+mod histogram;
 mod profile;
 mod run_file;
 mod runner;
@@ -17,9 +18,10 @@ pub use driver::{Harness, DHAT_OUT_ENV, SNAPSHOTS_ENV};
 pub use growth::{
     GrowthCheck, GrowthVerdict, PressureChange, PressureEdges, PressureLevel, PressureMonitor,
 };
+pub use histogram::{Bounds, StepHistogram};
 pub use profile::{
-    PhaseProfile, Profile, StepTimes, TickViolation, TimelinePoint, MAX_TIMELINE_POINTS,
-    PROFILE_SCHEMA_VERSION,
+    PhaseProfile, Profile, StepTimes, TickCounts, TickViolation, TimelinePoint,
+    MAX_TIMELINE_POINTS, PROFILE_SCHEMA_VERSION, RUSTC_VERSION,
 };
 pub use run_file::{RunFile, ScenarioRecord, OUT_ENV, RUN_SCHEMA_VERSION};
 pub use runner::{build_profile, rss_bytes};

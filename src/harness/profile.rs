@@ -4,13 +4,23 @@
 use std::collections::BTreeMap;
 
 use super::growth::{GrowthVerdict, PressureLevel};
+use super::histogram::StepHistogram;
 use super::scale::Scale;
 use super::scenario::Expectation;
 use crate::{Stats, Violation};
 
 /// Version of the [`Profile`] layout. Bumped when a field changes meaning or
 /// is removed; adding a field does not bump it (readers ignore unknown fields).
-pub const PROFILE_SCHEMA_VERSION: u32 = 1;
+///
+/// 2: `hot_violations` renamed `hot_ops` (read under both names); counts
+/// after warm-up, the tick-time histogram, the scenario's source and the
+/// compiler added.
+pub const PROFILE_SCHEMA_VERSION: u32 = 2;
+
+/// The version of the compiler allocguard (and so the scenario binary) was
+/// built with, as `rustc --version` prints it without the `rustc ` prefix.
+/// Allocation counts can change between compilers.
+pub const RUSTC_VERSION: &str = env!("ALLOCGUARD_RUSTC_VERSION");
 
 /// The most points a timeline keeps; longer phases are downsampled.
 pub const MAX_TIMELINE_POINTS: usize = 1000;
@@ -26,6 +36,17 @@ pub struct Profile {
     pub scale: Scale,
     /// `debug` or `release`: counts differ between them.
     pub build_profile: String,
+    /// The compiler the scenario was built with ([`RUSTC_VERSION`]).
+    #[serde(default)]
+    pub rustc: String,
+    /// The file that declared the scenario (where `Scenario::new` was
+    /// called), as the compiler names it: relative to the workspace root for
+    /// a workspace member.
+    #[serde(default)]
+    pub source_file: Option<String>,
+    /// The line of that call.
+    #[serde(default)]
+    pub source_line: Option<u32>,
     /// What the scenario declared it expects to be caught.
     pub expect: Expectation,
     /// What setup allocated, process-wide.
@@ -67,14 +88,25 @@ pub struct PhaseProfile {
     pub growth: i64,
     /// Highest live bytes reached during the phase, above `live_start`.
     pub peak: i64,
-    /// Heap operations in armed ticks: each one a violation.
-    pub hot_violations: u64,
+    /// Heap operations (allocations, reallocations, deallocations) in armed
+    /// ticks: each one a violation. Called `hot_violations` before schema 2.
+    #[serde(alias = "hot_violations")]
+    pub hot_ops: u64,
     /// Armed ticks with at least one violation.
     pub violating_ticks: u64,
     /// The first violation, with the tick it happened in.
     pub first_violation: Option<TickViolation>,
+    /// The counts of the ticks after warm-up only: what snapshots hold, so
+    /// that a thread pool or a buffer that starts lazily during warm-up cannot
+    /// change them from one run to the next. Equal to the phase's totals when
+    /// it has no warm-up.
+    #[serde(default)]
+    pub after_warmup: TickCounts,
     /// Time per tick.
     pub step: StepTimes,
+    /// Every tick's time, bucketed: what time gates compare.
+    #[serde(default)]
+    pub step_histogram: StepHistogram,
     /// Live bytes after each tick (the highest in each bucket when the phase
     /// has more than [`MAX_TIMELINE_POINTS`] ticks).
     pub live_timeline: Vec<TimelinePoint>,
@@ -93,6 +125,28 @@ pub struct PhaseProfile {
     /// Names of metrics that are volatile (kept out of snapshots).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volatile_metrics: Vec<String>,
+}
+
+/// Heap counts over a run of ticks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TickCounts {
+    /// Ticks counted.
+    pub ticks: u64,
+    /// Allocations.
+    pub allocs: u64,
+    /// Deallocations.
+    pub deallocs: u64,
+    /// Reallocations.
+    pub reallocs: u64,
+    /// Bytes allocated (with growing reallocations).
+    pub bytes_allocated: u64,
+    /// Bytes freed (with shrinking reallocations).
+    pub bytes_freed: u64,
+    /// Live bytes after the last of these ticks minus before the first.
+    pub growth: i64,
+    /// Highest live bytes reached during these ticks, above the level before
+    /// the first.
+    pub peak: i64,
 }
 
 /// The first violation of a phase and where it happened.
@@ -167,7 +221,7 @@ pub(crate) fn downsample(values: &[i64]) -> Vec<TimelinePoint> {
 impl Profile {
     /// Phases whose armed ticks allocated.
     pub fn violating_phases(&self) -> impl Iterator<Item = &PhaseProfile> {
-        self.phases.iter().filter(|p| p.hot_violations > 0)
+        self.phases.iter().filter(|p| p.hot_ops > 0)
     }
 
     /// Phases the growth check flagged.

@@ -46,6 +46,10 @@ pub struct ScenarioRecord {
     pub failure: Option<String>,
     /// Its profile, unless it panicked before one existed.
     pub profile: Option<Profile>,
+    /// How long it took, from the start of its setup to the end of its
+    /// snapshot check, in nanoseconds.
+    #[serde(default)]
+    pub duration_ns: Option<u64>,
 }
 
 impl RunFile {
@@ -137,6 +141,7 @@ mod tests {
                 passed: true,
                 failure: None,
                 profile: None,
+                duration_ns: Some(1),
             };
             RunFile::append(&path, &r).unwrap();
         }

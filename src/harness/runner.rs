@@ -13,8 +13,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
 use super::growth::{GrowthCheck, PressureLevel, PressureMonitor};
+use super::histogram::StepHistogram;
 use super::profile::{
-    downsample, PhaseProfile, Profile, StepTimes, TickViolation, PROFILE_SCHEMA_VERSION,
+    downsample, PhaseProfile, Profile, StepTimes, TickCounts, TickViolation,
+    PROFILE_SCHEMA_VERSION, RUSTC_VERSION,
 };
 use super::scale::Scale;
 use super::scenario::{Metric, Phase, Scenario, TickContext};
@@ -95,6 +97,9 @@ fn run_inner<S: 'static>(scenario: &mut Scenario<S>, scale: Scale) -> Profile {
         scenario: scenario.name.clone(),
         scale,
         build_profile: build_profile().to_string(),
+        rustc: RUSTC_VERSION.to_string(),
+        source_file: scenario.source.map(|l| l.file().to_string()),
+        source_line: scenario.source.map(|l| l.line()),
         expect: scenario.expect,
         setup: setup_stats,
         phases,
@@ -133,10 +138,17 @@ fn run_phase<S>(
     let mut live = live_start;
     let mut peak = 0i64;
     let mut totals = Stats::default();
-    let (mut hot_violations, mut violating_ticks) = (0u64, 0u64);
+    // The same after warm-up: what snapshots hold.
+    let mut live_warm = live_start;
+    let mut peak_warm = 0i64;
+    let mut totals_warm = Stats::default();
+    let (mut hot_ops, mut violating_ticks) = (0u64, 0u64);
     let mut first_violation = None;
 
     for index in 0..n {
+        if index == warmup {
+            live_warm = live;
+        }
         let armed = phase.hot && index >= warmup;
         let ctx = TickContext {
             phase: &phase.name,
@@ -160,12 +172,16 @@ fn run_phase<S>(
 
         let d = t1.since(&t0);
         peak = peak.max(live - live_start + rise);
+        if index >= warmup {
+            peak_warm = peak_warm.max(live - live_warm + rise);
+            totals_warm.add_counts(&d);
+        }
         live += d.live_bytes();
         totals.add_counts(&d);
         steps.push(elapsed.as_nanos().min(u64::MAX as u128) as u64);
         lives.push(live);
         if let Some(raw) = raw {
-            hot_violations += raw.count();
+            hot_ops += raw.count();
             violating_ticks += 1;
             if first_violation.is_none() {
                 first_violation = Some(TickViolation {
@@ -198,10 +214,21 @@ fn run_phase<S>(
             live_end: live,
             growth: live - live_start,
             peak: peak.max(0),
-            hot_violations,
+            hot_ops,
             violating_ticks,
             first_violation,
+            after_warmup: TickCounts {
+                ticks: n - warmup,
+                allocs: totals_warm.allocs,
+                deallocs: totals_warm.deallocs,
+                reallocs: totals_warm.reallocs,
+                bytes_allocated: totals_warm.bytes_allocated,
+                bytes_freed: totals_warm.bytes_freed,
+                growth: if warmup < n { live - live_warm } else { 0 },
+                peak: peak_warm.max(0),
+            },
             step: StepTimes::from_samples(&steps),
+            step_histogram: StepHistogram::from_samples(&steps),
             live_timeline: downsample(&lives),
             step_timeline: downsample(&step_ns),
             rss_start,

@@ -155,11 +155,17 @@ pub struct Scenario<S = ()> {
     pub(crate) pressure_monitor: Option<(Duration, PressureCallback)>,
     pub(crate) snapshot: bool,
     pub(crate) snapshot_bytes: bool,
+    /// Where `Scenario::new` was called: the scenario's own file.
+    pub(crate) source: Option<&'static std::panic::Location<'static>>,
 }
 
 impl Scenario<()> {
     /// A scenario named `name` (`area/what`, such as `waves/stress_500`),
     /// with a unit state until [`setup`](Self::setup) gives it one.
+    ///
+    /// The file and line of the call are kept: snapshots, reports and CI
+    /// annotations point at them.
+    #[track_caller]
     pub fn new(name: impl Into<String>) -> Self {
         Self {
             name: name.into(),
@@ -174,6 +180,7 @@ impl Scenario<()> {
             pressure_monitor: None,
             snapshot: true,
             snapshot_bytes: true,
+            source: Some(std::panic::Location::caller()),
         }
     }
 
@@ -196,6 +203,7 @@ impl Scenario<()> {
             pressure_monitor: self.pressure_monitor,
             snapshot: self.snapshot,
             snapshot_bytes: self.snapshot_bytes,
+            source: self.source,
         }
     }
 }

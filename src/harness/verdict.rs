@@ -86,8 +86,11 @@ fn describe_violation(p: &PhaseProfile) -> String {
         ));
     }
     s.push_str(&format!(
-        "\nin all: {} heap operations in {} of {} armed ticks of phase `{}`",
-        p.hot_violations, p.violating_ticks, p.hot_ticks, p.name
+        "\nin all: {} in {} of {} armed ticks of phase `{}`",
+        plural(p.hot_ops, "heap operation"),
+        p.violating_ticks,
+        p.hot_ticks,
+        p.name
     ));
     s
 }
@@ -100,4 +103,13 @@ fn describe_growth(p: &PhaseProfile) -> String {
          history, a cache, slots that are never reused) and cap it",
         p.name, g.slope_bytes_per_tick, g.ticks, g.r_squared, p.growth
     )
+}
+
+/// `1 heap operation`, `2 heap operations`.
+fn plural(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
