@@ -1,5 +1,6 @@
 //! Building scenario targets through cargo and taking their executables from
-//! the JSON artifact messages; diagnostics are rendered by cargo itself.
+//! the JSON artifact messages; diagnostics and progress are cargo's own
+//! (`Compiling …` lines, and its progress bar on a terminal), on stderr.
 
 use std::collections::BTreeMap;
 use std::io::BufReader;
@@ -11,6 +12,7 @@ use cargo_metadata::Message;
 
 use crate::cli::CargoOpts;
 use crate::discover::ScenarioTarget;
+use crate::Output;
 
 /// The cargo to run: the one that ran us, else `cargo` on the PATH.
 pub fn cargo() -> Command {
@@ -40,14 +42,14 @@ pub fn add_cargo_flags(cmd: &mut Command, cargo: &CargoOpts, extra_features: &[&
 }
 
 /// Builds every target in one cargo invocation (cargo checks freshness
-/// once) and returns each executable, keyed by (package, target). Build
-/// errors are printed by cargo as it prints them; the error returned names
-/// the packages.
+/// once) and returns each executable, keyed by (package, target). Cargo
+/// shows its progress and errors as it always does (quiet only with `-q`);
+/// the error returned names the packages.
 pub fn build(
     targets: &[ScenarioTarget],
     cargo_opts: &CargoOpts,
     extra_features: &[&str],
-    verbose: bool,
+    out: &Output,
 ) -> anyhow::Result<BTreeMap<(String, String), PathBuf>> {
     let mut packages: Vec<&str> = targets.iter().map(|t| t.package.as_str()).collect();
     packages.dedup();
@@ -67,10 +69,20 @@ pub fn build(
         cmd.args(["--test", n]);
     }
     add_cargo_flags(&mut cmd, cargo_opts, extra_features);
-    if verbose {
+    if out.verbose > 0 {
         eprintln!("running {cmd:?}");
-    } else {
+    }
+    if out.quiet {
         cmd.arg("--quiet");
+    }
+    match out.color {
+        anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => {
+            cmd.args(["--color", "always"]);
+        }
+        anstream::ColorChoice::Never => {
+            cmd.args(["--color", "never"]);
+        }
+        anstream::ColorChoice::Auto => {}
     }
     let mut child = cmd
         .stdout(Stdio::piped())

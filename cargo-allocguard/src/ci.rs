@@ -1,12 +1,22 @@
 //! CI outputs: GitHub annotations, the step summary, JUnit XML.
+//!
+//! Every failure gets one annotation, at the first frame of the allocation's
+//! call stack that lies inside the workspace (never a file in the cargo
+//! registry or the standard library), or at the line that declared the
+//! scenario. The step summary lists the failures first, then the table.
+//! JUnit has a test case per scenario, with its real time and its phase table
+//! in `system-out`; a failed gate fails its scenario's test case.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use allocguard::harness::Profile;
 use anyhow::{bail, Context};
 
 use crate::gates::GateResult;
-use crate::model::{Run, Status};
+use crate::model::{Run, ScenarioResult, Status};
+use crate::results::phase_verdict;
+use crate::table::{bytes, count, duration_ns, Cell};
 
 /// Whether CI mode is on: `--ci`, or `CI` set to anything but false/0/empty.
 pub fn ci_mode(flag: bool) -> bool {
@@ -28,59 +38,108 @@ fn escape_prop(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// `::error` workflow commands: one per failed scenario, at the allocating
-/// line when the violation names one, plus one per failed gate.
+/// A place in the workspace: a path relative to its root, and a line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// Relative to the workspace root, with `/`.
+    pub file: String,
+    /// 1-based.
+    pub line: u32,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+/// `file` (absolute, or relative to the workspace root as the compiler
+/// names workspace members) as a path inside the workspace, unless it lies
+/// outside it, in its target directory, or in a cargo home inside it.
+pub fn in_workspace(file: &str, root: &Path) -> Option<String> {
+    let path = Path::new(file);
+    let abs: PathBuf = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        root.join(path)
+    };
+    let rel = abs.strip_prefix(root).ok()?;
+    let first = rel.components().next()?.as_os_str().to_string_lossy();
+    if first == "target" || first.starts_with('.') {
+        return None;
+    }
+    if !abs.exists() && path.is_absolute() {
+        return None;
+    }
+    Some(rel.to_string_lossy().replace('\\', "/"))
+}
+
+/// The first frame of the first violation of `profile` that is in the
+/// workspace: the line of the user's code that allocated.
+pub fn allocating_place(profile: &Profile, root: &Path) -> Option<Place> {
+    let offence = profile
+        .phases
+        .iter()
+        .filter_map(|ph| ph.first_violation.as_ref())
+        .find_map(|v| v.violation.first.as_ref())?;
+    offence.frames.iter().find_map(|f| {
+        let file = in_workspace(f.file.as_deref()?, root)?;
+        Some(Place {
+            file,
+            line: f.line?,
+        })
+    })
+}
+
+/// The line that declared the scenario, when it is in the workspace.
+pub fn scenario_place(profile: &Profile, root: &Path) -> Option<Place> {
+    Some(Place {
+        file: in_workspace(profile.source_file.as_deref()?, root)?,
+        line: profile.source_line?,
+    })
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Failed => "failed",
+        Status::Crashed => "crashed",
+        Status::TimedOut => "timed out",
+        Status::Passed => "passed",
+    }
+}
+
+/// `::error` workflow commands: one per failed scenario (at the allocating
+/// line in the workspace, else at the scenario's declaration), one per failed
+/// gate (at the scenario's declaration).
 pub fn annotations(run: &Run, gates: &[GateResult], workspace_root: &Path) -> String {
+    let location = |place: Option<Place>| {
+        place
+            .map(|p| format!("file={},line={},", escape_prop(&p.file), p.line))
+            .unwrap_or_default()
+    };
     let mut out = String::new();
     for s in run.failures() {
-        let title = format!(
-            "allocguard: {} {}",
-            s.name,
-            match s.status {
-                Status::Failed => "failed",
-                Status::Crashed => "crashed",
-                Status::TimedOut => "timed out",
-                Status::Passed => "passed",
-            }
-        );
-        let frame = s.profile.as_ref().and_then(|p| {
-            p.phases
-                .iter()
-                .filter_map(|ph| ph.first_violation.as_ref())
-                .find_map(|v| v.violation.first.as_ref()?.user_frame().cloned())
+        let title = format!("allocguard: {} {}", s.name, status_word(s.status));
+        let place = s.profile.as_ref().and_then(|p| {
+            allocating_place(p, workspace_root).or_else(|| scenario_place(p, workspace_root))
         });
-        let location = frame
-            .and_then(|f| Some((f.file?, f.line?)))
-            .map(|(file, line)| {
-                let rel = Path::new(&file)
-                    .strip_prefix(workspace_root)
-                    .map(|p| p.display().to_string())
-                    .unwrap_or(file);
-                format!("file={},line={line},", escape_prop(&rel))
-            })
-            .unwrap_or_default();
         let msg = s.failure.as_deref().unwrap_or("(no message)");
         out.push_str(&format!(
-            "::error {location}title={}::{}\n",
+            "::error {}title={}::{}\n",
+            location(place),
             escape_prop(&title),
             escape_data(msg)
         ));
     }
     for g in gates.iter().filter(|g| !g.passed) {
         let title = format!("allocguard gate: {} {}", g.scenario, g.metric);
-        let msg = format!(
-            "{}/{}: {} = {} fails `{}`{}",
-            g.scenario,
-            g.phase,
-            g.metric,
-            crate::gates::fmt_num(g.value),
-            g.rule,
-            g.baseline
-                .map(|b| format!(" (baseline {})", crate::gates::fmt_num(b)))
-                .unwrap_or_default()
-        );
+        let place = scenario_of(run, g)
+            .and_then(|s| s.profile.as_ref())
+            .and_then(|p| scenario_place(p, workspace_root));
+        let msg = format!("{} › {}: {}", g.scenario, g.phase, g.describe());
         out.push_str(&format!(
-            "::error title={}::{}\n",
+            "::error {}title={}::{}\n",
+            location(place),
             escape_prop(&title),
             escape_data(&msg)
         ));
@@ -88,47 +147,206 @@ pub fn annotations(run: &Run, gates: &[GateResult], workspace_root: &Path) -> St
     out
 }
 
-/// A markdown summary of the run for `$GITHUB_STEP_SUMMARY`.
-pub fn markdown_summary(run: &Run, gates: &[GateResult]) -> String {
+fn scenario_of<'a>(run: &'a Run, g: &GateResult) -> Option<&'a ScenarioResult> {
+    run.scenarios
+        .iter()
+        .find(|s| s.name == g.scenario && s.package == g.package)
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// One row of the failures table: scenario, phase, what failed, value,
+/// bound, where.
+struct FailureRow {
+    scenario: String,
+    phase: String,
+    what: String,
+    value: String,
+    bound: String,
+    place: Option<Place>,
+}
+
+fn failure_rows(run: &Run, gates: &[GateResult], root: &Path) -> Vec<FailureRow> {
+    let mut rows = Vec::new();
+    for s in run.failures() {
+        let Some(p) = &s.profile else {
+            let first = s
+                .failure
+                .as_deref()
+                .and_then(|f| f.lines().next())
+                .unwrap_or("");
+            rows.push(FailureRow {
+                scenario: s.name.clone(),
+                phase: "—".into(),
+                what: format!("{}: {first}", s.status.label()),
+                value: String::new(),
+                bound: String::new(),
+                place: None,
+            });
+            continue;
+        };
+        let before = rows.len();
+        if !p.expect.violation {
+            for ph in p.violating_phases() {
+                rows.push(FailureRow {
+                    scenario: s.name.clone(),
+                    phase: ph.name.clone(),
+                    what: "heap operations in hot ticks".into(),
+                    value: count(ph.hot_ops),
+                    bound: "0".into(),
+                    place: allocating_place(p, root),
+                });
+            }
+        }
+        if !p.expect.growth {
+            for ph in p
+                .phases
+                .iter()
+                .filter(|ph| ph.bounded && ph.growth_check.steady_growth)
+            {
+                rows.push(FailureRow {
+                    scenario: s.name.clone(),
+                    phase: ph.name.clone(),
+                    what: "steady growth in a bounded phase".into(),
+                    value: format!(
+                        "{} ({:.1} B/tick)",
+                        bytes(ph.growth, true),
+                        ph.growth_check.slope_bytes_per_tick
+                    ),
+                    bound: "no steady growth".into(),
+                    place: scenario_place(p, root),
+                });
+            }
+        }
+        if rows.len() == before {
+            let first = s
+                .failure
+                .as_deref()
+                .and_then(|f| f.lines().find(|l| !l.trim().is_empty()))
+                .unwrap_or("failed");
+            rows.push(FailureRow {
+                scenario: s.name.clone(),
+                phase: "—".into(),
+                what: first.to_string(),
+                value: String::new(),
+                bound: String::new(),
+                place: scenario_place(p, root),
+            });
+        }
+    }
+    for g in gates.iter().filter(|g| !g.passed) {
+        let m = g.metric();
+        let bound = match (g.bound, g.baseline) {
+            (Some(b), _) => m.show(b),
+            (None, Some(b)) => format!("baseline {}", m.show(b)),
+            (None, None) => String::new(),
+        };
+        let profile = scenario_of(run, g).and_then(|s| s.profile.as_ref());
+        rows.push(FailureRow {
+            scenario: g.scenario.clone(),
+            phase: g.phase.clone(),
+            what: format!(
+                "gate `{}` ({}){}",
+                g.metric,
+                g.rule,
+                g.detail
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            ),
+            value: m.show(g.value),
+            bound,
+            place: profile
+                .and_then(|p| allocating_place(p, root).or_else(|| scenario_place(p, root))),
+        });
+    }
+    rows
+}
+
+/// A markdown summary of the run for `$GITHUB_STEP_SUMMARY`: the verdict,
+/// the failures (scenario, phase, what, value against bound, the allocating
+/// line), then every phase, then the failure messages.
+pub fn markdown_summary(run: &Run, gates: &[GateResult], root: &Path) -> String {
     let failed = run.failures().count();
     let gates_failed = gates.iter().filter(|g| !g.passed).count();
     let mut md = format!(
-        "## allocguard: {}\n\n{} scenarios, {} failed; {} gates, {} failed. `{}` build, {} scale, git {}.\n\n",
-        if failed + gates_failed == 0 { "pass" } else { "FAIL" },
-        run.scenarios.len(),
+        "## allocguard: {}\n\n{}, {} failed; {}, {} failed. `{}` build, {} scale, git {}.\n\n",
+        if failed + gates_failed == 0 {
+            "pass"
+        } else {
+            "FAIL"
+        },
+        crate::table::plural(run.scenarios.len(), "scenario"),
         failed,
-        gates.len(),
+        crate::table::plural(gates.len(), "gate"),
         gates_failed,
         run.build_profile,
         run.scale,
         run.git_rev
     );
-    md.push_str("| scenario | phase | allocs | hot | growth | peak | p95 step | verdict |\n");
-    md.push_str("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+    let failures = failure_rows(run, gates, root);
+    if !failures.is_empty() {
+        md.push_str("### Failures\n\n");
+        md.push_str("| scenario | phase | what failed | value | bound | where |\n");
+        md.push_str("| --- | --- | --- | ---: | ---: | --- |\n");
+        for f in &failures {
+            md.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                md_cell(&f.scenario),
+                md_cell(&f.phase),
+                md_cell(&f.what),
+                md_cell(&f.value),
+                md_cell(&f.bound),
+                f.place
+                    .as_ref()
+                    .map(|p| format!("`{p}`"))
+                    .unwrap_or_default()
+            ));
+        }
+        md.push('\n');
+    }
+    md.push_str("### Scenarios\n\n");
+    md.push_str(
+        "| scenario | result | phase | ticks | allocs | hot_ops | growth | peak | p95 step | verdict |\n",
+    );
+    md.push_str("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
     for s in &run.scenarios {
         let Some(p) = &s.profile else {
-            md.push_str(&format!("| {} | | | | | | | {:?} |\n", s.name, s.status));
+            md.push_str(&format!(
+                "| {} | {} | | | | | | | | |\n",
+                md_cell(&s.name),
+                s.status.label()
+            ));
             continue;
         };
-        for ph in &p.phases {
-            let (verdict, _) = crate::results::phase_verdict(s, ph);
+        for (i, ph) in p.phases.iter().enumerate() {
+            let (verdict, _) = phase_verdict(s, ph);
             md.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                s.name,
-                ph.name,
-                ph.allocs,
-                ph.hot_violations,
-                crate::table::bytes(ph.growth, true),
-                crate::table::bytes(ph.peak, false),
-                crate::table::duration_ns(ph.step.p95_ns as f64),
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                if i == 0 {
+                    md_cell(&s.name)
+                } else {
+                    String::new()
+                },
+                if i == 0 { s.status.label() } else { "" },
+                md_cell(&ph.name),
+                count(ph.ticks),
+                count(ph.allocs),
+                count(ph.hot_ops),
+                bytes(ph.growth, true),
+                bytes(ph.peak, false),
+                duration_ns(ph.step.p95_ns as f64),
                 verdict
             ));
         }
     }
     for s in run.failures() {
         md.push_str(&format!(
-            "\n<details><summary>{} failed</summary>\n\n```\n{}\n```\n</details>\n",
+            "\n<details><summary>{} {}</summary>\n\n```\n{}\n```\n</details>\n",
             s.name,
+            status_word(s.status),
             s.failure.as_deref().unwrap_or("")
         ));
     }
@@ -154,9 +372,44 @@ pub fn append_step_summary(md: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes a JUnit report: one suite per target, one case per scenario. An
-/// existing file is replaced only if it is a JUnit report itself.
-pub fn write_junit(run: &Run, path: &Path) -> anyhow::Result<()> {
+/// The phase table of one scenario as plain text, for JUnit's `system-out`.
+fn phase_text(s: &ScenarioResult) -> String {
+    let Some(p) = &s.profile else {
+        return String::new();
+    };
+    let rows: Vec<Vec<Cell>> = p
+        .phases
+        .iter()
+        .map(|ph| {
+            vec![
+                Cell::text(&ph.name),
+                Cell::num(count(ph.ticks)),
+                Cell::num(count(ph.allocs)),
+                Cell::num(count(ph.hot_ops)),
+                Cell::num(bytes(ph.growth, true)),
+                Cell::num(bytes(ph.peak, false)),
+                Cell::num(duration_ns(ph.step.p50_ns as f64)),
+                Cell::num(duration_ns(ph.step.p95_ns as f64)),
+                Cell::text(phase_verdict(s, ph).0),
+            ]
+        })
+        .collect();
+    let text = crate::table::render(
+        &[
+            "phase", "ticks", "allocs", "hot_ops", "growth", "peak", "p50 step", "p95 step",
+            "verdict",
+        ],
+        &rows,
+    );
+    anstream::adapter::strip_str(&text).to_string()
+}
+
+/// Writes a JUnit report: one suite per target, one case per scenario, with
+/// its real time and its phase table; a scenario that failed, or whose phase
+/// failed a gate, is a `<failure>` (crashed or timed out: an `<error>`) that
+/// names the scenario, phase, gate, value and bound. An existing file is
+/// replaced only if it is a JUnit report itself.
+pub fn write_junit(run: &Run, gates: &[GateResult], path: &Path) -> anyhow::Result<()> {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
     if let Ok(existing) = std::fs::read_to_string(path) {
         if !existing.contains("<testsuites") {
@@ -172,21 +425,62 @@ pub fn write_junit(run: &Run, path: &Path) -> anyhow::Result<()> {
         let suite_name = format!("{}::{}", s.package, s.target);
         let suite = suites
             .entry(suite_name.clone())
-            .or_insert_with(|| TestSuite::new(suite_name));
-        let status = match s.status {
-            Status::Passed => TestCaseStatus::success(),
-            other => {
-                let mut st = TestCaseStatus::non_success(match other {
-                    Status::Failed => NonSuccessKind::Failure,
-                    _ => NonSuccessKind::Error,
-                });
-                st.set_message(format!("{other:?}"));
-                st.set_description(s.failure.clone().unwrap_or_default());
-                st
+            .or_insert_with(|| TestSuite::new(suite_name.clone()));
+        let failed_gates: Vec<&GateResult> = gates
+            .iter()
+            .filter(|g| !g.passed && g.scenario == s.name && g.package == s.package)
+            .collect();
+        let gate_text: Vec<String> = failed_gates
+            .iter()
+            .map(|g| {
+                format!(
+                    "gate failed: {} › {}: {}",
+                    g.scenario,
+                    g.phase,
+                    g.describe()
+                )
+            })
+            .collect();
+        let status = if s.status == Status::Passed && failed_gates.is_empty() {
+            TestCaseStatus::success()
+        } else {
+            let kind = match s.status {
+                Status::Crashed | Status::TimedOut => NonSuccessKind::Error,
+                _ => NonSuccessKind::Failure,
+            };
+            let mut st = TestCaseStatus::non_success(kind);
+            let (message, ty) = if s.status.is_failure() {
+                let first = s
+                    .failure
+                    .as_deref()
+                    .and_then(|f| f.lines().find(|l| !l.trim().is_empty()))
+                    .unwrap_or("failed");
+                (
+                    format!("{} {}: {first}", s.status.label(), s.name),
+                    s.status.name(),
+                )
+            } else {
+                (gate_text[0].clone(), "gate")
+            };
+            st.set_message(message);
+            st.set_type(ty);
+            let mut description = s.failure.clone().unwrap_or_default();
+            for g in &gate_text {
+                if !description.is_empty() {
+                    description.push('\n');
+                }
+                description.push_str(g);
             }
+            st.set_description(description);
+            st
         };
         let mut case = TestCase::new(s.name.clone(), status);
-        case.set_time(std::time::Duration::from_millis(s.duration_ms));
+        case.set_classname(suite_name);
+        case.set_time(Run::duration_of(s));
+        let table = phase_text(s);
+        if !table.is_empty() {
+            case.set_system_out(table);
+        }
         suite.add_test_case(case);
     }
     report.add_test_suites(suites.into_values());
@@ -200,4 +494,36 @@ pub fn write_junit(run: &Run, path: &Path) -> anyhow::Result<()> {
     std::fs::write(&tmp, xml).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_workspace_files_are_places() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("tests")).unwrap();
+        std::fs::write(root.join("tests/a.rs"), "").unwrap();
+        let abs = root.join("tests/a.rs").display().to_string();
+        assert_eq!(in_workspace(&abs, root).as_deref(), Some("tests/a.rs"));
+        assert_eq!(
+            in_workspace("tests/a.rs", root).as_deref(),
+            Some("tests/a.rs")
+        );
+        assert_eq!(
+            in_workspace(
+                "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/serde_json-1.0.0/src/ser.rs",
+                root
+            ),
+            None
+        );
+        assert_eq!(
+            in_workspace("/rustc/abc/library/alloc/src/vec/mod.rs", root),
+            None
+        );
+        let in_target = root.join("target/debug/build/x/out/gen.rs");
+        assert_eq!(in_workspace(&in_target.display().to_string(), root), None);
+    }
 }

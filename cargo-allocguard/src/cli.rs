@@ -252,4 +252,7 @@ pub struct MergeArgs {
     /// Where to write the merged run (must not exist).
     #[arg(long, short, value_name = "PATH")]
     pub out: PathBuf,
+    /// Merge even when some shards of the partition are missing.
+    #[arg(long)]
+    pub allow_partial: bool,
 }

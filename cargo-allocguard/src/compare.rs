@@ -80,7 +80,7 @@ pub fn compare(
         let gate_results = b.map(|b| gates.check(b, a)).unwrap_or_default();
         passed &= gate_results.iter().all(|g| g.passed);
         for m in Metric::ALL {
-            let (pv, qv) = (a.map(|r| m.of(r)), b.map(|r| m.of(r)));
+            let (pv, qv) = (a.and_then(|r| m.value(r)), b.and_then(|r| m.value(r)));
             let delta = pv.zip(qv).map(|(p, q)| q - p);
             out.push(MetricRow {
                 scenario: k.1.clone(),
@@ -215,7 +215,7 @@ pub fn run(args: CompareArgs, out: &Output) -> CliResult<bool> {
     };
     let meta = crate::discover::metadata(&cargo).usage_err()?;
     let root = meta.workspace_root.as_std_path();
-    let config = load_config(args.config.as_deref(), root)?;
+    let config = load_config(args.config.as_deref(), root, out)?;
     let path = phase_log_path(args.phase_log.as_deref(), &config, root);
     let rows = phase_log::read(&path).usage_err()?;
     let c = compare(&rows, &args.pre, &args.post, &config.gates)

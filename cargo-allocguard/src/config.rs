@@ -9,13 +9,17 @@
 //! path = "ci/phase_log.csv"
 //!
 //! [gates]
-//! time_tolerance_pct = 10    # slack for relative time gates
+//! time_tolerance_pct = 10    # what `no_increase` allows a time
 //! time_floor_us = 1000       # times at or under this pass relative time gates
-//! hot_allocs = { max = 0, exclude = ["examples/allocates_*"] }
+//! time_confidence = 0.99     # of the bounds relative time gates compare
+//! hot_ops = { max = 0, exclude = ["examples/allocates_*"] }
 //! growth_bytes = { max = "50 MiB" }
 //! allocs = { no_increase = true }
-//! step_p95_us = { max_regression_pct = 5 }
+//! step_p95_us = { max_regression_pct = 50 }
 //! ```
+//!
+//! `hot_allocs` is read as `hot_ops`, its old name (it always counted
+//! reallocations and deallocations too), with a note.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -39,6 +43,8 @@ pub struct Config {
     pub phase_log: Option<PathBuf>,
     /// The gates.
     pub gates: Gates,
+    /// Things worth telling the user about the file (old names in use).
+    pub notes: Vec<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -69,6 +75,7 @@ struct RawPhaseLog {
 struct RawGates {
     time_tolerance_pct: Option<f64>,
     time_floor_us: Option<f64>,
+    time_confidence: Option<f64>,
     #[serde(flatten)]
     rules: BTreeMap<String, GateRule>,
 }
@@ -109,6 +116,7 @@ impl Config {
             })
             .transpose()?;
         let mut rules = BTreeMap::new();
+        let mut notes = Vec::new();
         for (name, rule) in raw.gates.rules {
             let Some(metric) = Metric::from_name(&name) else {
                 bail!(
@@ -122,7 +130,16 @@ impl Config {
             };
             rule.validate(metric)
                 .with_context(|| format!("[gates] {name}"))?;
-            rules.insert(metric, rule);
+            if name == crate::gates::HOT_OPS_OLD_NAME {
+                notes.push(
+                    "[gates] `hot_allocs` is now called `hot_ops` (it counts allocations, \
+                     reallocations and deallocations in hot ticks); the old name still works"
+                        .to_string(),
+                );
+            }
+            if rules.insert(metric, rule).is_some() {
+                bail!("[gates] both `hot_ops` and `hot_allocs` are given: they are one metric; keep `hot_ops`");
+            }
         }
         let tolerance = raw.gates.time_tolerance_pct.unwrap_or(10.0);
         if !(0.0..=1000.0).contains(&tolerance) {
@@ -132,6 +149,13 @@ impl Config {
         if !(floor.is_finite() && floor >= 0.0) {
             bail!("[gates] time_floor_us = {floor}: use microseconds, 0 or more");
         }
+        let confidence = raw
+            .gates
+            .time_confidence
+            .unwrap_or(crate::gates::DEFAULT_TIME_CONFIDENCE);
+        if !(0.5..=0.9999).contains(&confidence) {
+            bail!("[gates] time_confidence = {confidence}: use a probability from 0.5 to 0.9999, such as 0.99");
+        }
         Ok(Config {
             scale,
             timeout,
@@ -140,7 +164,9 @@ impl Config {
                 rules,
                 time_tolerance_pct: tolerance,
                 time_floor_us: floor,
+                time_confidence: confidence,
             },
+            notes,
         })
     }
 }
@@ -160,7 +186,7 @@ timeout = "90s"
 path = "logs/phases.csv"
 [gates]
 time_tolerance_pct = 20
-hot_allocs = { max = 0, exclude = ["examples/*"] }
+hot_ops = { max = 0, exclude = ["examples/*"] }
 growth_bytes = { max = "50 MiB" }
 allocs = { no_increase = true }
 step_p95_us = { max_regression_pct = 5 }
@@ -196,5 +222,15 @@ step_p95_us = { max_regression_pct = 5 }
         assert!(format!("{e:#}").contains("unknown field `scael`"), "{e:#}");
         let e = Config::parse("[gates]\nallocs = { max = \"lots\" }\n").unwrap_err();
         assert!(format!("{e:#}").contains("[gates] allocs"), "{e:#}");
+    }
+
+    #[test]
+    fn the_old_name_of_hot_ops_is_read_with_a_note() {
+        let c = Config::parse("[gates]\nhot_allocs = { max = 0 }\n").unwrap();
+        assert!(c.gates.rules.contains_key(&Metric::HotOps));
+        assert!(c.notes[0].contains("now called `hot_ops`"), "{:?}", c.notes);
+        let e = Config::parse("[gates]\nhot_allocs = { max = 0 }\nhot_ops = { max = 1 }\n")
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("one metric"), "{e:#}");
     }
 }

@@ -110,13 +110,83 @@ pub fn scenario_targets(meta: &Metadata, cargo: &CargoOpts) -> anyhow::Result<Ve
     Ok(out)
 }
 
+/// Test targets of the selected packages that are not scenario targets but
+/// whose source calls `Harness::from_args`: a scenario target under another
+/// name, which would otherwise be skipped in silence.
+pub fn other_custom_harness_targets(
+    meta: &Metadata,
+    cargo: &CargoOpts,
+) -> anyhow::Result<Vec<ScenarioTarget>> {
+    let ours = scenario_targets(meta, cargo)?;
+    let mut out = Vec::new();
+    for p in meta.workspace_packages() {
+        let name = p.name.as_str();
+        if (!cargo.package.is_empty() && !cargo.package.iter().any(|s| s == name))
+            || cargo.exclude.iter().any(|s| s == name)
+        {
+            continue;
+        }
+        for t in p.targets.iter().filter(|t| t.is_test()) {
+            if ours.iter().any(|o| o.package == name && o.target == t.name) {
+                continue;
+            }
+            let source = std::fs::read_to_string(&t.src_path).unwrap_or_default();
+            if source.contains("Harness::from_args") {
+                out.push(ScenarioTarget {
+                    package: name.to_string(),
+                    target: t.name.clone(),
+                    package_dir: p
+                        .manifest_path
+                        .parent()
+                        .map(|d| d.as_std_path().to_path_buf())
+                        .unwrap_or_default(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The note for test targets that look like scenario targets but are not,
+/// or nothing.
+pub fn custom_harness_note(others: &[ScenarioTarget]) -> String {
+    if others.is_empty() {
+        return String::new();
+    }
+    let list = others
+        .iter()
+        .map(|t| format!("`{}` ({})", t.target, t.package))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "note: {} {list} {} `allocguard::Harness::from_args` but {} not a scenario target, so \
+         {} skipped; name it `allocguard`, or list it under \
+         `[package.metadata.allocguard] targets = [\"{}\"]`\n",
+        if others.len() == 1 {
+            "test target"
+        } else {
+            "test targets"
+        },
+        if others.len() == 1 { "calls" } else { "call" },
+        if others.len() == 1 { "is" } else { "are" },
+        if others.len() == 1 {
+            "its scenarios are"
+        } else {
+            "their scenarios are"
+        },
+        others[0].target
+    )
+}
+
 /// What to tell a user whose workspace has no scenario target.
 pub fn no_targets_help(meta: &Metadata) -> String {
+    let others = other_custom_harness_targets(meta, &CargoOpts::default()).unwrap_or_default();
     format!(
         "no scenario targets in {}: add a test target named `allocguard` with `harness = false`\n\
          \n    [[test]]\n    name = \"allocguard\"\n    harness = false\n\n\
-         whose main runs `allocguard::Harness`, or list existing targets under\n\
-         `[package.metadata.allocguard] targets = [\"…\"]`",
-        meta.workspace_root
+         whose main runs `allocguard::Harness` (`cargo allocguard init` writes one), or list \
+         existing targets under\n`[package.metadata.allocguard] targets = [\"…\"]`\n{}",
+        meta.workspace_root,
+        custom_harness_note(&others).trim_end()
     )
 }

@@ -1,11 +1,12 @@
 //! Running harness binaries: listing their scenarios, and running one
 //! scenario per process with a timeout, as nextest does.
 
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use allocguard::harness::ScenarioRecord;
 use anyhow::{bail, Context};
 
 /// A scenario as a harness binary lists it.
@@ -85,10 +86,68 @@ impl Finished {
 }
 
 /// What a harness binary reports as it goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// libtest printed `test NAME ... `: the scenario started.
     Started(String),
+    /// The harness appended the scenario's record to the run file: it ended.
+    Finished(Box<ScenarioRecord>),
+}
+
+/// Reads the records a harness appends to its run file (JSON Lines) while
+/// it runs: only whole lines, each once.
+#[derive(Debug)]
+pub struct RunFileFollower {
+    path: PathBuf,
+    offset: u64,
+    partial: Vec<u8>,
+    header_seen: bool,
+}
+
+impl RunFileFollower {
+    /// Follows `path`, which may not exist yet.
+    pub fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            offset: 0,
+            partial: Vec::new(),
+            header_seen: false,
+        }
+    }
+
+    /// The records appended since the last call. Lines that are not records
+    /// are skipped here; reading the whole file afterwards reports them.
+    pub fn poll(&mut self) -> Vec<ScenarioRecord> {
+        let Ok(mut f) = std::fs::File::open(&self.path) else {
+            return Vec::new();
+        };
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if len < self.offset {
+            // Recreated: start over.
+            *self = Self::new(&self.path);
+        }
+        if len == self.offset || f.seek(SeekFrom::Start(self.offset)).is_err() {
+            return Vec::new();
+        }
+        let mut buf = Vec::new();
+        if f.read_to_end(&mut buf).is_err() {
+            return Vec::new();
+        }
+        self.offset += buf.len() as u64;
+        self.partial.extend_from_slice(&buf);
+        let mut out = Vec::new();
+        while let Some(end) = self.partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=end).collect();
+            if !self.header_seen {
+                self.header_seen = true;
+                continue;
+            }
+            if let Ok(r) = serde_json::from_slice::<ScenarioRecord>(&line) {
+                out.push(r);
+            }
+        }
+        out
+    }
 }
 
 /// Reads the child's stdout as it comes, keeping all of it, and sends an
@@ -145,6 +204,8 @@ pub struct BinaryJob<'a> {
     pub env: Vec<(String, PathBuf)>,
     /// Kill the binary after this long.
     pub timeout: Option<Duration>,
+    /// The run file the harness appends to, to report scenarios as they end.
+    pub run_file: Option<&'a Path>,
 }
 
 /// How a binary run ended, and which scenario it was in last.
@@ -189,11 +250,19 @@ pub fn run_binary(
     let err = drain(child.stderr.take().expect("piped"));
     let mut last_started = None;
     let mut timed_out = false;
+    let mut follower = job.run_file.map(RunFileFollower::new);
+    let mut handle = |ev: Event, last_started: &mut Option<String>| {
+        if let Event::Started(name) = &ev {
+            *last_started = Some(name.clone());
+        }
+        on_event(&ev);
+    };
     let status = loop {
         while let Ok(ev) = rx.try_recv() {
-            on_event(&ev);
-            let Event::Started(name) = ev;
-            last_started = Some(name);
+            handle(ev, &mut last_started);
+        }
+        for r in follower.as_mut().map(|f| f.poll()).unwrap_or_default() {
+            handle(Event::Finished(Box::new(r)), &mut last_started);
         }
         if let Some(status) = child.try_wait()? {
             break Some(status);
@@ -204,15 +273,16 @@ pub fn run_binary(
             timed_out = true;
             break None;
         }
-        if let Ok(ev) = rx.recv_timeout(Duration::from_millis(5)) {
-            on_event(&ev);
-            let Event::Started(name) = ev;
-            last_started = Some(name);
+        if let Ok(ev) = rx.recv_timeout(Duration::from_millis(10)) {
+            handle(ev, &mut last_started);
         }
     };
     let stdout = out.join().unwrap_or_default();
-    while let Ok(Event::Started(name)) = rx.try_recv() {
-        last_started = Some(name);
+    while let Ok(ev) = rx.try_recv() {
+        handle(ev, &mut last_started);
+    }
+    for r in follower.as_mut().map(|f| f.poll()).unwrap_or_default() {
+        handle(Event::Finished(Box::new(r)), &mut last_started);
     }
     Ok(BinaryFinished {
         finished: Finished {
@@ -260,6 +330,7 @@ pub fn run(job: &Job<'_>) -> anyhow::Result<Finished> {
         include_ignored: job.ignored,
         env: job.env.clone(),
         timeout: job.timeout,
+        run_file: None,
     };
     Ok(run_binary(&binary, |_| {})?.finished)
 }
@@ -284,5 +355,31 @@ mod tests {
                 Event::Started("b/two".into())
             ]
         );
+    }
+
+    #[test]
+    fn the_follower_reports_each_whole_record_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.jsonl");
+        let mut f = RunFileFollower::new(&path);
+        assert!(f.poll().is_empty(), "no file yet");
+        let record = |name: &str| {
+            serde_json::to_string(&ScenarioRecord {
+                name: name.into(),
+                passed: true,
+                failure: None,
+                profile: None,
+                duration_ns: Some(5),
+            })
+            .unwrap()
+        };
+        let (a, b) = (record("a"), record("b"));
+        std::fs::write(&path, format!("{{\"header\":1}}\n{a}\n{}", &b[..10])).unwrap();
+        let got: Vec<String> = f.poll().into_iter().map(|r| r.name).collect();
+        assert_eq!(got, ["a"], "the header is skipped, half a line waits");
+        std::fs::write(&path, format!("{{\"header\":1}}\n{a}\n{b}\n")).unwrap();
+        let got: Vec<String> = f.poll().into_iter().map(|r| r.name).collect();
+        assert_eq!(got, ["b"]);
+        assert!(f.poll().is_empty());
     }
 }

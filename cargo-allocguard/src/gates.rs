@@ -1,8 +1,20 @@
 //! Gates: bounds on phase metrics, absolute or relative to a baseline.
-//! Counts are compared exactly; times only with a tolerance.
+//!
+//! Counts are compared exactly. Times are compared as criterion decides
+//! "change within noise": a relative time rule fails only when the phase is
+//! slower with confidence *and* by more than the rule allows. Each run keeps
+//! every tick's time ([`StepHistogram`]); from it come confidence bounds for
+//! the tick time's median, 95th percentile or mean (order statistics for the
+//! quantiles, so no assumption about their shape). The change is bounded
+//! from below by the slowest the baseline could be and the fastest this run
+//! could be; the rule fails when even that lower bound exceeds it. A phase of
+//! one tick, or of too few to bound a 95th percentile, cannot fail a relative
+//! time rule: there is nothing to tell noise from change with. A relative
+//! rule on the slowest tick (`step_max_us`), a single sample, is refused.
 
 use std::collections::BTreeMap;
 
+use allocguard::harness::{Bounds, StepHistogram};
 use anyhow::bail;
 
 use crate::phase_log::PhaseRow;
@@ -14,29 +26,35 @@ pub enum Metric {
     Allocs,
     /// Bytes allocated in all ticks.
     BytesAllocated,
-    /// Heap operations in armed ticks.
-    HotAllocs,
+    /// Heap operations (allocations, reallocations, deallocations) in armed ticks.
+    HotOps,
     /// Live bytes at the end minus at the start.
     GrowthBytes,
     /// Highest live bytes above the start.
     PeakBytes,
     /// Mean tick time, µs.
     StepMeanUs,
+    /// Median tick time, µs.
+    StepP50Us,
     /// 95th-percentile tick time, µs.
     StepP95Us,
     /// Slowest tick, µs.
     StepMaxUs,
 }
 
+/// The name `hot_ops` had before it was renamed; still accepted in gates files.
+pub const HOT_OPS_OLD_NAME: &str = "hot_allocs";
+
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 8] = [
+    pub const ALL: [Metric; 9] = [
         Metric::Allocs,
         Metric::BytesAllocated,
-        Metric::HotAllocs,
+        Metric::HotOps,
         Metric::GrowthBytes,
         Metric::PeakBytes,
         Metric::StepMeanUs,
+        Metric::StepP50Us,
         Metric::StepP95Us,
         Metric::StepMaxUs,
     ];
@@ -46,39 +64,91 @@ impl Metric {
         match self {
             Metric::Allocs => "allocs",
             Metric::BytesAllocated => "bytes_allocated",
-            Metric::HotAllocs => "hot_allocs",
+            Metric::HotOps => "hot_ops",
             Metric::GrowthBytes => "growth_bytes",
             Metric::PeakBytes => "peak_bytes",
             Metric::StepMeanUs => "step_mean_us",
+            Metric::StepP50Us => "step_p50_us",
             Metric::StepP95Us => "step_p95_us",
             Metric::StepMaxUs => "step_max_us",
         }
     }
 
-    /// The metric called `name`.
+    /// The metric called `name` (`hot_allocs` is `hot_ops`'s old name).
     pub fn from_name(name: &str) -> Option<Metric> {
+        if name == HOT_OPS_OLD_NAME {
+            return Some(Metric::HotOps);
+        }
         Metric::ALL.into_iter().find(|m| m.name() == name)
     }
 
-    /// Whether the metric is a time (compared with tolerance) or a count.
+    /// Whether the metric is a time (compared statistically) or a count.
     pub fn is_time(self) -> bool {
         matches!(
             self,
-            Metric::StepMeanUs | Metric::StepP95Us | Metric::StepMaxUs
+            Metric::StepMeanUs | Metric::StepP50Us | Metric::StepP95Us | Metric::StepMaxUs
         )
     }
 
-    /// Its value in a row.
-    pub fn of(self, row: &PhaseRow) -> f64 {
+    /// Whether the metric is a number of bytes.
+    pub fn is_bytes(self) -> bool {
+        matches!(
+            self,
+            Metric::BytesAllocated | Metric::GrowthBytes | Metric::PeakBytes
+        )
+    }
+
+    /// Its value in a row; `None` for a column the row's log did not have
+    /// yet (the median, before it was recorded).
+    pub fn value(self, row: &PhaseRow) -> Option<f64> {
+        match self {
+            Metric::StepP50Us => row.step_p50_us,
+            _ => Some(self.of(row)),
+        }
+    }
+
+    fn of(self, row: &PhaseRow) -> f64 {
         match self {
             Metric::Allocs => row.allocs as f64,
             Metric::BytesAllocated => row.bytes_allocated as f64,
-            Metric::HotAllocs => row.hot_allocs as f64,
+            Metric::HotOps => row.hot_ops as f64,
             Metric::GrowthBytes => row.growth_bytes as f64,
             Metric::PeakBytes => row.peak_bytes as f64,
             Metric::StepMeanUs => row.step_mean_us,
+            Metric::StepP50Us => row.step_p50_us.unwrap_or(f64::NAN),
             Metric::StepP95Us => row.step_p95_us,
             Metric::StepMaxUs => row.step_max_us,
+        }
+    }
+
+    /// Confidence bounds, in µs, for the true value of a time metric, from
+    /// the row's tick histogram; `None` for counts, for the slowest tick, and
+    /// for rows without a histogram.
+    pub fn bounds(self, row: &PhaseRow, confidence: f64) -> Option<Bounds> {
+        let h: &StepHistogram = &row.step_hist;
+        if h.is_empty() {
+            return None;
+        }
+        let b = match self {
+            Metric::StepMeanUs => h.mean_bounds(confidence),
+            Metric::StepP50Us => h.quantile_bounds(0.5, confidence),
+            Metric::StepP95Us => h.quantile_bounds(0.95, confidence),
+            _ => return None,
+        };
+        Some(Bounds {
+            lo: b.lo / 1e3,
+            hi: b.hi / 1e3,
+        })
+    }
+
+    /// A value of this metric for people: `1,234`, `1.50 KiB`, `2.37 ms`.
+    pub fn show(self, v: f64) -> String {
+        if self.is_time() {
+            crate::table::duration_ns(v * 1e3)
+        } else if self.is_bytes() {
+            crate::table::bytes(v as i64, false)
+        } else {
+            crate::table::count(v as u64)
         }
     }
 }
@@ -139,7 +209,12 @@ impl GateRule {
         }
     }
 
-    pub(crate) fn validate(&self, _metric: Metric) -> anyhow::Result<()> {
+    /// Whether the rule compares against a baseline.
+    pub fn is_relative(&self) -> bool {
+        self.no_increase || self.max_regression_pct.is_some()
+    }
+
+    pub(crate) fn validate(&self, metric: Metric) -> anyhow::Result<()> {
         if let Some(Limit::Text(t)) = &self.max {
             if parse_size(t).is_none() {
                 bail!("max = {t:?} is not a number or a size such as \"50 MiB\"");
@@ -150,8 +225,15 @@ impl GateRule {
                 bail!("max_regression_pct = {p}: use a percentage of 0 or more");
             }
         }
-        if self.max.is_none() && !self.no_increase && self.max_regression_pct.is_none() {
+        if self.max.is_none() && !self.is_relative() {
             bail!("the rule bounds nothing: give max, no_increase = true or max_regression_pct");
+        }
+        if metric == Metric::StepMaxUs && self.is_relative() {
+            bail!(
+                "a relative rule on step_max_us compares the single slowest tick of two runs, \
+                 which noise alone moves by more than any useful bound; gate step_p95_us or \
+                 step_p50_us relatively, and step_max_us with `max`"
+            );
         }
         Ok(())
     }
@@ -181,21 +263,38 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     true
 }
 
+/// The confidence of the bounds relative time rules use, when not configured.
+pub const DEFAULT_TIME_CONFIDENCE: f64 = 0.99;
+
 /// Every configured rule.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Gates {
     /// Rule per metric.
     pub rules: BTreeMap<Metric, GateRule>,
-    /// Slack for relative time gates, percent.
+    /// Slack for `no_increase` on times, percent.
     pub time_tolerance_pct: f64,
-    /// Times at or below this many microseconds pass relative time gates:
-    /// a one-tick phase of a few microseconds is noise on a shared machine.
+    /// Times at or below this many microseconds pass relative time gates.
     pub time_floor_us: f64,
+    /// Confidence of the bounds a relative time rule compares (0.5 to 0.9999).
+    pub time_confidence: f64,
+}
+
+impl Default for Gates {
+    fn default() -> Self {
+        Self {
+            rules: BTreeMap::new(),
+            time_tolerance_pct: 0.0,
+            time_floor_us: 0.0,
+            time_confidence: DEFAULT_TIME_CONFIDENCE,
+        }
+    }
 }
 
 /// One gate checked on one phase.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct GateResult {
+    /// Package of the scenario.
+    pub package: String,
     /// Scenario name.
     pub scenario: String,
     /// Phase name.
@@ -204,18 +303,142 @@ pub struct GateResult {
     pub metric: &'static str,
     /// The rule, as text: `max 0`, `no increase`, `≤ +5%`.
     pub rule: String,
+    /// The bound the value was held to: the absolute maximum, or the
+    /// baseline's value raised by the allowed percentage.
+    pub bound: Option<f64>,
     /// Baseline value, for relative rules.
     pub baseline: Option<f64>,
     /// The value checked.
     pub value: f64,
+    /// How a relative time rule decided: the change and its bounds, or why
+    /// it could not tell.
+    pub detail: Option<String>,
     /// Whether it passed.
     pub passed: bool,
+}
+
+impl GateResult {
+    /// The metric.
+    pub fn metric(&self) -> Metric {
+        Metric::from_name(self.metric).expect("results name known metrics")
+    }
+
+    /// `hot_ops = 1 > max 0`, `step_p95_us = 2.10 ms > 1.40 ms (≤ +50%, baseline 0.93 ms)`.
+    pub fn describe(&self) -> String {
+        let m = self.metric();
+        let mut s = format!("{} = {}", self.metric, m.show(self.value));
+        match (self.bound, self.baseline) {
+            (Some(b), None) => s.push_str(&format!(
+                " {} {}",
+                if self.passed { "≤" } else { ">" },
+                m.show(b)
+            )),
+            (_, Some(base)) => s.push_str(&format!(", baseline {}", m.show(base))),
+            (None, None) => {}
+        }
+        s.push_str(&format!(" ({})", self.rule));
+        if let Some(d) = &self.detail {
+            s.push_str(&format!(": {d}"));
+        }
+        s
+    }
+}
+
+/// `+12.3%`.
+fn pct(v: f64) -> String {
+    if v.is_infinite() {
+        "+∞".into()
+    } else {
+        format!("{:+.1}%", v * 100.0)
+    }
+}
+
+/// Decides a relative time rule allowing `allowed_pct` percent. Returns
+/// (passed, detail).
+fn judge_time(
+    metric: Metric,
+    row: &PhaseRow,
+    base: &PhaseRow,
+    allowed_pct: f64,
+    confidence: f64,
+) -> (bool, String) {
+    let (value, base_value) = (metric.of(row), metric.of(base));
+    let limit = 1.0 + allowed_pct / 100.0;
+    let (Some(now), Some(then)) = (
+        metric.bounds(row, confidence),
+        metric.bounds(base, confidence),
+    ) else {
+        // A row from before tick histograms were kept: point values only.
+        let passed = within(value, base_value, allowed_pct);
+        return (
+            passed,
+            "no tick times in the baseline, compared as single numbers".to_string(),
+        );
+    };
+    let change = if base_value > 0.0 {
+        value / base_value - 1.0
+    } else {
+        0.0
+    };
+    // The least the change can be, at this confidence.
+    let least = if then.hi.is_finite() && then.hi > 0.0 {
+        now.lo / then.hi - 1.0
+    } else {
+        f64::NEG_INFINITY
+    };
+    let most = if then.lo > 0.0 {
+        now.hi / then.lo - 1.0
+    } else {
+        f64::INFINITY
+    };
+    let conf = format!("{:.0}%", confidence * 100.0);
+    if now.lo == 0.0 || !then.hi.is_finite() {
+        return (
+            true,
+            format!(
+                "{} ({}, {} ticks): too few ticks to bound it, cannot tell noise from change",
+                pct(change),
+                if now.lo == 0.0 {
+                    "this run"
+                } else {
+                    "baseline"
+                },
+                if now.lo == 0.0 {
+                    row.step_hist.count()
+                } else {
+                    base.step_hist.count()
+                }
+            ),
+        );
+    }
+    let regressed = least > limit - 1.0;
+    let verdict = if regressed {
+        "slower beyond the allowed change"
+    } else if least > 0.0 {
+        "slower, but within what the rule allows"
+    } else {
+        "within noise"
+    };
+    (
+        !regressed,
+        format!(
+            "{} ({conf} bounds {} … {}), {verdict}",
+            pct(change),
+            pct(least),
+            pct(most)
+        ),
+    )
 }
 
 impl Gates {
     /// Whether any rule is configured.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    /// Whether any rule needs a baseline.
+    pub fn has_relative(&self) -> bool {
+        self.rules.values().any(GateRule::is_relative)
     }
 
     /// Checks `row` against every rule; relative rules need `baseline`.
@@ -225,52 +448,90 @@ impl Gates {
             if !rule.applies_to(&row.scenario) {
                 continue;
             }
-            let value = metric.of(row);
-            let mut push = |rule_text: String, base: Option<f64>, passed: bool| {
+            let Some(value) = metric.value(row) else {
+                continue;
+            };
+            let mut push = |rule_text: String,
+                            bound: Option<f64>,
+                            base: Option<f64>,
+                            detail: Option<String>,
+                            passed: bool| {
                 out.push(GateResult {
+                    package: row.package.clone(),
                     scenario: row.scenario.clone(),
                     phase: row.phase.clone(),
                     metric: metric.name(),
                     rule: rule_text,
+                    bound,
                     baseline: base,
                     value,
+                    detail,
                     passed,
                 })
             };
             if let Some(max) = rule.max_value() {
-                push(format!("max {}", fmt_num(max)), None, value <= max);
+                push(
+                    format!("max {}", metric.show(max)),
+                    Some(max),
+                    None,
+                    None,
+                    value <= max,
+                );
             }
             let Some(base_row) = baseline else { continue };
-            let base = metric.of(base_row);
-            let (tolerance, floor) = if metric.is_time() {
-                (self.time_tolerance_pct, self.time_floor_us)
-            } else {
-                (0.0, 0.0)
+            let Some(base) = metric.value(base_row) else {
+                if rule.is_relative() {
+                    push(
+                        "relative".to_string(),
+                        None,
+                        None,
+                        Some(format!(
+                            "the baseline's row has no {}: it was recorded before that column \
+                             was; run the baseline again to compare",
+                            metric.name()
+                        )),
+                        true,
+                    );
+                }
+                continue;
             };
-            let under_floor = floor > 0.0 && value <= floor;
-            let floor_text = if under_floor {
-                format!(", ≤ {} µs floor", fmt_num(floor))
-            } else {
-                String::new()
-            };
-            if rule.no_increase {
-                let text = if metric.is_time() {
-                    format!("no increase (±{}%){floor_text}", fmt_num(tolerance))
-                } else {
-                    "no increase".to_string()
-                };
-                push(
-                    text,
-                    Some(base),
-                    under_floor || within(value, base, tolerance),
-                );
-            }
-            if let Some(pct) = rule.max_regression_pct {
-                push(
-                    format!("≤ +{}%{floor_text}", fmt_num(pct)),
-                    Some(base),
-                    under_floor || within(value, base, pct),
-                );
+            let relative: Vec<(String, f64)> = [
+                rule.no_increase.then(|| {
+                    if metric.is_time() {
+                        (
+                            format!("no increase beyond {}%", fmt_num(self.time_tolerance_pct)),
+                            self.time_tolerance_pct,
+                        )
+                    } else {
+                        ("no increase".to_string(), 0.0)
+                    }
+                }),
+                rule.max_regression_pct
+                    .map(|p| (format!("≤ +{}%", fmt_num(p)), p)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            for (text, allowed) in relative {
+                let bound = Some(base + base.abs() * allowed / 100.0);
+                if !metric.is_time() {
+                    push(text, bound, Some(base), None, within(value, base, allowed));
+                    continue;
+                }
+                let floor = self.time_floor_us;
+                if floor > 0.0 && value <= floor {
+                    push(
+                        text,
+                        bound,
+                        Some(base),
+                        Some(format!("at or under the {} floor", metric.show(floor))),
+                        true,
+                    );
+                    continue;
+                }
+                let (passed, detail) =
+                    judge_time(metric, row, base_row, allowed, self.time_confidence);
+                push(text, bound, Some(base), Some(detail), passed);
             }
         }
         out
@@ -309,6 +570,25 @@ mod tests {
         }
     }
 
+    /// A row whose `n` ticks take `us` µs each, give or take `jitter` µs.
+    fn timed(n: u64, us: f64, jitter: f64) -> PhaseRow {
+        let samples: Vec<u64> = (0..n)
+            .map(|i| ((us + jitter * ((i * 7919 % 101) as f64 / 50.0 - 1.0)) * 1e3) as u64)
+            .collect();
+        let hist = StepHistogram::from_samples(&samples);
+        let steps = allocguard::harness::StepTimes::from_samples(&samples);
+        PhaseRow {
+            scenario: "s".into(),
+            phase: "p".into(),
+            step_mean_us: steps.mean_ns / 1e3,
+            step_p50_us: Some(steps.p50_ns as f64 / 1e3),
+            step_p95_us: steps.p95_ns as f64 / 1e3,
+            step_max_us: steps.max_ns as f64 / 1e3,
+            step_hist: hist,
+            ..PhaseRow::default()
+        }
+    }
+
     fn rule(max: Option<f64>, no_increase: bool, pct: Option<f64>) -> GateRule {
         GateRule {
             max: max.map(Limit::Number),
@@ -318,53 +598,95 @@ mod tests {
         }
     }
 
-    #[test]
-    fn counts_are_exact_and_times_tolerant() {
-        let mut g = Gates {
-            rules: BTreeMap::new(),
+    fn gates(rules: &[(Metric, GateRule)]) -> Gates {
+        Gates {
+            rules: rules.iter().cloned().collect(),
             time_tolerance_pct: 10.0,
-            time_floor_us: 0.0,
-        };
-        g.rules.insert(Metric::Allocs, rule(None, true, None));
-        g.rules.insert(Metric::StepP95Us, rule(None, true, None));
+            ..Gates::default()
+        }
+    }
+
+    #[test]
+    fn counts_are_exact() {
+        let g = gates(&[(Metric::Allocs, rule(None, true, None))]);
         let base = row("s", 100, 50.0);
         let r = g.check(&row("s", 101, 54.9), Some(&base));
-        assert_eq!(r.len(), 2);
+        assert_eq!(r.len(), 1);
         assert!(!r[0].passed, "one allocation more fails: {r:?}");
-        assert!(r[1].passed, "9.8% slower is inside the 10% tolerance");
-        let r = g.check(&row("s", 100, 55.1), Some(&base));
-        assert!(r[0].passed && !r[1].passed, "{r:?}");
+        assert_eq!(r[0].bound, Some(100.0));
+        assert!(g.check(&row("s", 100, 0.0), Some(&base))[0].passed);
+    }
+
+    #[test]
+    fn a_time_rule_fails_only_on_a_change_beyond_its_bound_and_the_noise() {
+        let g = gates(&[(Metric::StepP95Us, rule(None, false, Some(50.0)))]);
+        let base = timed(300, 100.0, 10.0);
+        // The same distribution again: within noise.
+        let r = g.check(&timed(300, 101.0, 10.0), Some(&base));
+        assert!(r[0].passed, "{r:?}");
+        assert!(
+            r[0].detail.as_deref().unwrap().contains("within noise"),
+            "{r:?}"
+        );
+        // 30 % slower: real, but allowed.
+        let r = g.check(&timed(300, 130.0, 10.0), Some(&base));
+        assert!(r[0].passed, "{r:?}");
+        // Twice as slow: caught, with the bounds shown.
+        let r = g.check(&timed(300, 200.0, 20.0), Some(&base));
+        assert!(!r[0].passed, "{r:?}");
+        assert!(
+            r[0].detail.as_deref().unwrap().contains("99% bounds"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn a_phase_of_one_tick_cannot_fail_a_relative_time_rule() {
+        let g = gates(&[(Metric::StepP50Us, rule(None, false, Some(50.0)))]);
+        let r = g.check(&timed(1, 900.0, 0.0), Some(&timed(1, 100.0, 0.0)));
+        assert!(r[0].passed, "{r:?}");
+        assert!(
+            r[0].detail.as_deref().unwrap().contains("too few ticks"),
+            "{r:?}"
+        );
+        // The absolute bound still applies to it.
+        let g = gates(&[(Metric::StepP50Us, rule(Some(500.0), false, None))]);
+        assert!(!g.check(&timed(1, 900.0, 0.0), None)[0].passed);
+    }
+
+    #[test]
+    fn rows_without_tick_times_compare_single_numbers() {
+        let g = gates(&[(Metric::StepP95Us, rule(None, true, None))]);
+        let r = g.check(&row("s", 1, 54.9), Some(&row("s", 1, 50.0)));
+        assert!(r[0].passed, "within the 10% tolerance: {r:?}");
+        let r = g.check(&row("s", 1, 55.1), Some(&row("s", 1, 50.0)));
+        assert!(!r[0].passed && r[0].detail.as_deref().unwrap().contains("single numbers"));
     }
 
     #[test]
     fn times_under_the_floor_pass_relative_gates_but_counts_do_not() {
-        let mut g = Gates {
-            rules: BTreeMap::new(),
-            time_tolerance_pct: 10.0,
-            time_floor_us: 1000.0,
-        };
-        g.rules
-            .insert(Metric::StepP95Us, rule(None, false, Some(50.0)));
-        g.rules.insert(Metric::Allocs, rule(None, true, None));
-        // 6 µs → 120 µs is +1,900%, but under the 1 ms floor.
+        let mut g = gates(&[
+            (Metric::StepP95Us, rule(None, false, Some(50.0))),
+            (Metric::Allocs, rule(None, true, None)),
+        ]);
+        g.time_floor_us = 1000.0;
         let r = g.check(&row("s", 2, 120.0), Some(&row("s", 1, 6.0)));
-        assert!(r[1].passed && r[1].rule.contains("floor"), "{r:?}");
+        assert!(
+            r[1].passed && r[1].detail.as_deref().unwrap().contains("floor"),
+            "{r:?}"
+        );
         assert!(!r[0].passed, "the floor is for times only: {r:?}");
-        // Above the floor the percentage rules.
-        let r = g.check(&row("s", 1, 1600.0), Some(&row("s", 1, 1000.0)));
-        assert!(!r[1].passed, "{r:?}");
     }
 
     #[test]
     fn absolute_regression_and_exclusion() {
-        let mut g = Gates::default();
-        g.rules.insert(
+        let g = gates(&[(
             Metric::Allocs,
             GateRule {
                 exclude: vec!["naive/*".into()],
                 ..rule(Some(10.0), false, Some(5.0))
             },
-        );
+        )]);
         let r = g.check(&row("lean/a", 10, 0.0), Some(&row("lean/a", 10, 0.0)));
         assert!(r.iter().all(|x| x.passed) && r.len() == 2);
         let r = g.check(&row("lean/a", 11, 0.0), None);
@@ -372,9 +694,21 @@ mod tests {
             (r.len(), r[0].passed, r[0].rule.as_str()),
             (1, false, "max 10")
         );
+        assert_eq!(r[0].describe(), "allocs = 11 > 10 (max 10)");
         let r = g.check(&row("lean/a", 105, 0.0), Some(&row("lean/a", 100, 0.0)));
         assert!(r[1].passed, "exactly +5%");
         assert!(g.check(&row("naive/a", 1000, 0.0), None).is_empty());
+    }
+
+    #[test]
+    fn a_relative_rule_on_the_slowest_tick_is_refused() {
+        let e = rule(None, true, None)
+            .validate(Metric::StepMaxUs)
+            .unwrap_err();
+        assert!(e.to_string().contains("gate step_p95_us"), "{e}");
+        assert!(rule(Some(5.0), false, None)
+            .validate(Metric::StepMaxUs)
+            .is_ok());
     }
 
     #[test]
@@ -388,5 +722,6 @@ mod tests {
         assert!(glob_match("a*c*e", "abcde"));
         assert!(!glob_match("waves/*", "genes/x"));
         assert!(glob_match("exact", "exact") && !glob_match("exact", "exactly"));
+        assert_eq!(Metric::from_name("hot_allocs"), Some(Metric::HotOps));
     }
 }

@@ -28,6 +28,7 @@ pub mod config;
 pub mod discover;
 pub mod error;
 pub mod exec;
+pub mod execute;
 pub mod gates;
 pub mod list_cmd;
 pub mod merge_cmd;
@@ -35,10 +36,12 @@ pub mod model;
 pub mod partition;
 pub mod phase_log;
 pub mod profile_cmd;
+pub mod progress;
 pub mod report;
 pub mod results;
 pub mod review;
 pub mod run_cmd;
+pub mod select;
 pub mod table;
 
 use cli::{Cli, ColorWhen, Command};
@@ -88,6 +91,16 @@ impl Output {
     /// Standard error, likewise.
     pub fn stderr(&self) -> anstream::AutoStream<std::io::Stderr> {
         anstream::AutoStream::new(std::io::stderr(), self.color)
+    }
+
+    /// Whether what goes to stderr is colored (`--color`, else `NO_COLOR`,
+    /// `CLICOLOR` and whether it is a terminal).
+    pub fn stderr_colored(&self) -> bool {
+        let choice = match self.color {
+            anstream::ColorChoice::Auto => anstream::AutoStream::choice(&std::io::stderr()),
+            other => other,
+        };
+        choice != anstream::ColorChoice::Never
     }
 
     /// A progress bar on stderr, hidden when quiet or not on a terminal.

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::cli::{Format, ListArgs};
 use crate::error::CliResult;
-use crate::run_cmd::select;
+use crate::select::select;
 use crate::Output;
 
 #[derive(serde::Serialize)]
@@ -52,7 +52,18 @@ pub fn run(args: ListArgs, out: &Output) -> CliResult<bool> {
                     if s.ignored { " (ignored)" } else { "" }
                 );
             }
-            let _ = writeln!(stdout, "{} scenarios", selected.len());
+            let _ = writeln!(
+                stdout,
+                "{}",
+                crate::table::plural(selected.len(), "scenario")
+            );
+            let others = crate::discover::other_custom_harness_targets(&meta, &args.cargo)
+                .unwrap_or_default();
+            let _ = write!(
+                out.stderr(),
+                "{}",
+                crate::discover::custom_harness_note(&others)
+            );
         }
     }
     Ok(true)

@@ -7,8 +7,10 @@ use allocguard::harness::Profile;
 use allocguard::Scale;
 use anyhow::Context;
 
-/// Version of the [`Run`] layout.
-pub const RUN_SCHEMA_VERSION: u32 = 1;
+/// Version of the [`Run`] layout. 2: profiles of schema 2 (`hot_ops`,
+/// counts after warm-up, tick histograms), the workspace root, real
+/// per-scenario durations. Files of schema 1 are still read.
+pub const RUN_SCHEMA_VERSION: u32 = 2;
 
 /// One `cargo allocguard run`, or the merge of several partitioned ones.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -25,6 +27,10 @@ pub struct Run {
     pub scale: Scale,
     /// Cargo profile the scenarios were built with.
     pub build_profile: String,
+    /// The workspace the scenarios belong to (`report` picks the latest run
+    /// of its own workspace when several share a target directory).
+    #[serde(default)]
+    pub workspace_root: Option<String>,
     /// The shard this run was (`slice:1/3`), or the shards merged into it.
     pub partition: Option<String>,
     /// Every scenario run, sorted by package, target and name.
@@ -50,6 +56,27 @@ impl Status {
     pub fn is_failure(self) -> bool {
         self != Status::Passed
     }
+
+    /// As shown in progress lines and tables: `PASS`, `FAIL`, `CRASHED`,
+    /// `TIMED OUT`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Passed => "PASS",
+            Status::Failed => "FAIL",
+            Status::Crashed => "CRASHED",
+            Status::TimedOut => "TIMED OUT",
+        }
+    }
+
+    /// As written in the phase log: `passed`, `failed`, `crashed`, `timed_out`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Crashed => "crashed",
+            Status::TimedOut => "timed_out",
+        }
+    }
 }
 
 /// One scenario of one run.
@@ -67,8 +94,9 @@ pub struct ScenarioResult {
     pub failure: Option<String>,
     /// Its profile, when the harness produced one.
     pub profile: Option<Profile>,
-    /// Wall time of its process, in milliseconds.
-    pub duration_ms: u64,
+    /// How long the scenario took, in milliseconds: as the harness measured
+    /// it, or for one that crashed or timed out, from its start to its end.
+    pub duration_ms: f64,
 }
 
 impl Run {
@@ -109,6 +137,11 @@ impl Run {
     /// Scenarios that did not pass.
     pub fn failures(&self) -> impl Iterator<Item = &ScenarioResult> {
         self.scenarios.iter().filter(|s| s.status.is_failure())
+    }
+
+    /// [`duration_ms`](ScenarioResult::duration_ms) as a `Duration`.
+    pub fn duration_of(s: &ScenarioResult) -> std::time::Duration {
+        std::time::Duration::from_secs_f64((s.duration_ms / 1e3).max(0.0))
     }
 
     /// Puts scenarios in the canonical order (package, target, name).

@@ -8,6 +8,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
+use allocguard::harness::StepHistogram;
 use anyhow::{bail, Context};
 
 use crate::model::{Run, ScenarioResult, Status};
@@ -49,18 +50,28 @@ pub struct PhaseRow {
     pub reallocs: u64,
     /// Bytes allocated in all ticks.
     pub bytes_allocated: u64,
-    /// Heap operations in armed ticks.
-    pub hot_allocs: u64,
+    /// Heap operations (allocations, reallocations, deallocations) in armed
+    /// ticks; the column was called `hot_allocs` before, and is read under
+    /// that name too.
+    #[serde(alias = "hot_allocs")]
+    pub hot_ops: u64,
     /// Live bytes at the end minus at the start.
     pub growth_bytes: i64,
     /// Highest live bytes above the start.
     pub peak_bytes: i64,
     /// Mean tick time, µs.
     pub step_mean_us: f64,
+    /// Median tick time, µs (empty in rows written before it was recorded).
+    pub step_p50_us: Option<f64>,
     /// 95th percentile tick time, µs.
     pub step_p95_us: f64,
     /// Slowest tick, µs.
     pub step_max_us: f64,
+    /// Every tick's time, bucketed (see `StepHistogram::encode`): what
+    /// relative time gates compare.
+    pub step_hist: StepHistogram,
+    /// The compiler the scenario was built with.
+    pub rustc: String,
     /// Custom metrics, as a JSON object.
     pub metrics: String,
     /// `--notes`.
@@ -78,21 +89,27 @@ pub const COLUMNS: &[&str] = &[
     "phase",
     "build_profile",
     "scale",
+    "rustc",
     "status",
     "ticks",
     "allocs",
     "deallocs",
     "reallocs",
     "bytes_allocated",
-    "hot_allocs",
+    "hot_ops",
     "growth_bytes",
     "peak_bytes",
     "step_mean_us",
+    "step_p50_us",
     "step_p95_us",
     "step_max_us",
     "metrics",
     "notes",
+    "step_hist",
 ];
+
+/// Old column names, and the column they are now.
+const RENAMED: &[(&str, &str)] = &[("hot_allocs", "hot_ops")];
 
 fn status_name(s: Status) -> &'static str {
     match s {
@@ -127,12 +144,15 @@ pub fn rows_of(run: &Run, s: &ScenarioResult, label: &str, notes: &str) -> Vec<P
             deallocs: p.deallocs,
             reallocs: p.reallocs,
             bytes_allocated: p.bytes_allocated,
-            hot_allocs: p.hot_violations,
+            hot_ops: p.hot_ops,
             growth_bytes: p.growth,
             peak_bytes: p.peak,
             step_mean_us: round3(p.step.mean_ns / 1e3),
+            step_p50_us: Some(round3(p.step.p50_ns as f64 / 1e3)),
             step_p95_us: round3(p.step.p95_ns as f64 / 1e3),
             step_max_us: round3(p.step.max_ns as f64 / 1e3),
+            step_hist: p.step_histogram.clone(),
+            rustc: profile.rustc.clone(),
             metrics: serde_json::to_string(&p.metrics).unwrap_or_default(),
             notes: notes.to_string(),
         })
@@ -143,18 +163,19 @@ fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
-/// The row's fields by column name, as CSV text.
+/// The row's fields by column name, as CSV text; old column names map to
+/// the values of the columns they became.
 fn fields(row: &PhaseRow) -> BTreeMap<&'static str, String> {
     let value = serde_json::to_value(row).expect("a row serialises");
+    let text = |c: &str| match &value[c] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
     COLUMNS
         .iter()
-        .map(|&c| {
-            let v = match &value[c] {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            (c, v)
-        })
+        .map(|&c| (c, text(c)))
+        .chain(RENAMED.iter().map(|&(old, new)| (old, text(new))))
         .collect()
 }
 
@@ -207,11 +228,12 @@ fn append_locked(file: &mut File, path: &Path, rows: &[PhaseRow]) -> anyhow::Res
             path.display()
         );
     }
-    let missing: Vec<&str> = COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| !header.iter().any(|h| h == c))
-        .collect();
+    let has = |c: &str| {
+        header
+            .iter()
+            .any(|h| h == c || RENAMED.iter().any(|&(old, new)| new == c && h == old))
+    };
+    let missing: Vec<&str> = COLUMNS.iter().copied().filter(|c| !has(c)).collect();
     if !missing.is_empty() {
         eprintln!(
             "warning: {} has no column for {}; those values are not recorded (the log is never rewritten)",

@@ -10,7 +10,7 @@ use anyhow::{anyhow, bail, Context};
 use crate::cli::ProfileArgs;
 use crate::error::{CliError, CliResult, WithCode};
 use crate::exec::{self, Job};
-use crate::run_cmd::select;
+use crate::select::select;
 use crate::Output;
 
 /// The environment variable that tells a harness built with the `dhat`

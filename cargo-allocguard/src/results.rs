@@ -1,24 +1,28 @@
-//! The results table of a run and the failure details under it.
+//! The results table of a run, the failure details and failed gates under
+//! it, and the one-line verdict.
 
 use allocguard::harness::PhaseProfile;
 
 use crate::gates::GateResult;
 use crate::model::{Run, ScenarioResult, Status};
-use crate::table::{self, bad, dim, good, warn, Cell};
+use crate::table::{self, bad, count, dim, good, plural, warn, Cell, Row};
 
-/// The verdict of one phase, as shown in the table.
+/// The verdict of one phase, as shown in the table: `ok`, `HOT OPS`
+/// (armed ticks used the heap), `GROWTH` (a bounded phase grew steadily),
+/// `growing` (an unbounded one did), `caught` (what the scenario expects to
+/// be caught was).
 pub fn phase_verdict(s: &ScenarioResult, p: &PhaseProfile) -> (String, anstyle::Style) {
     let expect = s.profile.as_ref().map(|p| p.expect).unwrap_or_default();
-    if p.hot_violations > 0 {
+    if p.hot_ops > 0 {
         return if expect.violation {
-            ("caught (expected)".into(), good())
+            ("caught".into(), good())
         } else {
-            ("HOT ALLOC".into(), bad())
+            ("HOT OPS".into(), bad())
         };
     }
     if p.growth_check.steady_growth {
         return if expect.growth {
-            ("growth caught (expected)".into(), good())
+            ("caught".into(), good())
         } else if p.bounded {
             ("GROWTH".into(), bad())
         } else {
@@ -28,70 +32,79 @@ pub fn phase_verdict(s: &ScenarioResult, p: &PhaseProfile) -> (String, anstyle::
     ("ok".into(), good())
 }
 
-fn status_cell(status: Status) -> Cell {
-    match status {
-        Status::Passed => Cell::text("pass").styled(good()),
-        Status::Failed => Cell::text("FAIL").styled(bad()),
-        Status::Crashed => Cell::text("CRASHED").styled(bad()),
-        Status::TimedOut => Cell::text("TIMED OUT").styled(bad()),
+fn status_style(status: Status) -> anstyle::Style {
+    if status.is_failure() {
+        bad()
+    } else {
+        good()
     }
 }
 
-/// One row per phase; the scenario's name and status on its first row.
-pub fn table(run: &Run) -> String {
+const HEADER: [&str; 8] = [
+    "scenario / phase",
+    "ticks",
+    "allocs",
+    "hot_ops",
+    "growth",
+    "peak",
+    "p95 step",
+    "verdict",
+];
+
+/// Columns left out, in this order, when the table would be wider than the
+/// terminal: ticks, then peak, then p95 step.
+const DROPPABLE: [usize; 3] = [1, 5, 6];
+
+/// Each scenario on a line of its own (status and name), its phases under
+/// it; no wider than `width` when given (see [`table::render_rows`]).
+pub fn table(run: &Run, width: Option<usize>) -> String {
     let mut rows = Vec::new();
     for s in &run.scenarios {
+        let style = status_style(s.status);
+        let heading = format!(
+            "{}{}{} {}",
+            style.render(),
+            s.status.label(),
+            style.render_reset(),
+            s.name
+        );
         let phases = s
             .profile
             .as_ref()
             .map(|p| p.phases.as_slice())
             .unwrap_or(&[]);
         if phases.is_empty() {
-            rows.push(vec![
-                Cell::text(&s.name),
-                status_cell(s.status),
-                Cell::text("—").styled(dim()),
-                Cell::num(""),
-                Cell::num(""),
-                Cell::num(""),
-                Cell::num(""),
-                Cell::num(""),
-                Cell::num(""),
-                Cell::text("no profile").styled(bad()),
-            ]);
+            rows.push(Row::Span(Cell::text(format!(
+                "{heading}: no profile (see below)"
+            ))));
             continue;
         }
-        for (i, p) in phases.iter().enumerate() {
+        rows.push(Row::Span(Cell::text(heading)));
+        for p in phases {
             let (verdict, style) = phase_verdict(s, p);
-            rows.push(vec![
-                Cell::text(if i == 0 { s.name.as_str() } else { "" }),
-                if i == 0 {
-                    status_cell(s.status)
-                } else {
-                    Cell::text("")
-                },
-                Cell::text(&p.name),
-                Cell::num(p.ticks.to_string()),
-                Cell::num(p.allocs.to_string()),
-                Cell::num(p.hot_violations.to_string()).styled(if p.hot_violations > 0 {
-                    bad()
-                } else {
-                    dim()
-                }),
+            rows.push(Row::Cells(vec![
+                Cell::text(format!("  {}", p.name)),
+                Cell::num(count(p.ticks)),
+                Cell::num(count(p.allocs)),
+                Cell::num(count(p.hot_ops)).styled(if p.hot_ops > 0 { bad() } else { dim() }),
                 Cell::num(table::bytes(p.growth, true)),
                 Cell::num(table::bytes(p.peak, false)),
                 Cell::num(table::duration_ns(p.step.p95_ns as f64)),
                 Cell::text(verdict).styled(style),
-            ]);
+            ]));
         }
     }
-    table::render(
-        &[
-            "scenario", "result", "phase", "ticks", "allocs", "hot", "growth", "peak", "p95 step",
-            "verdict",
-        ],
-        &rows,
-    )
+    let (mut text, dropped) = table::render_rows(&HEADER, &rows, width, &DROPPABLE);
+    if !dropped.is_empty() {
+        text.push_str(&format!(
+            "{}(left out to fit {} columns: {}){}\n",
+            dim().render(),
+            width.unwrap_or_default(),
+            dropped.join(", "),
+            dim().render_reset()
+        ));
+    }
+    text
 }
 
 /// The failure messages, one block per failed scenario.
@@ -99,8 +112,9 @@ pub fn failure_details(run: &Run) -> String {
     let mut out = String::new();
     for s in run.failures() {
         out.push_str(&format!(
-            "\n{}{}{} ({}/{}):\n",
+            "\n{}{} {}{} ({}, test target {}):\n",
             bad().render(),
+            s.status.label(),
             s.name,
             bad().render_reset(),
             s.package,
@@ -116,41 +130,33 @@ pub fn failure_details(run: &Run) -> String {
     out
 }
 
-/// Gate results, failed ones first.
-pub fn gate_table(results: &[GateResult]) -> String {
-    let mut sorted: Vec<&GateResult> = results.iter().collect();
+/// Failed gates, one line each (`all`: every gate checked, failed first).
+pub fn gate_lines(gates: &[GateResult], all: bool) -> String {
+    let mut sorted: Vec<&GateResult> = gates.iter().filter(|g| all || !g.passed).collect();
     sorted.sort_by_key(|g| g.passed);
-    let rows: Vec<Vec<Cell>> = sorted
-        .iter()
-        .map(|g| {
-            vec![
-                Cell::text(&g.scenario),
-                Cell::text(&g.phase),
-                Cell::text(g.metric),
-                Cell::text(&g.rule),
-                Cell::num(
-                    g.baseline
-                        .map(crate::gates::fmt_num)
-                        .unwrap_or_else(|| "—".into()),
-                ),
-                Cell::num(crate::gates::fmt_num(g.value)),
-                if g.passed {
-                    Cell::text("pass").styled(good())
-                } else {
-                    Cell::text("FAIL").styled(bad())
-                },
-            ]
-        })
-        .collect();
-    table::render(
-        &[
-            "scenario", "phase", "metric", "gate", "baseline", "value", "result",
-        ],
-        &rows,
-    )
+    if sorted.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("\n{}:\n", if all { "gates" } else { "failed gates" });
+    for g in sorted {
+        let (label, style) = if g.passed {
+            ("pass", good())
+        } else {
+            ("FAIL", bad())
+        };
+        out.push_str(&format!(
+            "  {}{label}{} {} › {}: {}\n",
+            style.render(),
+            style.render_reset(),
+            g.scenario,
+            g.phase,
+            g.describe()
+        ));
+    }
+    out
 }
 
-/// `N scenarios: P passed, F failed` and the gate count.
+/// `PASS: 19 scenarios, 19 passed, 0 failed; 165 gates checked, 0 failed (14.6 s)`.
 pub fn summary_line(run: &Run, gates: &[GateResult], elapsed_s: f64) -> String {
     let failed = run.failures().count();
     let gates_failed = gates.iter().filter(|g| !g.passed).count();
@@ -160,11 +166,11 @@ pub fn summary_line(run: &Run, gates: &[GateResult], elapsed_s: f64) -> String {
         format!("{}FAIL{}", bad().render(), bad().render_reset())
     };
     format!(
-        "{verdict}: {} scenarios, {} passed, {} failed; {} gates checked, {} failed ({elapsed_s:.1} s)\n",
-        run.scenarios.len(),
-        run.scenarios.len() - failed,
-        failed,
-        gates.len(),
-        gates_failed,
+        "{verdict}: {}, {} passed, {} failed; {} checked, {} failed ({elapsed_s:.1} s)\n",
+        plural(run.scenarios.len(), "scenario"),
+        count((run.scenarios.len() - failed) as u64),
+        count(failed as u64),
+        plural(gates.len(), "gate"),
+        count(gates_failed as u64),
     )
 }

@@ -5,91 +5,21 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use allocguard::harness::{RunFile, OUT_ENV, SCALE_ENV};
 use anyhow::Context;
 
-use crate::cli::{CargoOpts, RunArgs};
+use crate::cli::RunArgs;
 use crate::config::{Config, CONFIG_FILE};
-use crate::discover::{self, ScenarioTarget};
 use crate::error::{CliError, CliResult, WithCode};
-use crate::exec::{self, Job};
+use crate::execute::{execute, Settings};
 use crate::gates::GateResult;
-use crate::model::{Run, ScenarioResult, Status, RUN_SCHEMA_VERSION};
+use crate::model::{Run, RUN_SCHEMA_VERSION};
 use crate::partition::Partition;
 use crate::phase_log::{self, PhaseRow};
-use crate::{ci, results, Output};
+use crate::select::select;
+use crate::{ci, discover, results, Output};
 
 /// The default per-scenario timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-
-/// One scenario to run.
-#[derive(Clone, Debug)]
-pub struct Selected {
-    /// Its target.
-    pub target: ScenarioTarget,
-    /// The target's executable.
-    pub exe: PathBuf,
-    /// The scenario's name.
-    pub name: String,
-    /// Whether it is ignored (selected by its exact name).
-    pub ignored: bool,
-    /// Every scenario its binary holds (to skip the ones not selected).
-    pub siblings: std::sync::Arc<Vec<String>>,
-}
-
-/// Builds the targets and lists their scenarios, filtered, in canonical order.
-pub fn select(
-    meta: &cargo_metadata::Metadata,
-    cargo: &CargoOpts,
-    filters: &[String],
-    extra_features: &[&str],
-    out: &Output,
-) -> CliResult<Vec<Selected>> {
-    let targets = discover::scenario_targets(meta, cargo).usage_err()?;
-    if targets.is_empty() {
-        return Err(CliError::usage(anyhow::anyhow!(discover::no_targets_help(
-            meta
-        ))));
-    }
-    let exes = crate::build::build(&targets, cargo, extra_features, out.verbose > 0).infra_err()?;
-    let mut selected = Vec::new();
-    for t in &targets {
-        let exe = &exes[&(t.package.clone(), t.target.clone())];
-        let listing = exec::list(exe, &t.package_dir).infra_err()?;
-        let siblings =
-            std::sync::Arc::new(listing.iter().map(|l| l.name.clone()).collect::<Vec<_>>());
-        for listed in listing {
-            let chosen = if listed.ignored {
-                filters.iter().any(|f| f == &listed.name)
-            } else {
-                filters.is_empty() || filters.iter().any(|f| listed.name.contains(f.as_str()))
-            };
-            if chosen {
-                selected.push(Selected {
-                    target: t.clone(),
-                    exe: exe.clone(),
-                    name: listed.name,
-                    ignored: listed.ignored,
-                    siblings: siblings.clone(),
-                });
-            }
-        }
-    }
-    selected.sort_by(|a, b| {
-        (&a.target.package, &a.target.target, &a.name).cmp(&(
-            &b.target.package,
-            &b.target.target,
-            &b.name,
-        ))
-    });
-    if selected.is_empty() && !filters.is_empty() {
-        return Err(CliError::usage(anyhow::anyhow!(
-            "no scenario matches {}; `cargo allocguard list` shows them all",
-            filters.join(" or ")
-        )));
-    }
-    Ok(selected)
-}
 
 /// `git rev-parse --short HEAD`, `-dirty` when tracked files changed.
 pub fn git_rev(root: &Path) -> String {
@@ -123,219 +53,6 @@ pub fn new_run_id(started: std::time::SystemTime) -> String {
     format!("{}-{}", stamp.replace(['-', ':'], ""), std::process::id())
 }
 
-/// Turns a finished scenario process into its result.
-fn result_of(
-    sel: &Selected,
-    finished: &exec::Finished,
-    out_file: &Path,
-    timeout: Duration,
-) -> ScenarioResult {
-    let record = RunFile::read(out_file)
-        .ok()
-        .and_then(|r| r.scenarios.into_iter().find(|s| s.name == sel.name));
-    let tail = |s: &str| {
-        let lines: Vec<&str> = s.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    };
-    let (status, failure, profile) = if finished.timed_out {
-        (
-            Status::TimedOut,
-            Some(format!(
-                "killed after the timeout of {} (raise it with --timeout or [run] timeout); last output:\n{}",
-                humantime::format_duration(timeout),
-                tail(&finished.stderr)
-            )),
-            None,
-        )
-    } else if let Some(sig) = finished.signal() {
-        (
-            Status::Crashed,
-            Some(format!(
-                "the scenario binary was killed by signal {sig}{}; last output:\n{}",
-                signal_name(sig),
-                tail(&finished.stderr)
-            )),
-            record.and_then(|r| r.profile),
-        )
-    } else if let Some(r) = record {
-        let status = if r.passed {
-            Status::Passed
-        } else {
-            Status::Failed
-        };
-        (status, r.failure, r.profile)
-    } else {
-        (
-            Status::Crashed,
-            Some(format!(
-                "the scenario binary exited ({}) without a result; last output:\n{}",
-                finished
-                    .status
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "unknown status".into()),
-                tail(&finished.stderr)
-            )),
-            None,
-        )
-    };
-    ScenarioResult {
-        package: sel.target.package.clone(),
-        target: sel.target.target.clone(),
-        name: sel.name.clone(),
-        status,
-        failure,
-        profile,
-        duration_ms: finished.elapsed.as_millis() as u64,
-    }
-}
-
-fn signal_name(sig: i32) -> &'static str {
-    match sig {
-        6 => " (SIGABRT)",
-        9 => " (SIGKILL)",
-        11 => " (SIGSEGV)",
-        15 => " (SIGTERM)",
-        _ => "",
-    }
-}
-
-fn scenario_env(
-    out_file: &Path,
-    scale: allocguard::Scale,
-    ci_mode: bool,
-    package_dir: &Path,
-) -> Vec<(String, PathBuf)> {
-    let mut env = vec![
-        (OUT_ENV.to_string(), out_file.to_path_buf()),
-        (SCALE_ENV.to_string(), PathBuf::from(scale.to_string())),
-        ("CARGO_MANIFEST_DIR".to_string(), package_dir.to_path_buf()),
-    ];
-    if ci_mode {
-        env.push(("CI".to_string(), PathBuf::from("true")));
-    }
-    env
-}
-
-/// A result for `sel` from the records a binary wrote, if it has one.
-fn recorded(
-    sel: &Selected,
-    records: &[allocguard::harness::ScenarioRecord],
-    elapsed_ms: u64,
-) -> Option<ScenarioResult> {
-    let r = records.iter().find(|r| r.name == sel.name)?;
-    Some(ScenarioResult {
-        package: sel.target.package.clone(),
-        target: sel.target.target.clone(),
-        name: sel.name.clone(),
-        status: if r.passed {
-            Status::Passed
-        } else {
-            Status::Failed
-        },
-        failure: r.failure.clone(),
-        profile: r.profile.clone(),
-        duration_ms: elapsed_ms,
-    })
-}
-
-/// Runs the selected scenarios: each harness binary once for all of its
-/// scenarios (as by hand, so each process pays its start-up and symbol
-/// loading once), with progress from libtest's own announcements. When a
-/// binary crashes or times out, the scenario it was in is marked so, and the
-/// ones it never reached are run again, each in a process of its own.
-pub fn execute(
-    selected: &[Selected],
-    run_dir: &Path,
-    scale: allocguard::Scale,
-    ci_mode: bool,
-    timeout: Duration,
-    out: &Output,
-) -> CliResult<Vec<ScenarioResult>> {
-    let bar = out.progress(selected.len() as u64);
-    let mut results = Vec::with_capacity(selected.len());
-    let mut groups: Vec<Vec<&Selected>> = Vec::new();
-    for sel in selected {
-        match groups.last_mut() {
-            Some(g) if g[0].exe == sel.exe => g.push(sel),
-            _ => groups.push(vec![sel]),
-        }
-    }
-    for (k, group) in groups.iter().enumerate() {
-        let first = group[0];
-        let out_file = run_dir
-            .join("scenarios")
-            .join(format!("binary-{k:03}.json"));
-        let chosen: Vec<&str> = group.iter().map(|s| s.name.as_str()).collect();
-        let job = exec::BinaryJob {
-            exe: &first.exe,
-            dir: &first.target.package_dir,
-            only: None,
-            skip: first
-                .siblings
-                .iter()
-                .filter(|n| !chosen.contains(&n.as_str()))
-                .cloned()
-                .collect(),
-            include_ignored: group.iter().any(|s| s.ignored),
-            env: scenario_env(&out_file, scale, ci_mode, &first.target.package_dir),
-            timeout: Some(timeout),
-        };
-        let mut announced = 0u64;
-        let done = exec::run_binary(&job, |exec::Event::Started(name)| {
-            if announced > 0 {
-                bar.inc(1);
-            }
-            announced += 1;
-            bar.set_message(name.clone());
-        })
-        .infra_err()?;
-        bar.inc(u64::from(announced > 0));
-        if out.verbose > 0 {
-            bar.suspend(|| {
-                eprintln!("── {} ({})", first.target.target, first.exe.display());
-                eprint!("{}{}", done.finished.stdout, done.finished.stderr);
-            });
-        }
-        let records = RunFile::read(&out_file)
-            .map(|r| r.scenarios)
-            .unwrap_or_default();
-        let per_scenario_ms = done.finished.elapsed.as_millis() as u64 / group.len() as u64;
-        let died = done.finished.timed_out
-            || done.finished.signal().is_some()
-            || records.len() < group.len();
-        for sel in group {
-            if let Some(r) = recorded(sel, &records, per_scenario_ms) {
-                results.push(r);
-            } else if died && done.last_started.as_deref() == Some(sel.name.as_str()) {
-                // The binary died in this scenario: report it as such.
-                let out_file = run_dir
-                    .join("scenarios")
-                    .join(format!("binary-{k:03}.json"));
-                results.push(result_of(sel, &done.finished, &out_file, timeout));
-            } else {
-                // Never reached: run it alone.
-                let own = run_dir
-                    .join("scenarios")
-                    .join(format!("binary-{k:03}-{}.json", results.len()));
-                let job = Job {
-                    exe: &sel.exe,
-                    dir: &sel.target.package_dir,
-                    scenario: &sel.name,
-                    ignored: sel.ignored,
-                    env: scenario_env(&own, scale, ci_mode, &sel.target.package_dir),
-                    timeout: Some(timeout),
-                };
-                bar.set_message(sel.name.clone());
-                let finished = exec::run(&job).infra_err()?;
-                results.push(result_of(sel, &finished, &own, timeout));
-                bar.inc(1);
-            }
-        }
-    }
-    bar.finish_and_clear();
-    Ok(results)
-}
-
 /// Finds the baseline row of `row` (same package, scenario, phase).
 fn baseline_for<'a>(base: &[&'a PhaseRow], row: &PhaseRow) -> Option<&'a PhaseRow> {
     base.iter()
@@ -367,12 +84,19 @@ pub fn phase_log_path(flag: Option<&Path>, config: &Config, root: &Path) -> Path
     }
 }
 
-/// Loads allocguard.toml from `--config` or the workspace root.
-pub fn load_config(flag: Option<&Path>, root: &Path) -> CliResult<Config> {
-    match flag {
-        Some(p) => Config::load(p, true).usage_err(),
-        None => Config::load(&root.join(CONFIG_FILE), false).usage_err(),
+/// Loads allocguard.toml from `--config` or the workspace root, and prints
+/// its notes (old names in use) on stderr.
+pub fn load_config(flag: Option<&Path>, root: &Path, out: &Output) -> CliResult<Config> {
+    let config = match flag {
+        Some(p) => Config::load(p, true).usage_err()?,
+        None => Config::load(&root.join(CONFIG_FILE), false).usage_err()?,
+    };
+    if !out.quiet {
+        for note in &config.notes {
+            let _ = writeln!(out.stderr(), "note: {note}");
+        }
     }
+    Ok(config)
 }
 
 /// Prints the results, the failures and the gates; writes the CI outputs.
@@ -387,19 +111,21 @@ pub fn report_run(
 ) -> CliResult<bool> {
     let mut stdout = out.stdout();
     if !out.quiet {
-        let _ = write!(stdout, "{}", results::table(run));
-        if gates.iter().any(|g| !g.passed) || out.verbose > 0 {
-            let _ = write!(stdout, "\n{}", results::gate_table(gates));
-        }
+        let _ = write!(
+            stdout,
+            "{}",
+            results::table(run, crate::table::terminal_width())
+        );
     }
     let _ = write!(stdout, "{}", results::failure_details(run));
+    let _ = write!(stdout, "{}", results::gate_lines(gates, out.verbose > 0));
     let _ = write!(stdout, "\n{}", results::summary_line(run, gates, elapsed));
     if ci_mode && ci::github_actions() {
         let _ = write!(stdout, "{}", ci::annotations(run, gates, root));
-        ci::append_step_summary(&ci::markdown_summary(run, gates)).infra_err()?;
+        ci::append_step_summary(&ci::markdown_summary(run, gates, root)).infra_err()?;
     }
     if let Some(path) = junit {
-        ci::write_junit(run, path).usage_err()?;
+        ci::write_junit(run, gates, path).usage_err()?;
     }
     Ok(run.failures().next().is_none() && gates.iter().all(|g| g.passed))
 }
@@ -424,7 +150,7 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
     let meta = discover::metadata(&args.cargo).usage_err()?;
     stage("cargo metadata");
     let root = meta.workspace_root.as_std_path().to_path_buf();
-    let config = load_config(args.config.as_deref(), &root)?;
+    let config = load_config(args.config.as_deref(), &root, out)?;
     let log_path = phase_log_path(args.phase_log.as_deref(), &config, &root);
     // Read the baseline first: a bad label should stop us before the build.
     let baseline_rows = match &args.baseline {
@@ -455,6 +181,7 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
     let mut selected = select(&meta, &args.cargo, &args.filters, &[], out)?;
     stage("built and listed");
     if let Some(p) = partition {
+        let before = selected.len();
         let ids: Vec<String> = selected
             .iter()
             .map(|s| format!("{}/{}/{}", s.target.package, s.target.target, s.name))
@@ -465,6 +192,14 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
             .filter(|(i, _)| p.contains(*i, &ids[*i]))
             .map(|(_, s)| s)
             .collect();
+        if selected.is_empty() && !out.quiet {
+            let _ = writeln!(
+                out.stderr(),
+                "note: shard {p} has no scenarios: {} selected in all, none of them fell to \
+                 this shard; its run file is written all the same, so that `merge` counts it",
+                crate::table::plural(before, "scenario")
+            );
+        }
     }
     let target_dir = args
         .cargo
@@ -477,7 +212,13 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
         .with_context(|| format!("cannot create {}", run_dir.display()))
         .infra_err()?;
 
-    let scenarios = execute(&selected, &run_dir, scale, ci_mode, timeout, out)?;
+    let settings = Settings {
+        run_dir: &run_dir,
+        scale,
+        ci_mode,
+        timeout,
+    };
+    let scenarios = execute(&selected, settings, out)?;
     stage("scenarios ran");
     let mut run = Run {
         schema_version: RUN_SCHEMA_VERSION,
@@ -486,6 +227,7 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
         git_rev: git_rev(&root),
         scale,
         build_profile: args.cargo.profile.clone(),
+        workspace_root: Some(root.display().to_string()),
         partition: partition.map(|p| p.to_string()),
         scenarios,
     };
@@ -520,12 +262,15 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
         if let Some(label) = &args.label {
             let _ = writeln!(
                 stderr,
-                "phase log: {} rows labelled `{label}` appended to {}",
-                run.scenarios
-                    .iter()
-                    .filter_map(|s| s.profile.as_ref())
-                    .map(|p| p.phases.len())
-                    .sum::<usize>(),
+                "phase log: {} labelled `{label}` appended to {}",
+                crate::table::plural(
+                    run.scenarios
+                        .iter()
+                        .filter_map(|s| s.profile.as_ref())
+                        .map(|p| p.phases.len())
+                        .sum::<usize>(),
+                    "row"
+                ),
                 log_path.display()
             );
         }

@@ -1,4 +1,5 @@
-//! Plain-text tables with optional color, and number formatting.
+//! Plain-text tables with optional color, fitted to the terminal, and the
+//! formatting of counts, sizes and durations.
 
 use anstyle::{AnsiColor, Style};
 
@@ -36,6 +37,16 @@ impl Cell {
     }
 }
 
+/// A row of a table: aligned cells, or one line across the whole table
+/// (a group heading), which does not widen the columns.
+#[derive(Clone, Debug)]
+pub enum Row {
+    /// Cells, one per column.
+    Cells(Vec<Cell>),
+    /// One cell spanning every column.
+    Span(Cell),
+}
+
 /// Green bold: passed.
 pub fn good() -> Style {
     Style::new().fg_color(Some(AnsiColor::Green.into())).bold()
@@ -53,56 +64,146 @@ pub fn dim() -> Style {
     Style::new().dimmed()
 }
 
+fn width(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn styled(c: &Cell) -> String {
+    format!("{}{}{}", c.style.render(), c.text, c.style.render_reset())
+}
+
 /// Renders `header` and `rows` as aligned columns separated by two spaces.
 /// Styles are written as ANSI codes; the caller's stream strips them when
 /// color is off.
 pub fn render(header: &[&str], rows: &[Vec<Cell>]) -> String {
+    let rows: Vec<Row> = rows.iter().cloned().map(Row::Cells).collect();
+    render_rows(header, &rows, None, &[]).0
+}
+
+/// Renders a table no wider than `max_width` when given: the gaps between
+/// columns shrink to one space, then columns are left out in the order of
+/// `droppable` (indexes into `header`) until it fits. Returns the text and the
+/// names of the columns left out.
+pub fn render_rows(
+    header: &[&str],
+    rows: &[Row],
+    max_width: Option<usize>,
+    droppable: &[usize],
+) -> (String, Vec<String>) {
     let cols = header.len();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for r in rows {
-        for (i, c) in r.iter().enumerate().take(cols) {
-            widths[i] = widths[i].max(c.text.chars().count());
+        if let Row::Cells(cells) = r {
+            for (i, c) in cells.iter().enumerate().take(cols) {
+                widths[i] = widths[i].max(width(&c.text));
+            }
         }
     }
-    let mut out = String::new();
-    // A header sits on the same side as its column's values.
+    let mut shown: Vec<bool> = vec![true; cols];
+    let mut gap = 2;
+    let total = |shown: &[bool], gap: usize| {
+        let n = shown.iter().filter(|s| **s).count();
+        widths
+            .iter()
+            .zip(shown)
+            .filter(|(_, s)| **s)
+            .map(|(w, _)| *w)
+            .sum::<usize>()
+            + gap * n.saturating_sub(1)
+    };
+    let mut dropped = Vec::new();
+    if let Some(max) = max_width {
+        if total(&shown, gap) > max {
+            gap = 1;
+        }
+        for &d in droppable {
+            if total(&shown, gap) <= max {
+                break;
+            }
+            if d < cols && shown[d] {
+                shown[d] = false;
+                dropped.push(header[d].to_string());
+            }
+        }
+    }
     let head: Vec<Cell> = header
         .iter()
         .enumerate()
         .map(|(i, h)| Cell {
             text: h.to_string(),
             style: Style::new().bold(),
-            right: rows.iter().any(|r| r.get(i).is_some_and(|c| c.right)),
+            // A header sits on the same side as its column's values.
+            right: rows.iter().any(|r| match r {
+                Row::Cells(c) => c.get(i).is_some_and(|c| c.right),
+                Row::Span(_) => false,
+            }),
         })
         .collect();
-    for row in std::iter::once(&head).chain(rows) {
+    let mut out = String::new();
+    let head_row = Row::Cells(head);
+    for row in std::iter::once(&head_row).chain(rows) {
+        let cells = match row {
+            Row::Span(c) => {
+                out.push_str(styled(c).trim_end());
+                out.push('\n');
+                continue;
+            }
+            Row::Cells(cells) => cells,
+        };
+        let visible: Vec<usize> = (0..cols).filter(|&i| shown[i]).collect();
         let mut line = String::new();
-        for (i, c) in row.iter().enumerate().take(cols) {
-            let pad = widths[i] - c.text.chars().count();
-            let last = i + 1 == cols;
+        for (k, &i) in visible.iter().enumerate() {
+            let c = cells.get(i).cloned().unwrap_or_default();
+            let pad = widths[i] - width(&c.text);
+            let last = k + 1 == visible.len();
             if c.right {
                 line.push_str(&" ".repeat(pad));
             }
-            line.push_str(&format!(
-                "{}{}{}",
-                c.style.render(),
-                c.text,
-                c.style.render_reset()
-            ));
+            line.push_str(&styled(&c));
             if !c.right && !last {
                 line.push_str(&" ".repeat(pad));
             }
             if !last {
-                line.push_str("  ");
+                line.push_str(&" ".repeat(gap));
             }
         }
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    (out, dropped)
+}
+
+/// The width a table may take: the terminal's, when standard output is one;
+/// else `COLUMNS` when set; else none (a log or a pipe does not wrap).
+pub fn terminal_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        if let Some((_, w)) = console::Term::stdout().size_checked() {
+            return Some(usize::from(w));
+        }
+    }
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|&w: &usize| w > 0)
+}
+
+/// `38358184` → `38,358,184`.
+pub fn count(v: u64) -> String {
+    let digits = v.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
     out
 }
 
-/// `1536` → `1.5 KiB`; signed when `signed`.
+/// A size as the gates file writes one: `512 B`, `1.50 KiB`, `14.0 KiB`,
+/// `155 KiB`, `53.4 MiB` (three significant digits); `+` before growth when
+/// `signed`.
 pub fn bytes(v: i64, signed: bool) -> String {
     let sign = if v < 0 {
         "-"
@@ -112,45 +213,59 @@ pub fn bytes(v: i64, signed: bool) -> String {
         ""
     };
     let a = v.unsigned_abs() as f64;
-    let (n, unit) = if a >= 1024.0 * 1024.0 * 1024.0 {
-        (a / (1024.0 * 1024.0 * 1024.0), "GiB")
-    } else if a >= 1024.0 * 1024.0 {
-        (a / (1024.0 * 1024.0), "MiB")
-    } else if a >= 1024.0 {
-        (a / 1024.0, "KiB")
-    } else {
-        return format!("{sign}{} B", v.unsigned_abs());
-    };
-    format!("{sign}{n:.1} {unit}")
+    let units = [
+        (1u64 << 40, "TiB"),
+        (1 << 30, "GiB"),
+        (1 << 20, "MiB"),
+        (1 << 10, "KiB"),
+    ];
+    for (size, unit) in units {
+        if a >= size as f64 {
+            return format!("{sign}{} {unit}", three_digits(a / size as f64));
+        }
+    }
+    format!("{sign}{} B", v.unsigned_abs())
 }
 
-/// Nanoseconds as `850 ns`, `12.3 µs`, `4.56 ms`, `1.20 s`.
+/// `1.50`, `14.0`, `155`, `1007`.
+fn three_digits(x: f64) -> String {
+    if x >= 99.95 {
+        format!("{x:.0}")
+    } else if x >= 9.995 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// Nanoseconds as `850 ns`, `12.3 µs`, `4.56 ms`, `918 ms`, `1.20 s`.
 pub fn duration_ns(ns: f64) -> String {
+    if !ns.is_finite() {
+        return "∞".into();
+    }
     if ns < 1e3 {
         format!("{ns:.0} ns")
     } else if ns < 1e6 {
-        format!("{:.1} µs", ns / 1e3)
+        format!("{} µs", three_digits(ns / 1e3))
     } else if ns < 1e9 {
-        format!("{:.2} ms", ns / 1e6)
+        format!("{} ms", three_digits(ns / 1e6))
     } else {
         format!("{:.2} s", ns / 1e9)
+    }
+}
+
+/// `1 scenario`, `2 scenarios`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{} {word}s", count(n as u64))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn columns_align_and_numbers_go_right() {
-        let rows = vec![
-            vec![Cell::text("a"), Cell::num("1")],
-            vec![Cell::text("longer"), Cell::num("12345")],
-        ];
-        let t = render(&["name", "n"], &rows);
-        let plain = strip(&t);
-        assert_eq!(plain, "name        n\na           1\nlonger  12345\n");
-    }
 
     fn strip(s: &str) -> String {
         let mut out = String::new();
@@ -167,12 +282,53 @@ mod tests {
     }
 
     #[test]
+    fn columns_align_and_numbers_go_right() {
+        let rows = vec![
+            vec![Cell::text("a"), Cell::num("1")],
+            vec![Cell::text("longer"), Cell::num("12345")],
+        ];
+        let t = render(&["name", "n"], &rows);
+        let plain = strip(&t);
+        assert_eq!(plain, "name        n\na           1\nlonger  12345\n");
+    }
+
+    #[test]
+    fn a_narrow_terminal_gets_tighter_gaps_then_fewer_columns() {
+        let rows = vec![
+            Row::Span(Cell::text(
+                "a heading wider than the table is allowed to be",
+            )),
+            Row::Cells(vec![Cell::text("abc"), Cell::num("12"), Cell::num("34")]),
+        ];
+        let head = ["x", "yy", "zz"];
+        let (wide, dropped) = render_rows(&head, &rows, Some(80), &[1]);
+        assert!(dropped.is_empty());
+        assert!(strip(&wide).contains("abc  12  34"), "{wide}");
+        let (tight, dropped) = render_rows(&head, &rows, Some(9), &[1]);
+        assert!(dropped.is_empty());
+        assert!(strip(&tight).contains("abc 12 34"), "{tight}");
+        let (narrow, dropped) = render_rows(&head, &rows, Some(6), &[1]);
+        assert_eq!(dropped, vec!["yy"]);
+        assert!(strip(&narrow).contains("abc 34"), "{narrow}");
+    }
+
+    #[test]
     fn units() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(38_358_184), "38,358,184");
         assert_eq!(bytes(0, true), "0 B");
-        assert_eq!(bytes(1536, true), "+1.5 KiB");
-        assert_eq!(bytes(-3 * 1024 * 1024, false), "-3.0 MiB");
+        assert_eq!(bytes(1536, true), "+1.50 KiB");
+        assert_eq!(bytes(14 * 1024, false), "14.0 KiB");
+        assert_eq!(bytes(1007 * 1024, false), "1007 KiB");
+        assert_eq!(bytes(-3 * 1024 * 1024, false), "-3.00 MiB");
+        assert_eq!(bytes(50 << 20, false), "50.0 MiB");
         assert_eq!(duration_ns(850.0), "850 ns");
         assert_eq!(duration_ns(12_345.0), "12.3 µs");
         assert_eq!(duration_ns(4_560_000.0), "4.56 ms");
+        assert_eq!(duration_ns(917_680_000.0), "918 ms");
+        assert_eq!(plural(1, "scenario"), "1 scenario");
+        assert_eq!(plural(1900, "gate"), "1,900 gates");
     }
 }

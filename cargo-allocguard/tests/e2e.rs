@@ -1,152 +1,13 @@
 //! End-to-end tests: the `cargo-allocguard` binary run against temporary
-//! copies of the sample workspace in `tests/fixtures/basic`.
-//!
-//! The copies share one target directory, so allocguard and its dependencies
-//! are compiled once for all tests; each copy builds only its own small crate.
-//! Scenarios are built in the dev profile at smoke scale to keep this fast;
-//! the fixture carries its snapshots for exactly that.
+//! copies of the sample workspace in `tests/fixtures/basic` (see
+//! `support/`): running, labelling, comparing, gating, reviewing, reporting
+//! and bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
-use tempfile::TempDir;
-
-struct Fixture {
-    dir: TempDir,
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
-/// Each copy gets its own package version: cargo names a path package's
-/// artifacts and fingerprints without its location, so two copies of one
-/// version would share (and overwrite) each other's binaries in the shared
-/// target directory. The version appears in none of the outputs checked.
-static COPIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
-
-impl Fixture {
-    fn new() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let src = workspace_root().join("tests/fixtures/basic");
-        copy_dir(&src, dir.path());
-        let manifest = std::fs::read_to_string(src.join("Cargo.toml.fixture"))
-            .unwrap()
-            .replace("@ALLOCGUARD_PATH@", &workspace_root().display().to_string())
-            .replace(
-                "version = \"0.1.0\"",
-                &format!(
-                    "version = \"0.1.{}\"",
-                    COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-                ),
-            );
-        std::fs::write(dir.path().join("Cargo.toml"), manifest).unwrap();
-        // The workspace's lockfile pins the fixture's dependencies to the same
-        // versions (cargo drops the entries the fixture does not use).
-        std::fs::copy(
-            workspace_root().join("Cargo.lock"),
-            dir.path().join("Cargo.lock"),
-        )
-        .unwrap();
-        Fixture { dir }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-allocguard"));
-        cmd.arg("allocguard")
-            .args(args)
-            .current_dir(self.dir.path())
-            .env(
-                "CARGO_TARGET_DIR",
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target"),
-            )
-            .env("NO_COLOR", "1")
-            .env_remove("CI")
-            .env_remove("GITHUB_ACTIONS")
-            .env_remove("GITHUB_STEP_SUMMARY")
-            .env_remove("ALLOCGUARD_SCALE")
-            .env_remove("INSTA_UPDATE")
-            .env_remove("INSTA_FORCE_PASS")
-            .env_remove("INSTA_WORKSPACE_ROOT");
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().unwrap())
-    }
-
-    /// `run` at the settings every test uses.
-    fn scenarios(&self, extra: &[&str]) -> Run {
-        let mut args = vec!["run", "--profile", "dev", "--scale", "smoke"];
-        args.extend_from_slice(extra);
-        self.run(&args)
-    }
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl From<Output> for Run {
-    fn from(o: Output) -> Run {
-        Run {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
-    }
-}
-
-impl std::fmt::Debug for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-/// Removes what varies between runs: times, run ids, paths, and the column
-/// padding that depends on them.
-fn redact(text: &str, fixture: &Fixture) -> String {
-    let time = regex::Regex::new(r"\d+(\.\d+)? (ns|µs|ms|s)\b").unwrap();
-    let run_id = regex::Regex::new(r"\d{8}T\d{6}Z-\d+").unwrap();
-    let spaces = regex::Regex::new(r" {2,}").unwrap();
-    let text = text.replace(&fixture.dir.path().display().to_string(), "[fixture]");
-    let text = time.replace_all(&text, "[time]");
-    let text = run_id.replace_all(&text, "[run-id]");
-    text.lines()
-        .map(|l| spaces.replace_all(l.trim_end(), "  ").into_owned())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+mod support;
+use support::{read, redact, Fixture};
 
 #[test]
 fn a_full_run_fails_on_the_hot_allocation_and_the_leak() {
@@ -155,6 +16,12 @@ fn a_full_run_fails_on_the_hot_allocation_and_the_leak() {
     assert_eq!(r.code, 1, "{r:?}");
     insta::assert_snapshot!("full_run_stdout", redact(&r.stdout, &f));
     assert!(r.stderr.contains("run written to "), "{r:?}");
+    // One line per scenario as it ends, with its own time.
+    let lines: Vec<&str> = r.stderr.lines().filter(|l| l.contains("s] (")).collect();
+    assert_eq!(lines.len(), 3, "{r:?}");
+    assert!(lines[0].starts_with("     PASS [") && lines[0].ends_with("(1/3) fixture/clean"));
+    assert!(lines[1].starts_with("     FAIL [") && lines[1].ends_with("(2/3) fixture/hot_alloc"));
+    assert!(lines[2].starts_with("     FAIL [") && lines[2].ends_with("(3/3) fixture/leak"));
     let run_json = r
         .stderr
         .lines()
@@ -172,10 +39,7 @@ fn a_full_run_fails_on_the_hot_allocation_and_the_leak() {
         ["fixture/clean", "fixture/hot_alloc", "fixture/leak"],
         "ignored ones stay out"
     );
-    assert_eq!(
-        run["scenarios"][1]["profile"]["phases"][0]["hot_violations"],
-        1
-    );
+    assert_eq!(run["scenarios"][1]["profile"]["phases"][0]["hot_ops"], 1);
 }
 
 #[test]
@@ -190,7 +54,7 @@ fn a_clean_filter_passes_and_labels_append_to_the_csv_and_compare() {
     ]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
-        r.stdout.contains("PASS: 1 scenarios, 1 passed, 0 failed"),
+        r.stdout.contains("PASS: 1 scenario, 1 passed, 0 failed"),
         "{r:?}"
     );
     let r = f.scenarios(&["fixture/clean", "--label", "post"]);
@@ -200,10 +64,13 @@ fn a_clean_filter_passes_and_labels_append_to_the_csv_and_compare() {
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[0].starts_with("timestamp,run_id,git_rev,label,package,scenario,phase,"));
     assert!(
-        lines[1].contains(",pre,fixture-basic,fixture/clean,run,dev,smoke,passed,30,"),
+        lines[1].contains(&format!(
+            ",pre,fixture-basic,fixture/clean,run,dev,smoke,{},passed,30,",
+            allocguard::harness::RUSTC_VERSION
+        )),
         "{csv}"
     );
-    assert!(lines[1].ends_with(",\"before, \"\"quoted\"\"\""), "{csv}");
+    assert!(lines[1].contains(",\"before, \"\"quoted\"\"\","), "{csv}");
     assert!(
         lines[2].contains(",post,fixture-basic,fixture/clean,run,"),
         "{csv}"
@@ -215,7 +82,7 @@ fn a_clean_filter_passes_and_labels_append_to_the_csv_and_compare() {
     let redacted = redact(&c.stdout, &f);
     let (times, counts): (Vec<&str>, Vec<&str>) =
         redacted.lines().partition(|l| l.contains(" step_"));
-    assert_eq!(times.len(), 3, "{redacted}");
+    assert_eq!(times.len(), 4, "{redacted}");
     insta::assert_snapshot!("compare_pre_post", counts.join("\n"));
     let md = f.run(&["compare", "pre", "post", "--format", "markdown"]);
     assert!(
@@ -247,7 +114,11 @@ fn failing_gates_fail_the_run_and_the_comparison() {
     .unwrap();
     let r = f.scenarios(&["fixture/hot_alloc", "--label", "b"]);
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stdout.contains("bytes_allocated  max 0"), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("FAIL fixture/hot_alloc › run: bytes_allocated = 48 B > 0 B (max 0 B)"),
+        "{r:?}"
+    );
     assert!(r.stdout.contains("gates checked, 2 failed"), "{r:?}");
     let c = f.run(&["compare", "a", "b"]);
     assert_eq!(c.code, 1, "{c:?}");
@@ -305,7 +176,7 @@ fn partitioned_shards_merge_into_the_unpartitioned_run() {
                     .map(|p| {
                         (
                             p["allocs"].as_u64().unwrap(),
-                            p["hot_violations"].as_u64().unwrap(),
+                            p["hot_ops"].as_u64().unwrap(),
                             p["bytes_allocated"].as_u64().unwrap(),
                         )
                     })
@@ -319,9 +190,21 @@ fn partitioned_shards_merge_into_the_unpartitioned_run() {
             .collect::<Vec<_>>()
     };
     assert_eq!(strip(&merged), strip(Path::new(whole_file)));
+    assert!(
+        m.stdout
+            .contains("merged 2 of 2 shards of hash:M/2 (3 scenarios)"),
+        "{m:?}"
+    );
     // Merging refuses to write over an existing file.
-    let again = f.run(&["merge", &shard_files[0], "--out", merged.to_str().unwrap()]);
+    let again = f.run(&[
+        "merge",
+        &shard_files[0],
+        &shard_files[1],
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
     assert_eq!(again.code, 2, "{again:?}");
+    assert!(again.stderr.contains("it must not exist yet"), "{again:?}");
 }
 
 #[test]
@@ -426,7 +309,7 @@ fn reports_are_markdown_and_self_contained_html() {
         "self-contained"
     );
     let md = read(&out.join("report.md"));
-    assert!(md.contains("| phase | ticks | allocs | hot |"), "{md}");
+    assert!(md.contains("| phase | ticks | allocs | hot_ops |"), "{md}");
     // It will not overwrite a file that is not a report.
     std::fs::write(out.join("report.md"), "my notes").unwrap();
     assert_eq!(
@@ -517,12 +400,7 @@ fn bad_input_is_named_and_nothing_is_overwritten() {
         r.stdout.contains("CRASHED") && r.stdout.contains("killed by signal 6 (SIGABRT)"),
         "{r:?}"
     );
-    assert!(
-        r.stdout
-            .lines()
-            .any(|l| l.starts_with("fixture/clean") && l.contains(" pass ")),
-        "{r:?}"
-    );
+    assert!(r.stdout.lines().any(|l| l == "PASS fixture/clean"), "{r:?}");
     assert!(
         r.stdout.contains("2 scenarios, 1 passed, 1 failed"),
         "{r:?}"
@@ -536,10 +414,12 @@ fn bad_input_is_named_and_nothing_is_overwritten() {
         r.stdout.contains("TIMED OUT") && r.stdout.contains("killed after the timeout of 2s"),
         "{r:?}"
     );
+    let leak = r
+        .stdout
+        .find("FAIL fixture/leak\n  run ")
+        .expect("the leak's rows");
     assert!(
-        r.stdout
-            .lines()
-            .any(|l| l.starts_with("fixture/leak") && l.contains("GROWTH")),
+        r.stdout[leak..].lines().nth(1).unwrap().ends_with("GROWTH"),
         "{r:?}"
     );
 
@@ -586,55 +466,6 @@ fn a_workspace_without_scenario_targets_is_a_usage_error() {
         r.stderr.contains("no scenario targets in") && r.stderr.contains("name = \"allocguard\""),
         "{r:?}"
     );
-}
-
-#[test]
-fn github_actions_gets_annotations_a_summary_and_junit() {
-    let f = Fixture::new();
-    let summary = f.path("summary.md");
-    let junit = f.path("out/junit.xml");
-    let r = Run::from(
-        f.command(&[
-            "run",
-            "--profile",
-            "dev",
-            "--scale",
-            "smoke",
-            "--junit",
-            junit.to_str().unwrap(),
-        ])
-        .env("CI", "true")
-        .env("GITHUB_ACTIONS", "true")
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .output()
-        .unwrap(),
-    );
-    assert_eq!(r.code, 1, "{r:?}");
-    let annotation = r
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("::error file=tests/allocguard.rs,line="))
-        .unwrap_or_else(|| panic!("no annotation at the allocating line: {r:?}"));
-    assert!(
-        annotation.contains("title=allocguard%3A fixture/hot_alloc failed::"),
-        "{annotation}"
-    );
-    assert!(
-        r.stdout
-            .contains("::error title=allocguard%3A fixture/leak failed::"),
-        "{r:?}"
-    );
-    let md = read(&summary);
-    assert!(
-        md.starts_with("## allocguard: FAIL") && md.contains("| fixture/hot_alloc | run |"),
-        "{md}"
-    );
-    let xml = read(&junit);
-    assert!(
-        xml.contains("<testsuite name=\"fixture-basic::allocguard\" tests=\"3\""),
-        "{xml}"
-    );
-    assert!(xml.contains("failures=\"2\""), "{xml}");
 }
 
 #[test]

@@ -1,0 +1,107 @@
+//! Choosing the scenarios to run: build the scenario targets, list each
+//! binary's scenarios, filter them, and refuse a name two packages share.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::cli::CargoOpts;
+use crate::discover::{self, ScenarioTarget};
+use crate::error::{CliError, CliResult, WithCode};
+use crate::{exec, Output};
+
+/// One scenario to run.
+#[derive(Clone, Debug)]
+pub struct Selected {
+    /// Its target.
+    pub target: ScenarioTarget,
+    /// The target's executable.
+    pub exe: PathBuf,
+    /// The scenario's name.
+    pub name: String,
+    /// Whether it is ignored (selected by its exact name).
+    pub ignored: bool,
+    /// Every scenario its binary holds (to skip the ones not selected).
+    pub siblings: Arc<Vec<String>>,
+}
+
+/// Builds the targets and lists their scenarios, filtered, in canonical order
+/// (package, target, name).
+pub fn select(
+    meta: &cargo_metadata::Metadata,
+    cargo: &CargoOpts,
+    filters: &[String],
+    extra_features: &[&str],
+    out: &Output,
+) -> CliResult<Vec<Selected>> {
+    let targets = discover::scenario_targets(meta, cargo).usage_err()?;
+    if targets.is_empty() {
+        return Err(CliError::usage(anyhow::anyhow!(discover::no_targets_help(
+            meta
+        ))));
+    }
+    let exes = crate::build::build(&targets, cargo, extra_features, out).infra_err()?;
+    let mut all = Vec::new();
+    for t in &targets {
+        let exe = &exes[&(t.package.clone(), t.target.clone())];
+        let listing = exec::list(exe, &t.package_dir).infra_err()?;
+        let siblings = Arc::new(listing.iter().map(|l| l.name.clone()).collect::<Vec<_>>());
+        for listed in listing {
+            all.push(Selected {
+                target: t.clone(),
+                exe: exe.clone(),
+                name: listed.name,
+                ignored: listed.ignored,
+                siblings: siblings.clone(),
+            });
+        }
+    }
+    all.sort_by(|a, b| {
+        (&a.target.package, &a.target.target, &a.name).cmp(&(
+            &b.target.package,
+            &b.target.target,
+            &b.name,
+        ))
+    });
+    refuse_shared_names(&all)?;
+    let selected: Vec<Selected> = all
+        .into_iter()
+        .filter(|s| {
+            if s.ignored {
+                filters.iter().any(|f| f == &s.name)
+            } else {
+                filters.is_empty() || filters.iter().any(|f| s.name.contains(f.as_str()))
+            }
+        })
+        .collect();
+    if selected.is_empty() && !filters.is_empty() {
+        return Err(CliError::usage(anyhow::anyhow!(
+            "no scenario matches {}; `cargo allocguard list` shows them all",
+            filters.join(" or ")
+        )));
+    }
+    Ok(selected)
+}
+
+/// Scenario names key snapshots, the phase log, gates and JUnit: two
+/// scenarios of one name would overwrite each other's snapshot. Refused,
+/// naming both.
+fn refuse_shared_names(all: &[Selected]) -> CliResult<()> {
+    for (i, a) in all.iter().enumerate() {
+        if let Some(b) = all[i + 1..].iter().find(|b| b.name == a.name) {
+            return Err(CliError::usage(anyhow::anyhow!(
+                "two scenarios are named `{}`: one in package `{}` (test target `{}`), one in \
+                 package `{}` (test target `{}`).\nSnapshots, the phase log, gates and JUnit \
+                 know a scenario by its name, so the two would overwrite each other's \
+                 snapshot; rename one (names such as `{}/{}` keep them apart)",
+                a.name,
+                a.target.package,
+                a.target.target,
+                b.target.package,
+                b.target.target,
+                b.target.package,
+                a.name.rsplit('/').next().unwrap_or(&a.name),
+            )));
+        }
+    }
+    Ok(())
+}
