@@ -16,5 +16,6 @@ fn main() -> std::process::ExitCode {
         .scenario(examples::worker_thread("examples/worker_thread_allocates").expect_violation())
         .scenario(examples::slow_leak("examples/slow_leak").expect_growth())
         .scenario(examples::known_counts())
+        .scenario(examples::fixed_work())
         .run()
 }

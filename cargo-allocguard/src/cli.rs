@@ -56,6 +56,9 @@ pub enum Command {
     Profile(ProfileArgs),
     /// Join the run files of partitioned runs (`--partition`) into one.
     Merge(MergeArgs),
+    /// Set a crate up: a scenario target with an example, its [[test]]
+    /// entry, allocguard.toml and the CI workflow. Never overwrites a file.
+    Init(InitArgs),
 }
 
 /// Cargo's own flags, with cargo's meaning.
@@ -255,4 +258,30 @@ pub struct MergeArgs {
     /// Merge even when some shards of the partition are missing.
     #[arg(long)]
     pub allow_partial: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Path to the workspace's (or package's) Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// The package to set up (default: the one in the current directory).
+    #[arg(short, long = "package", value_name = "SPEC")]
+    pub package: Option<String>,
+    /// Depend on allocguard from this git repository (default: from where
+    /// this cargo-allocguard came).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["path", "version"])]
+    pub git: Option<String>,
+    /// With --git: the commit, tag or branch to pin.
+    #[arg(long, value_name = "REV", requires = "git")]
+    pub rev: Option<String>,
+    /// Depend on allocguard at this directory.
+    #[arg(long, value_name = "DIR", conflicts_with = "version")]
+    pub path: Option<PathBuf>,
+    /// Depend on this version of allocguard from crates.io (once published).
+    #[arg(long, value_name = "REQ")]
+    pub version: Option<String>,
+    /// Do not write .github/workflows/allocguard.yml.
+    #[arg(long)]
+    pub no_workflow: bool,
 }

@@ -141,6 +141,17 @@ impl Metric {
         })
     }
 
+    /// What the metric is of the tick times: `median`, `mean`, ….
+    pub fn statistic(self) -> &'static str {
+        match self {
+            Metric::StepMeanUs => "mean",
+            Metric::StepP50Us => "median",
+            Metric::StepP95Us => "95th percentile",
+            Metric::StepMaxUs => "maximum",
+            _ => "value",
+        }
+    }
+
     /// A value of this metric for people: `1,234`, `1.50 KiB`, `2.37 ms`.
     pub fn show(self, v: f64) -> String {
         if self.is_time() {
@@ -646,7 +657,10 @@ mod tests {
         let r = g.check(&timed(1, 900.0, 0.0), Some(&timed(1, 100.0, 0.0)));
         assert!(r[0].passed, "{r:?}");
         assert!(
-            r[0].detail.as_deref().unwrap().contains("too few ticks"),
+            r[0].detail
+                .as_deref()
+                .unwrap()
+                .contains("this run has too few ticks (1)"),
             "{r:?}"
         );
         // The absolute bound still applies to it.

@@ -30,6 +30,8 @@ pub mod error;
 pub mod exec;
 pub mod execute;
 pub mod gates;
+pub mod init_cmd;
+pub mod install_source;
 pub mod list_cmd;
 pub mod merge_cmd;
 pub mod model;
@@ -151,6 +153,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Report(a) => report::run(a, &out),
         Command::Profile(a) => profile_cmd::run(a, &out),
         Command::Merge(a) => merge_cmd::run(a, &out),
+        Command::Init(a) => init_cmd::run(a, &out),
     };
     match result {
         Ok(true) => ExitCode::from(exit_code::SUCCESS),
@@ -193,7 +196,7 @@ mod tests {
     fn every_command_has_help_and_cargo_flags_parse() {
         use clap::error::ErrorKind;
         for cmd in [
-            "run", "list", "compare", "review", "report", "profile", "merge",
+            "run", "list", "compare", "review", "report", "profile", "merge", "init",
         ] {
             let e = Cli::try_parse_from(os(&["cargo-allocguard", cmd, "--help"])).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::DisplayHelp, "{cmd}");

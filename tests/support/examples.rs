@@ -168,3 +168,49 @@ pub fn known_counts() -> Scenario<u64> {
         })
         .metric("sum", |n| *n as f64)
 }
+
+/// The environment variable that multiplies [`fixed_work`]'s work per tick:
+/// `benches/timegate.sh` sets it to 2 to check that a time gate catches a
+/// phase made twice as slow.
+pub const WORK_ENV: &str = "ALLOCGUARD_EXAMPLE_WORK";
+
+/// A buffer that every tick stirs a fixed number of times.
+pub struct Work {
+    buf: Vec<u64>,
+    rounds: u32,
+    pub sum: u64,
+}
+
+/// The same CPU work every tick (about 20 µs in release), no heap: a phase
+/// whose tick time is steady, for time gates. `ALLOCGUARD_EXAMPLE_WORK=2`
+/// does the work twice.
+pub fn fixed_work() -> Scenario<Work> {
+    Scenario::new("examples/fixed_work")
+        .setup(|scale| {
+            let factor: u32 = std::env::var(WORK_ENV)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            Work {
+                buf: (0..4096u64).collect(),
+                rounds: scale.pick(1, 4, 4) * factor,
+                sum: 0,
+            }
+        })
+        .phase(
+            Phase::new("stir").ticks(300).warmup(30).hot().bounded(),
+            |w, _| {
+                for _ in 0..w.rounds {
+                    let mut x = w.sum | 1;
+                    for v in &mut w.buf {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        *v = v.wrapping_add(x);
+                    }
+                    w.sum = black_box(w.buf[x as usize % 4096]);
+                }
+            },
+        )
+        .volatile_metric("sum", |w| w.sum as f64)
+}

@@ -73,23 +73,7 @@ impl Fixture {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-allocguard"));
-        cmd.arg("allocguard")
-            .args(args)
-            .current_dir(self.dir.path())
-            .env(
-                "CARGO_TARGET_DIR",
-                Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target"),
-            )
-            .env("NO_COLOR", "1")
-            .env_remove("CI")
-            .env_remove("GITHUB_ACTIONS")
-            .env_remove("GITHUB_STEP_SUMMARY")
-            .env_remove("ALLOCGUARD_SCALE")
-            .env_remove("INSTA_UPDATE")
-            .env_remove("INSTA_FORCE_PASS")
-            .env_remove("INSTA_WORKSPACE_ROOT");
-        cmd
+        command_in(self.dir.path(), args)
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
@@ -164,4 +148,26 @@ impl Run {
     pub fn run_json(&self) -> serde_json::Value {
         serde_json::from_str(&read(&self.run_file())).unwrap()
     }
+}
+
+/// `cargo-allocguard allocguard ARGS…` in `dir`, with the shared target
+/// directory and none of the caller's CI or insta settings.
+pub fn command_in(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-allocguard"));
+    cmd.arg("allocguard")
+        .args(args)
+        .current_dir(dir)
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixture-target"),
+        )
+        .env("NO_COLOR", "1")
+        .env_remove("CI")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env_remove("ALLOCGUARD_SCALE")
+        .env_remove("INSTA_UPDATE")
+        .env_remove("INSTA_FORCE_PASS")
+        .env_remove("INSTA_WORKSPACE_ROOT");
+    cmd
 }

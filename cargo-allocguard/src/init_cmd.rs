@@ -1,0 +1,392 @@
+//! `cargo allocguard init`: sets a crate up in one step.
+//!
+//! - `tests/allocguard.rs`, a scenario target with one example scenario;
+//! - its `[[test]]` entry (`harness = false`) and the `allocguard`
+//!   dev-dependency in the package's `Cargo.toml`, edited with `toml_edit`
+//!   so that the rest of the file keeps its formatting and comments;
+//! - `allocguard.toml` at the workspace root, its gates commented;
+//! - `.github/workflows/allocguard.yml`, the workflow of `ci/`.
+//!
+//! A file that exists is never overwritten: it is skipped, and said so. The
+//! manifest is only added to, never changed where it has something already.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use toml_edit::{value, ArrayOfTables, DocumentMut, InlineTable, Item, Table};
+
+use crate::cli::InitArgs;
+use crate::error::{CliError, CliResult, WithCode};
+use crate::install_source::{self, Source};
+use crate::Output;
+
+/// The scenario target's source.
+pub const SCENARIOS_TEMPLATE: &str = include_str!("../templates/scenarios.rs");
+/// `allocguard.toml`.
+pub const CONFIG_TEMPLATE: &str = include_str!("../templates/allocguard.toml");
+/// The GitHub Actions workflow.
+pub const WORKFLOW_TEMPLATE: &str = include_str!("../templates/github-workflow.yml");
+
+/// What init did with one thing.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Action {
+    /// A new file.
+    Created(PathBuf, &'static str),
+    /// Entries added to a file.
+    Edited(PathBuf, String),
+    /// Left alone, and why.
+    Skipped(PathBuf, String),
+}
+
+/// The package to set up: `-p`, else the one whose directory holds the
+/// current directory, else the only one.
+fn choose_package<'a>(
+    meta: &'a cargo_metadata::Metadata,
+    name: Option<&str>,
+) -> anyhow::Result<&'a cargo_metadata::Package> {
+    let members = meta.workspace_packages();
+    let names = || {
+        members
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(name) = name {
+        return members
+            .iter()
+            .find(|p| p.name.as_str() == name)
+            .copied()
+            .with_context(|| {
+                format!(
+                    "-p {name}: no such package in the workspace; members: {}",
+                    names()
+                )
+            });
+    }
+    let cwd = std::env::current_dir()?;
+    let containing = members
+        .iter()
+        .filter(|p| {
+            p.manifest_path
+                .parent()
+                .is_some_and(|d| cwd.starts_with(d.as_std_path()))
+        })
+        .max_by_key(|p| p.manifest_path.as_str().len());
+    match (containing, members.as_slice()) {
+        (Some(p), _) => Ok(p),
+        (None, [only]) => Ok(only),
+        _ => bail!(
+            "which package? the workspace has several ({}): run init in its directory or give -p NAME",
+            names()
+        ),
+    }
+}
+
+/// The dependency table for `source`, relative to `package_dir` when the
+/// library lies inside `workspace_root`. Also says whether CI can build it.
+fn dependency(
+    source: &Source,
+    package_dir: &Path,
+    workspace_root: &Path,
+) -> (Item, Option<String>) {
+    match source {
+        Source::Version(v) => (value(v.as_str()), None),
+        Source::Git { url, rev } => {
+            let mut t = InlineTable::new();
+            t.insert("git", url.as_str().into());
+            if let Some(rev) = rev {
+                t.insert("rev", rev.as_str().into());
+            }
+            (value(t), None)
+        }
+        Source::Path(dir) => {
+            let mut t = InlineTable::new();
+            let (shown, warning) = match dir.strip_prefix(workspace_root) {
+                Ok(inside) => {
+                    let depth = package_dir
+                        .strip_prefix(workspace_root)
+                        .map(|p| p.components().count())
+                        .unwrap_or(0);
+                    let mut rel = PathBuf::new();
+                    for _ in 0..depth {
+                        rel.push("..");
+                    }
+                    rel.push(inside);
+                    let rel = if rel.as_os_str().is_empty() { PathBuf::from(".") } else { rel };
+                    (rel.display().to_string(), None)
+                }
+                Err(_) => (
+                    dir.display().to_string(),
+                    Some(format!(
+                        "allocguard is a path dependency on {}, outside this workspace: it builds \
+                         here, but not in CI; for the workflow, depend on it by git (`init --git URL`) \
+                         or, once published, by version",
+                        dir.display()
+                    )),
+                ),
+            };
+            t.insert("path", shown.as_str().into());
+            (value(t), warning)
+        }
+    }
+}
+
+fn has_dependency(doc: &DocumentMut, name: &str) -> bool {
+    ["dependencies", "dev-dependencies"]
+        .iter()
+        .any(|t| doc.get(t).and_then(|t| t.get(name)).is_some())
+}
+
+/// Adds the `[[test]]` entry and the dev-dependency to a manifest's text.
+/// Returns the new text (unchanged when nothing was missing) and what was
+/// added; an `allocguard` test target with the default harness is an error.
+pub fn edit_manifest(text: &str, dep: Option<Item>) -> anyhow::Result<(String, Vec<String>)> {
+    let mut doc: DocumentMut = text.parse().context("Cargo.toml is not valid TOML")?;
+    let mut added = Vec::new();
+    let existing = doc
+        .get("test")
+        .and_then(Item::as_array_of_tables)
+        .and_then(|a| {
+            a.iter()
+                .find(|t| t.get("name").and_then(Item::as_str) == Some("allocguard"))
+        });
+    match existing {
+        Some(t) if t.get("harness").and_then(Item::as_bool) != Some(false) => bail!(
+            "Cargo.toml has a test target `allocguard` with libtest's harness; a scenario target needs \
+             `harness = false` (its main is allocguard's Harness): rename that target, or set \
+             `harness = false` if it is meant to hold scenarios"
+        ),
+        Some(_) => {}
+        None => {
+            let mut t = Table::new();
+            t.insert("name", value("allocguard"));
+            t.insert("harness", value(false));
+            match doc.get_mut("test").and_then(Item::as_array_of_tables_mut) {
+                Some(a) => a.push(t),
+                None => {
+                    let mut a = ArrayOfTables::new();
+                    a.push(t);
+                    doc.insert("test", Item::ArrayOfTables(a));
+                }
+            }
+            added.push("[[test]] allocguard (harness = false)".to_string());
+        }
+    }
+    if let Some(dep) = dep {
+        if !has_dependency(&doc, "allocguard") {
+            let dev = doc
+                .entry("dev-dependencies")
+                .or_insert(Item::Table(Table::new()));
+            let Some(dev) = dev.as_table_like_mut() else {
+                bail!("Cargo.toml: `dev-dependencies` is not a table");
+            };
+            dev.insert("allocguard", dep);
+            added.push("dev-dependency allocguard".to_string());
+        }
+    }
+    Ok((doc.to_string(), added))
+}
+
+/// Writes `text` to a new file at `path`, through a temporary file.
+fn create(path: &Path, text: &str) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let tmp = path.with_extension("allocguard-init.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    // A link, unlike a rename, fails when the file appeared meanwhile.
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    linked.with_context(|| format!("cannot create {}", path.display()))
+}
+
+/// Replaces `path`'s text through a temporary file and a rename.
+fn replace(path: &Path, text: &str) -> anyhow::Result<()> {
+    let tmp = path.with_extension("toml.allocguard-init.tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn create_unless_exists(path: PathBuf, text: &str, what: &'static str) -> anyhow::Result<Action> {
+    if path.exists() {
+        return Ok(Action::Skipped(path, "it exists; left as it is".into()));
+    }
+    create(&path, text)?;
+    Ok(Action::Created(path, what))
+}
+
+/// The source of the dependency: the flags, else where this binary came from.
+fn source_of(args: &InitArgs) -> Source {
+    if let Some(url) = &args.git {
+        return Source::Git {
+            url: url.clone(),
+            rev: args.rev.clone(),
+        };
+    }
+    if let Some(path) = &args.path {
+        let abs = std::env::current_dir()
+            .map(|d| d.join(path))
+            .unwrap_or_else(|_| path.clone());
+        return Source::Path(abs.canonicalize().unwrap_or(abs));
+    }
+    if let Some(v) = &args.version {
+        return Source::Version(v.clone());
+    }
+    install_source::detect().unwrap_or_else(|| Source::Version(env!("CARGO_PKG_VERSION").into()))
+}
+
+/// Sets the package up; returns what was done to each thing.
+pub fn init(args: &InitArgs) -> anyhow::Result<(Vec<Action>, Vec<String>)> {
+    let cargo = crate::cli::CargoOpts {
+        manifest_path: args.manifest_path.clone(),
+        ..Default::default()
+    };
+    let meta = crate::discover::metadata(&cargo)?;
+    let package = choose_package(&meta, args.package.as_deref())?;
+    let root = meta.workspace_root.as_std_path().to_path_buf();
+    let manifest = package.manifest_path.as_std_path().to_path_buf();
+    let package_dir = manifest.parent().unwrap_or(&root).to_path_buf();
+    let mut actions = Vec::new();
+    let mut warnings = Vec::new();
+
+    // The manifest's edit is worked out first: if it cannot be made,
+    // nothing is written.
+    let source = source_of(args);
+    let (dep, warning) = dependency(&source, &package_dir, &root);
+    warnings.extend(warning);
+    let text = std::fs::read_to_string(&manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
+    let (edited, added) =
+        edit_manifest(&text, Some(dep)).with_context(|| manifest.display().to_string())?;
+
+    let has_target = package
+        .targets
+        .iter()
+        .any(|t| t.is_test() && t.name == "allocguard");
+    let scenarios = package_dir.join("tests/allocguard.rs");
+    if has_target && !scenarios.exists() {
+        actions.push(Action::Skipped(
+            scenarios.clone(),
+            "the package has a test target `allocguard` already".into(),
+        ));
+    } else {
+        actions.push(create_unless_exists(
+            scenarios,
+            SCENARIOS_TEMPLATE,
+            "the scenario target, with one example scenario",
+        )?);
+    }
+    if added.is_empty() {
+        actions.push(Action::Skipped(
+            manifest.clone(),
+            "it has the [[test]] entry and the dependency already".into(),
+        ));
+    } else {
+        replace(&manifest, &edited)?;
+        actions.push(Action::Edited(manifest, added.join("; ")));
+    }
+
+    actions.push(create_unless_exists(
+        root.join(crate::config::CONFIG_FILE),
+        CONFIG_TEMPLATE,
+        "the gates, with what each does",
+    )?);
+    if !args.no_workflow {
+        actions.push(create_unless_exists(
+            root.join(".github/workflows/allocguard.yml"),
+            WORKFLOW_TEMPLATE,
+            "the CI workflow: base and head of every pull request, compared",
+        )?);
+    }
+    Ok((actions, warnings))
+}
+
+/// `cargo allocguard init`.
+pub fn run(args: InitArgs, out: &Output) -> CliResult<bool> {
+    let cwd = std::env::current_dir().infra_err()?;
+    let (actions, warnings) = init(&args).map_err(CliError::usage)?;
+    let shown = |p: &Path| p.strip_prefix(&cwd).unwrap_or(p).display().to_string();
+    let mut stdout = out.stdout();
+    for a in &actions {
+        let _ = match a {
+            Action::Created(p, what) => writeln!(stdout, "  created  {}: {what}", shown(p)),
+            Action::Edited(p, what) => writeln!(stdout, "  edited   {}: added {what}", shown(p)),
+            Action::Skipped(p, why) => writeln!(stdout, "  skipped  {}: {why}", shown(p)),
+        };
+    }
+    for w in &warnings {
+        let _ = writeln!(out.stderr(), "warning: {w}");
+    }
+    let _ = writeln!(
+        stdout,
+        "\nnext: `cargo allocguard run` runs the scenarios; the first run records their \
+         snapshots as pending: accept them with `cargo allocguard review --accept`, then commit \
+         snapshots/ with the rest"
+    );
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANIFEST: &str = "# my crate\n[package]\nname = \"game\"   # the name\nversion = \"0.1.0\"\n\n[dependencies]\nitoa = \"1\" # fast\n";
+
+    #[test]
+    fn the_manifest_gains_the_target_and_the_dependency_and_keeps_its_formatting() {
+        let (text, added) = edit_manifest(MANIFEST, Some(value("0.1.0"))).unwrap();
+        assert!(
+            text.starts_with(MANIFEST),
+            "the user's lines are kept as they were:\n{text}"
+        );
+        assert!(
+            text.contains("[[test]]\nname = \"allocguard\"\nharness = false\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("[dev-dependencies]\nallocguard = \"0.1.0\"\n"),
+            "{text}"
+        );
+        assert_eq!(added.len(), 2);
+        // Twice: nothing more to add.
+        let (again, added) = edit_manifest(&text, Some(value("0.1.0"))).unwrap();
+        assert_eq!((again, added.len()), (text, 0));
+    }
+
+    #[test]
+    fn a_test_target_of_that_name_with_libtests_harness_is_refused() {
+        let m = format!("{MANIFEST}\n[[test]]\nname = \"allocguard\"\n");
+        let e = edit_manifest(&m, None).unwrap_err();
+        assert!(e.to_string().contains("needs `harness = false`"), "{e}");
+    }
+
+    #[test]
+    fn path_dependencies_are_relative_inside_the_workspace() {
+        let root = Path::new("/w");
+        let (item, warning) = dependency(
+            &Source::Path("/w/vendor/allocguard".into()),
+            Path::new("/w/game"),
+            root,
+        );
+        assert_eq!(item.to_string(), "{ path = \"../vendor/allocguard\" }");
+        assert!(warning.is_none());
+        let (item, warning) = dependency(
+            &Source::Path("/src/allocguard".into()),
+            Path::new("/w"),
+            root,
+        );
+        assert_eq!(item.to_string(), "{ path = \"/src/allocguard\" }");
+        assert!(warning.unwrap().contains("not in CI"));
+        let (item, _) = dependency(
+            &Source::Git {
+                url: "https://g/a".into(),
+                rev: Some("abc".into()),
+            },
+            Path::new("/w"),
+            root,
+        );
+        assert_eq!(item.to_string(), "{ git = \"https://g/a\", rev = \"abc\" }");
+    }
+}

@@ -1,0 +1,160 @@
+//! `cargo allocguard init` on a crate made by `cargo new`: one step to a
+//! scenario target that builds, runs and records its snapshots; run again,
+//! it changes nothing.
+
+use std::path::Path;
+use std::process::Command;
+
+mod support;
+use support::{command_in, read, Run};
+
+fn new_crate(dir: &Path) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let ok = Command::new(cargo)
+        .args(["new", "--lib", "--vcs", "none", "--name", "initgame"])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    // A comment of the user's, which the edit must keep.
+    let manifest = read(&dir.join("Cargo.toml")).replace(
+        "[dependencies]",
+        "# the game's own dependencies\n[dependencies]",
+    );
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    // The same dependency versions as this workspace, resolved offline.
+    std::fs::copy(
+        support::workspace_root().join("Cargo.lock"),
+        dir.join("Cargo.lock"),
+    )
+    .unwrap();
+}
+
+fn run(dir: &Path, args: &[&str]) -> Run {
+    Run::from(command_in(dir, args).output().unwrap())
+}
+
+/// Every file under `dir` but target/, with its text.
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).unwrap().display().to_string(),
+                    std::fs::read_to_string(&p).unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn init_sets_a_new_crate_up_in_one_step_and_never_overwrites() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("initgame");
+    new_crate(&dir);
+    // An allocguard.toml of the user's own is left alone.
+    std::fs::write(dir.join("allocguard.toml"), "# mine\n").unwrap();
+
+    let r = run(&dir, &["init"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "created  tests/allocguard.rs: the scenario target, with one example scenario"
+        ),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains(
+            "edited   Cargo.toml: added [[test]] allocguard (harness = false); dev-dependency allocguard"
+        ),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("skipped  allocguard.toml: it exists; left as it is"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("created  .github/workflows/allocguard.yml"),
+        "{r:?}"
+    );
+    assert_eq!(read(&dir.join("allocguard.toml")), "# mine\n");
+    let manifest = read(&dir.join("Cargo.toml"));
+    assert!(
+        manifest.contains("# the game's own dependencies\n[dependencies]"),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("[[test]]\nname = \"allocguard\"\nharness = false\n"),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains(&format!(
+            "[dev-dependencies]\nallocguard = {{ path = \"{}\" }}",
+            support::workspace_root().display()
+        )),
+        "this binary's own sources, as it was not installed: {manifest}"
+    );
+    // The dependency is outside the new crate's workspace: said so.
+    assert!(r.stderr.contains("not in CI"), "{r:?}");
+    assert_eq!(
+        read(&dir.join(".github/workflows/allocguard.yml")),
+        read(&support::workspace_root().join("ci/github-workflow.yml"))
+    );
+
+    // It runs: the first run asks for its snapshot, accepted, then passes.
+    let first = run(&dir, &["run", "--profile", "dev", "--scale", "smoke"]);
+    assert_eq!(first.code, 1, "{first:?}");
+    assert!(
+        first
+            .stdout
+            .contains("snapshot snapshots/example__steady@debug-smoke.snap is missing"),
+        "{first:?}"
+    );
+    assert_eq!(run(&dir, &["review", "--accept"]).code, 0);
+    let second = run(&dir, &["run", "--profile", "dev", "--scale", "smoke"]);
+    assert_eq!(second.code, 0, "{second:?}");
+    assert!(second.stdout.contains("PASS example/steady"), "{second:?}");
+
+    // Again: everything is skipped, and not a byte changes.
+    let before = files(&dir)
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with("target"))
+        .collect::<Vec<_>>();
+    let again = run(&dir, &["init"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(again.stdout.matches("skipped").count(), 4, "{again:?}");
+    let after = files(&dir)
+        .into_iter()
+        .filter(|(p, _)| !p.starts_with("target"))
+        .collect::<Vec<_>>();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn init_refuses_a_test_target_of_that_name_with_libtests_harness() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("initgame");
+    new_crate(&dir);
+    let manifest = read(&dir.join("Cargo.toml")) + "\n[[test]]\nname = \"allocguard\"\n";
+    std::fs::write(dir.join("Cargo.toml"), &manifest).unwrap();
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    std::fs::write(dir.join("tests/allocguard.rs"), "#[test]\nfn t() {}\n").unwrap();
+    let r = run(&dir, &["init"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("needs `harness = false`"), "{r:?}");
+    assert_eq!(
+        read(&dir.join("Cargo.toml")),
+        manifest,
+        "nothing was changed"
+    );
+}

@@ -1,0 +1,245 @@
+//! The workflow a user copies (`ci/github-workflow.yml`, which `init`
+//! writes): every script in it is valid bash, the install step installs
+//! cargo-allocguard from wherever the workspace's allocguard comes from, and
+//! the jobs keep seed 002's protocol. actionlint checks the rest in `.ci/run`.
+
+use std::path::Path;
+use std::process::Command;
+
+const WORKFLOW: &str = include_str!("../templates/github-workflow.yml");
+
+/// The `run: |` scripts of the workflow, with the name of their step.
+fn scripts(yaml: &str) -> Vec<(String, String)> {
+    let lines: Vec<&str> = yaml.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let mut out = Vec::new();
+    let mut name = String::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let t = line.trim_start();
+        if let Some(n) = t.strip_prefix("- name: ") {
+            name = n.to_string();
+        }
+        if t == "run: |" {
+            let base = indent(line);
+            let mut body = Vec::new();
+            let mut j = i + 1;
+            while j < lines.len() && (lines[j].trim().is_empty() || indent(lines[j]) > base) {
+                body.push(lines[j]);
+                j += 1;
+            }
+            let cut = body
+                .iter()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| indent(l))
+                .min()
+                .unwrap_or(0);
+            let script: Vec<&str> = body.iter().map(|l| l.get(cut..).unwrap_or("")).collect();
+            out.push((name.clone(), script.join("\n") + "\n"));
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+#[test]
+fn every_script_is_valid_bash() {
+    let all = scripts(WORKFLOW);
+    assert!(all.len() >= 7, "{all:#?}");
+    for (name, script) in &all {
+        let out = Command::new("bash")
+            .args(["-n", "-c", script])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "step `{name}`: {}\n{script}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Runs the install step in `dir` with a `cargo` that answers `pkgid` with
+/// `pkgid` (or, when `None`, as the real cargo does) and records `install`.
+fn install(dir: &Path, pkgid: Option<&str>) -> (bool, String, String) {
+    let (_, script) = scripts(WORKFLOW)
+        .into_iter()
+        .find(|(n, _)| n == "Install cargo-allocguard")
+        .expect("the install step");
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let stub = format!(
+        "#!/usr/bin/env bash\n\
+         case \"$1\" in\n\
+           pkgid) if [ -n \"${{STUB_PKGID+x}}\" ]; then [ -n \"$STUB_PKGID\" ] || exit 101; echo \"$STUB_PKGID\"; else exec {real} \"$@\"; fi ;;\n\
+           install) shift; echo \"install $*\" >>\"$STUB_LOG\" ;;\n\
+           allocguard) echo \"cargo-allocguard (stub)\" ;;\n\
+           *) exit 99 ;;\n\
+         esac\n"
+    );
+    let cargo = bin.join("cargo");
+    std::fs::write(&cargo, stub).unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&cargo)
+        .status()
+        .unwrap();
+    let log = dir.join("install.log");
+    let mut cmd = Command::new("bash");
+    cmd.args(["-e", "-c", &script])
+        .current_dir(dir)
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("STUB_LOG", &log);
+    if let Some(id) = pkgid {
+        cmd.env("STUB_PKGID", id);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        std::fs::read_to_string(&log).unwrap_or_default(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_subcommand_is_installed_from_where_allocguard_comes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    // crates.io: the same version.
+    let (ok, log, _) = install(
+        d,
+        Some("registry+https://github.com/rust-lang/crates.io-index#allocguard@0.1.3"),
+    );
+    assert!(ok);
+    assert_eq!(log, "install --locked cargo-allocguard --version =0.1.3\n");
+
+    // git: the same commit, as the lockfile pins it.
+    std::fs::write(
+        d.join("Cargo.lock"),
+        "version = 4\n\n[[package]]\nname = \"allocguard\"\nversion = \"0.1.0\"\n\
+         source = \"git+https://github.com/o/allocguard?branch=main#0123456789abcdef\"\n",
+    )
+    .unwrap();
+    std::fs::remove_file(d.join("install.log")).ok();
+    let (ok, log, _) = install(
+        d,
+        Some("git+https://github.com/o/allocguard?branch=main#allocguard@0.1.0"),
+    );
+    assert!(ok);
+    assert_eq!(
+        log,
+        "install --locked --git https://github.com/o/allocguard --rev 0123456789abcdef cargo-allocguard\n"
+    );
+
+    // A path dependency with the subcommand beside it, and one without.
+    let vendored = d.join("vendor/allocguard");
+    std::fs::create_dir_all(vendored.join("cargo-allocguard")).unwrap();
+    std::fs::write(vendored.join("cargo-allocguard/Cargo.toml"), "").unwrap();
+    std::fs::remove_file(d.join("install.log")).ok();
+    let id = format!("path+file://{}#allocguard@0.1.0", vendored.display());
+    let (ok, log, _) = install(d, Some(&id));
+    assert!(ok);
+    assert_eq!(
+        log,
+        format!(
+            "install --locked --path {}/cargo-allocguard\n",
+            vendored.display()
+        )
+    );
+    let id = format!("path+file://{}/elsewhere#allocguard@0.1.0", d.display());
+    let (ok, _, stdout) = install(d, Some(&id));
+    assert!(
+        !ok && stdout.contains("::error::allocguard is a path dependency"),
+        "{stdout}"
+    );
+
+    // No allocguard at all.
+    let (ok, _, stdout) = install(d, Some(""));
+    assert!(
+        !ok && stdout.contains("does not depend on allocguard"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn in_this_repository_it_installs_the_subcommand_of_this_checkout() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // The step runs at the workspace root; the stub records into `dir`.
+    let (_, script) = scripts(WORKFLOW)
+        .into_iter()
+        .find(|(n, _)| n == "Install cargo-allocguard")
+        .unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    std::fs::write(
+        bin.join("cargo"),
+        format!(
+            "#!/usr/bin/env bash\ncase \"$1\" in\n  install) shift; echo \"install $*\" >>\"$STUB_LOG\" ;;\n  allocguard) ;;\n  *) exec {real} \"$@\" ;;\nesac\n"
+        ),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(bin.join("cargo"))
+        .status()
+        .unwrap();
+    let log = dir.path().join("install.log");
+    let out = Command::new("bash")
+        .args(["-e", "-c", &script])
+        .current_dir(root)
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("STUB_LOG", &log)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        format!(
+            "install --locked --path {}/cargo-allocguard\n",
+            root.display()
+        )
+    );
+}
+
+#[test]
+fn the_jobs_keep_the_pre_post_protocol_and_report_when_scenarios_fail() {
+    let steps = scripts(WORKFLOW);
+    let body = |name: &str| {
+        &steps
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no step `{name}`"))
+            .1
+    };
+    assert!(body("Scenarios of the base revision (labelled base)").contains("--label base"));
+    let head = body("Scenarios of this revision (labelled head)");
+    assert!(head.contains("--label head") && head.contains("baseline=(--baseline base)"));
+    assert!(body("Compare base and head (seed 002's protocol)").contains("compare base head"));
+    let merge = body("Merge the shards and draw the report");
+    assert!(merge.contains("merge --allow-partial") && merge.contains("report merged/run.json"));
+    // Steps after the scenarios run even when they failed; the report job too.
+    let after_head = &WORKFLOW[WORKFLOW.find("name: Compare base and head").unwrap()..];
+    assert!(
+        after_head.matches("if: ${{ !cancelled()").count() >= 4,
+        "{after_head}"
+    );
+    // The compiler is the one rust-toolchain.toml pins.
+    assert!(WORKFLOW.contains("rustup toolchain install") && !WORKFLOW.contains("rust-toolchain@"));
+}
