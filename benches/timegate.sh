@@ -1,56 +1,70 @@
 #!/usr/bin/env bash
-# Time gates that do not cry wolf, measured: on this machine, as it is,
+# Time gates that do not cry wolf, measured on this machine as it is, with
+# the protocol of the workflow (ci/github-workflow.yml): the base and the
+# head run alternately, R times each (R = REPEATS, 3 as in the workflow),
+# then `compare base head` applies the gates over the repeats.
 #
-#   1. one run labelled `base`, then N unchanged reruns against it
-#      (`run --baseline base`): how many fail a time gate (false alarms);
-#   2. N runs with one phase made twice as slow (examples/fixed_work's
-#      `stir`, through ALLOCGUARD_EXAMPLE_WORK=2): how many are caught.
+#   1. N unchanged comparisons: both sides the same code; how many fail a
+#      time gate (false alarms);
+#   2. N comparisons whose head makes one phase twice as slow
+#      (examples/fixed_work's `stir`, through ALLOCGUARD_EXAMPLE_WORK=2):
+#      how many are caught.
 #
 # The gates are this repository's allocguard.toml unless CONFIG names
-# another file. Every run's gate lines are kept in the output directory.
+# another file; every comparison is kept in the output directory.
 #
-#   bash benches/timegate.sh [N] [OUT_DIR]       (N defaults to 20)
+#   bash benches/timegate.sh [N] [OUT_DIR]      (N = 20)
 #
-# About 15 s a run here, so 2N+1 runs take about ten minutes for N = 20.
+# About 15 s a run here: 2 N comparisons of 2 R runs take about an hour for
+# N = 20, R = 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20}
 out=${2:-$(mktemp -d)}
+r=${REPEATS:-3}
 config=${CONFIG:-allocguard.toml}
 mkdir -p "$out"
 log="$out/phase_log.csv"
 rm -f "$log"
 
-run() { cargo allocguard run -v --config "$config" --phase-log "$log" "$@" 2>/dev/null || true; }
+run() { cargo allocguard run -q --config "$config" --phase-log "$log" "$@" >/dev/null 2>&1 || true; }
 
-echo "baseline run (builds first) ..." >&2
-run --label base >"$out/base.txt"
+# One comparison: base and head alternately, R times each. $1: a name for
+# the labels; $2: the head's ALLOCGUARD_EXAMPLE_WORK.
+protocol() {
+  for _ in $(seq 1 "$r"); do
+    run --label "$1-base"
+    ALLOCGUARD_EXAMPLE_WORK=$2 run --label "$1-head"
+  done
+  cargo allocguard compare "$1-base" "$1-head" --config "$config" --phase-log "$log" 2>&1 || true
+}
+
+echo "building ..." >&2
+cargo allocguard run -q --config "$config" --phase-log "$out/build.csv" >/dev/null 2>&1 || true
 
 false_alarms=0
 for i in $(seq 1 "$n"); do
-  run --baseline base | grep -E '› .*: step_' >"$out/rerun-$i.txt" || true
-  if grep -q '^  FAIL ' "$out/rerun-$i.txt"; then
+  protocol "same$i" 1 >"$out/same-$i.txt"
+  if grep -E 'step_.*FAIL' "$out/same-$i.txt" >"$out/same-$i.failed"; then
     false_alarms=$((false_alarms + 1))
-    echo "rerun $i: a time gate failed:" >&2
-    grep '^  FAIL ' "$out/rerun-$i.txt" >&2
+    echo "unchanged comparison $i failed a time gate:" >&2
+    cat "$out/same-$i.failed" >&2
   fi
 done
 
 caught=0
 for i in $(seq 1 "$n"); do
-  ALLOCGUARD_EXAMPLE_WORK=2 run --baseline base | grep -E '› .*: step_' >"$out/slow-$i.txt" || true
-  if grep -q '^  FAIL examples/fixed_work › stir: step_' "$out/slow-$i.txt"; then
+  protocol "slow$i" 2 >"$out/slow-$i.txt"
+  if grep -E '^examples/fixed_work +stir +step_.*FAIL' "$out/slow-$i.txt" >/dev/null; then
     caught=$((caught + 1))
   else
-    echo "slow run $i: not caught" >&2
+    echo "slowed comparison $i: not caught" >&2
   fi
-  others=$(grep '^  FAIL ' "$out/slow-$i.txt" | grep -v 'examples/fixed_work › stir' || true)
-  if [ -n "$others" ]; then
-    echo "slow run $i: other phases failed too:" >&2
-    echo "$others" >&2
+  if grep -E 'step_.*FAIL' "$out/slow-$i.txt" | grep -v '^examples/fixed_work ' >&2; then
+    echo "(slowed comparison $i: other phases failed too, above)" >&2
   fi
 done
 
-echo "unchanged reruns failing a time gate: $false_alarms of $n"
-echo "runs with examples/fixed_work's ticks twice as slow, caught: $caught of $n"
-echo "gate lines of every run: $out"
+echo "unchanged comparisons ($r base and $r head runs, alternately) failing a time gate: $false_alarms of $n"
+echo "comparisons whose head makes examples/fixed_work's ticks twice as slow, caught: $caught of $n"
+echo "every comparison: $out"

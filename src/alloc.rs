@@ -220,10 +220,13 @@ fn slow_path(b: &ThreadBlock, op: Op, align: u64) {
     } else {
         b.count(op);
     }
+    let process = !block::left_out(b);
     if flags & CAPTURING == 0 {
-        guard::check(b, op, align);
+        guard::check(b, op, align, process);
     }
-    stats::track_process_live(op);
+    if process {
+        stats::track_process_live(op);
+    }
 }
 
 // SAFETY: every method forwards to the inner allocator with the caller's

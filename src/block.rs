@@ -365,22 +365,73 @@ pub(crate) fn register(b: &ThreadBlock) {
         let mut reg = registry();
         b.next.store(reg.head, Relaxed);
         reg.head = b as *const ThreadBlock as usize;
+        let _ = FIRST_BLOCK.compare_exchange(0, reg.head, Relaxed, Relaxed);
     } else {
         b.set_flag(EXITED, true);
     }
     b.set_flag(REGISTERING | UNREGISTERED, false);
 }
 
+/// The block of the first thread that allocated: the main thread (it
+/// allocates before it can start another); 0 before any allocation.
+static FIRST_BLOCK: AtomicUsize = AtomicUsize::new(0);
+
+/// The main thread's block, as [`FIRST_BLOCK`] holds it.
+pub(crate) fn first_block() -> usize {
+    FIRST_BLOCK.load(Relaxed)
+}
+
+/// A block whose operations process-wide regions and guards leave out while
+/// set (libtest's runner thread, for a region opened in a test); 0 for none.
+static LEFT_OUT: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether process-wide tracking leaves `b` out.
+#[inline]
+pub(crate) fn left_out(b: &ThreadBlock) -> bool {
+    LEFT_OUT.load(Relaxed) == b as *const ThreadBlock as usize
+}
+
+/// Leaves `block` out of process-wide regions until dropped (0: nothing).
+pub(crate) struct LeaveOut {
+    saved: usize,
+}
+
+impl LeaveOut {
+    pub(crate) fn new(block: usize) -> Self {
+        Self {
+            saved: LEFT_OUT.swap(block, Relaxed),
+        }
+    }
+
+    /// The block left out.
+    pub(crate) fn block(&self) -> usize {
+        LEFT_OUT.load(Relaxed)
+    }
+}
+
+impl Drop for LeaveOut {
+    fn drop(&mut self) {
+        LEFT_OUT.store(self.saved, Relaxed);
+    }
+}
+
 /// Sums every live block, the retired totals and the orphans. The peak field
 /// of the result is left at zero; `stats::process_stats` fills it in.
 pub(crate) fn sum_process() -> Stats {
+    sum_process_without(0)
+}
+
+/// [`sum_process`] without the block at address `left_out` (0: none).
+pub(crate) fn sum_process_without(left_out: usize) -> Stats {
     let reg = registry();
     let mut t = reg.retired;
     let mut cur = reg.head as *const ThreadBlock;
     // SAFETY: see `Registry::unlink`: linked blocks belong to live threads and
     // the list is stable while we hold the lock.
     while let Some(block) = unsafe { cur.as_ref() } {
-        t.add_counts(&block.snapshot());
+        if cur as usize != left_out {
+            t.add_counts(&block.snapshot());
+        }
         cur = block.next();
     }
     drop(reg);

@@ -8,7 +8,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
 
 use crate::alloc::PROCESS_SLOW_PATH;
-use crate::block::{self, Op, ThreadBlock, ThreadScope, CAPTURING};
+use crate::block::{self, LeaveOut, Op, ThreadBlock, ThreadScope, CAPTURING};
 use crate::violation::Violation;
 use crate::violation_log::{FirstRecord, LogCounts, ViolationLog, MAX_FRAMES};
 
@@ -75,16 +75,18 @@ static PROCESS_DEALLOCS_VIOLATE: AtomicBool = AtomicBool::new(true);
 static PROCESS_LOG: ViolationLog = ViolationLog::new();
 
 /// Called by the allocator's slow path: writes `op` down in every log whose
-/// guard it offends. Must not allocate, lock or panic.
-pub(crate) fn check(b: &ThreadBlock, op: Op, align: u64) {
+/// guard it offends (process-armed guards only when `process`: not for a
+/// thread left out of process-wide tracking). Must not allocate, lock or panic.
+pub(crate) fn check(b: &ThreadBlock, op: Op, align: u64, process: bool) {
     if b.scope() == ThreadScope::Permit {
         return;
     }
     let is_dealloc = matches!(op, Op::Dealloc { .. });
     let thread_log = b.thread_guards.load(Relaxed) > 0
         && (!is_dealloc || b.thread_deallocs_violate.load(Relaxed) != 0);
-    let process_log =
-        PROCESS_ARMED.load(Relaxed) > 0 && (!is_dealloc || PROCESS_DEALLOCS_VIOLATE.load(Relaxed));
+    let process_log = process
+        && PROCESS_ARMED.load(Relaxed) > 0
+        && (!is_dealloc || PROCESS_DEALLOCS_VIOLATE.load(Relaxed));
     if !thread_log && !process_log {
         return;
     }
@@ -177,6 +179,8 @@ pub struct HotGuard {
     start: LogCounts,
     depth: u32,
     done: bool,
+    /// libtest's runner, left out while a process-armed guard is open in a test.
+    left_out: Option<LeaveOut>,
     _not_send: PhantomData<*const ()>,
 }
 
@@ -192,8 +196,26 @@ impl HotGuard {
     /// # Panics
     ///
     /// If [`CountingAlloc`](crate::CountingAlloc) is not the global allocator
-    /// (the guard could never fire).
+    /// (the guard could never fire). A process-armed guard in a libtest
+    /// `#[test]` while other tests may run at the same time (see the crate
+    /// docs, "Process-wide checks in ordinary tests").
     pub fn arm(config: GuardConfig) -> Self {
+        let left_out = match config.scope {
+            Scope::Process => {
+                crate::stats::ensure_installed();
+                let runner = crate::libtest::process_region("a process-armed guard");
+                Some(LeaveOut::new(runner))
+            }
+            Scope::Thread => None,
+        };
+        let mut guard = Self::arm_here(config);
+        guard.left_out = left_out;
+        guard
+    }
+
+    /// Arms without looking for libtest: for the scenario runner, whose
+    /// ticks run on its own thread in a process of its own.
+    pub(crate) fn arm_here(config: GuardConfig) -> Self {
         crate::stats::ensure_installed();
         let depth = DEPTH.with(|d| {
             d.set(d.get() + 1);
@@ -254,6 +276,7 @@ impl HotGuard {
             start,
             depth,
             done: false,
+            left_out: None,
             _not_send: PhantomData,
         }
     }
@@ -321,6 +344,11 @@ impl HotGuard {
             };
             (counts, first)
         });
+        if let Some(left_out) = self.left_out.take() {
+            let runner = left_out.block();
+            drop(left_out);
+            crate::libtest::process_region_end("a process-armed guard", runner);
+        }
         if depth != self.depth && !std::thread::panicking() {
             panic!(
                 "allocguard: HotGuard armed at nesting depth {} ended at depth {}: guards and \

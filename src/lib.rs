@@ -112,6 +112,30 @@
 //!   peak needs one shared counter written by every thread, which is only
 //!   switched on inside [`measure_process`] regions.
 //!
+//! ## Process-wide checks in ordinary tests
+//!
+//! A process-wide region ([`measure_process`], a guard armed with
+//! [`GuardConfig::process`]) counts every thread. In a libtest `#[test]`
+//! that would include libtest's runner (the main thread, which spawns and
+//! records tests) and any other test running at the same time. So there:
+//!
+//! - the runner thread is left out: its heap operations are never the test's;
+//! - the region is **refused**, with a panic that says so, while another test
+//!   may be running: when a live thread other than the runner and the
+//!   test's own is found (threads the test starts without a name carry its
+//!   name), before the region and again after it. Run process-wide checks in
+//!   a `harness = false` target (the scenario harness is one), under
+//!   `cargo nextest run` (one process per test), or with
+//!   `cargo test -- --test-threads=1`: all three are exact.
+//!
+//! Thread-scoped checks ([`measure`], [`assert_no_alloc`], [`try_no_alloc`])
+//! see only their own thread and are exact under any test runner. Limits: a
+//! test thread is recognised by libtest's frames on its stack, so a binary
+//! stripped of symbols is treated as not being a test; where threads cannot
+//! be listed (not Linux), running more than one test at a time is enough to
+//! refuse; two tests running at once whose names share their first 15 bytes
+//! (the kernel's thread names) are not told apart.
+//!
 //! ## Writing a scenario
 //!
 //! A scenario (feature `harness`, on by default) is the way a stress test is
@@ -212,13 +236,18 @@
 //! - **Expectations**: `expect_violation()` and `expect_growth()` invert the
 //!   verdict, so a deliberately bad variant passes only while allocguard
 //!   really catches it.
-//! - **Snapshots**: the deterministic part of each profile (counts, bytes,
-//!   the tick of the first violation, the growth verdict, stable metrics; no
-//!   times) is compared with `snapshots/<scenario>@<build>-<scale>.snap` at the
-//!   workspace root using insta. A difference fails the scenario and leaves
-//!   a `.snap.new` to accept with `cargo insta review`; with `CI` set, nothing
-//!   is written. Counts differ between debug and release builds and between
-//!   scales, hence one file each.
+//! - **Snapshots**: the deterministic part of each profile (the counts and
+//!   bytes of the ticks after warm-up, the tick of the first violation, the
+//!   growth verdict, stable metrics, the compiler; no times) is compared with
+//!   `snapshots/<scenario>@<build>-<scale>.snap` at the workspace root, an
+//!   insta snapshot file. A difference fails the scenario with a numbered
+//!   diff (a compiler change said first) and leaves a `.snap.new` to accept
+//!   with `cargo allocguard review` or `cargo insta review`; with `CI` set,
+//!   nothing is written. Counts differ between debug and release builds,
+//!   between scales and between compilers, hence one file each and the
+//!   compiler's version inside. Warm-up ticks are measured and shown but kept
+//!   out of snapshots, so that a pool or channel that starts lazily cannot
+//!   change a snapshot from one run to the next.
 //!
 //! Scenario pitfalls:
 //!
@@ -231,10 +260,15 @@
 //!   time; under nextest each has its own. The harness warms up std's lazy
 //!   allocations before the first scenario so both give the same counts.
 //!
-//! ## What comes next
+//! ## In CI: `cargo allocguard`
 //!
-//! The `cargo allocguard` subcommand (run, compare, gates, review, reports,
-//! CI) builds on the harness; see the README for its status.
+//! The `cargo allocguard` subcommand runs the scenario targets of a
+//! workspace, prints a line per scenario as it ends and a table, appends
+//! labelled runs to a CSV phase log, compares labels (pre/post), applies the
+//! gates of `allocguard.toml` (counts exactly; times only beyond the noise),
+//! reviews snapshots, draws reports and speaks CI (annotations, the job
+//! summary, JUnit, shards). `cargo allocguard init` sets a crate up. See the
+//! README.
 
 #![warn(missing_docs)]
 
@@ -243,6 +277,7 @@ mod block;
 mod guard;
 #[cfg(feature = "harness")]
 pub mod harness;
+mod libtest;
 mod stats;
 mod violation;
 mod violation_log;

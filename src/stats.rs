@@ -157,16 +157,25 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 /// concurrently from different threads see each other's peaks. An allocation
 /// racing with the start or end of the region may be counted or not.
 ///
+/// In a libtest `#[test]`, libtest's own runner thread is left out, and the
+/// region is refused while other tests may run at the same time (see the
+/// crate docs, "Process-wide checks in ordinary tests").
+///
 /// # Panics
 ///
-/// If [`CountingAlloc`](crate::CountingAlloc) is not the global allocator.
+/// If [`CountingAlloc`](crate::CountingAlloc) is not the global allocator;
+/// in a `#[test]`, when other tests may be running meanwhile.
 pub fn measure_process<R>(f: impl FnOnce() -> R) -> (R, Stats) {
     ensure_installed();
+    let runner = crate::libtest::process_region("measure_process");
+    let left_out = block::LeaveOut::new(runner);
     let tracker = ProcessPeakRegion::open();
-    let start = block::sum_process();
+    let start = block::sum_process_without(runner);
     let r = f();
-    let end = block::sum_process();
+    let end = block::sum_process_without(runner);
     let rise = tracker.close();
+    drop(left_out);
+    crate::libtest::process_region_end("measure_process", runner);
     let mut delta = end.since(&start);
     delta.peak_live_bytes = rise.max(delta.live_bytes()).max(0);
     PROCESS_HIGH_WATER.fetch_max(start.live_bytes() + delta.peak_live_bytes, Relaxed);

@@ -8,7 +8,7 @@ use anyhow::anyhow;
 
 use crate::cli::{CompareArgs, Format};
 use crate::error::{CliError, CliResult, WithCode};
-use crate::gates::{fmt_num, GateResult, Metric};
+use crate::gates::{fmt_num, over_repeats, GateResult, Metric};
 use crate::phase_log::{self, PhaseRow};
 use crate::run_cmd::{load_config, phase_log_path};
 use crate::table::{bad, good, render, Cell};
@@ -23,7 +23,8 @@ pub struct MetricRow {
     pub phase: String,
     /// Metric name.
     pub metric: &'static str,
-    /// Value under PRE (absent when the phase is new).
+    /// Value under PRE (absent when the phase is new); over repeats, the
+    /// median of times and the highest count.
     pub pre: Option<f64>,
     /// Value under POST (absent when the phase is gone).
     pub post: Option<f64>,
@@ -38,9 +39,10 @@ pub struct MetricRow {
 /// The whole comparison.
 #[derive(Debug, serde::Serialize)]
 pub struct Comparison {
-    /// The PRE label and its run.
+    /// The PRE label and its runs (ids, comma-separated: repeats of one
+    /// revision when more than one).
     pub pre: (String, String),
-    /// The POST label and its run.
+    /// The POST label and its runs.
     pub post: (String, String),
     /// Every metric of every paired phase.
     pub rows: Vec<MetricRow>,
@@ -55,8 +57,8 @@ pub fn compare(
     post_label: &str,
     gates: &crate::gates::Gates,
 ) -> anyhow::Result<Comparison> {
-    let pre = phase_log::latest_run(rows, pre_label);
-    let post = phase_log::latest_run(rows, post_label);
+    let pre = phase_log::latest_runs(rows, pre_label);
+    let post = phase_log::latest_runs(rows, post_label);
     for (label, set) in [(pre_label, &pre), (post_label, &post)] {
         if set.is_empty() {
             return Err(anyhow!(
@@ -75,12 +77,12 @@ pub fn compare(
     let mut out = Vec::new();
     let mut passed = true;
     for k in keys {
-        let a = pre.iter().find(|r| key(r) == k).copied();
-        let b = post.iter().find(|r| key(r) == k).copied();
-        let gate_results = b.map(|b| gates.check(b, a)).unwrap_or_default();
+        let a: Vec<&PhaseRow> = pre.iter().filter(|r| key(r) == k).copied().collect();
+        let b: Vec<&PhaseRow> = post.iter().filter(|r| key(r) == k).copied().collect();
+        let gate_results = gates.check(&b, &a);
         passed &= gate_results.iter().all(|g| g.passed);
         for m in Metric::ALL {
-            let (pv, qv) = (a.and_then(|r| m.value(r)), b.and_then(|r| m.value(r)));
+            let (pv, qv) = (over_repeats(m, &a), over_repeats(m, &b));
             let delta = pv.zip(qv).map(|(p, q)| q - p);
             out.push(MetricRow {
                 scenario: k.1.clone(),
@@ -100,9 +102,15 @@ pub fn compare(
             });
         }
     }
+    let ids = |set: &[&PhaseRow]| {
+        let mut ids: Vec<String> = set.iter().map(|r| r.run_id.clone()).collect();
+        ids.sort();
+        ids.dedup();
+        ids.join(", ")
+    };
     Ok(Comparison {
-        pre: (pre_label.to_string(), pre[0].run_id.clone()),
-        post: (post_label.to_string(), post[0].run_id.clone()),
+        pre: (pre_label.to_string(), ids(&pre)),
+        post: (post_label.to_string(), ids(&post)),
         rows: out,
         passed,
     })
@@ -126,7 +134,17 @@ fn pct(v: Option<f64>) -> String {
 
 fn gate_text(g: &[GateResult]) -> String {
     g.iter()
-        .map(|g| format!("{} {}", g.rule, if g.passed { "pass" } else { "FAIL" }))
+        .map(|g| {
+            format!(
+                "{} {}{}",
+                g.rule,
+                if g.passed { "pass" } else { "FAIL" },
+                g.detail
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }

@@ -11,6 +11,15 @@
 //! one tick, or of too few to bound a 95th percentile, cannot fail a relative
 //! time rule: there is nothing to tell noise from change with. A relative
 //! rule on the slowest tick (`step_max_us`), a single sample, is refused.
+//!
+//! Either side may be several runs of one revision (repeats, best run
+//! alternately: base, head, base, head …), which is what makes time gates
+//! hold on a shared machine, where a whole run can be half as fast as the
+//! next. Then the least change is the fastest that any run of this side
+//! could be over the slowest that any baseline run could be, so a run that
+//! fell on a slow spell on either side cannot fail the gate alone. Counts
+//! compare each side's highest (they are the same in every repeat of a
+//! deterministic scenario).
 
 use std::collections::BTreeMap;
 
@@ -364,22 +373,52 @@ fn pct(v: f64) -> String {
     }
 }
 
-/// Decides a relative time rule allowing `allowed_pct` percent. Returns
-/// (passed, detail).
+/// The median of `v` (which is not empty).
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// A metric's value over repeats: the median of times, the highest count.
+pub fn over_repeats(metric: Metric, rows: &[&PhaseRow]) -> Option<f64> {
+    let values: Vec<f64> = rows.iter().filter_map(|r| metric.value(r)).collect();
+    if values.is_empty() {
+        None
+    } else if metric.is_time() {
+        Some(median(values))
+    } else {
+        Some(values.into_iter().fold(f64::MIN, f64::max))
+    }
+}
+
+/// Decides a relative time rule allowing `allowed_pct` percent, between the
+/// repeats of this side and of the baseline. Returns (passed, detail).
 fn judge_time(
     metric: Metric,
-    row: &PhaseRow,
-    base: &PhaseRow,
+    post: &[&PhaseRow],
+    base: &[&PhaseRow],
     allowed_pct: f64,
     confidence: f64,
 ) -> (bool, String) {
-    let (value, base_value) = (metric.of(row), metric.of(base));
+    let (value, base_value) = (
+        over_repeats(metric, post).unwrap_or(f64::NAN),
+        over_repeats(metric, base).unwrap_or(f64::NAN),
+    );
     let limit = 1.0 + allowed_pct / 100.0;
-    let (Some(now), Some(then)) = (
-        metric.bounds(row, confidence),
-        metric.bounds(base, confidence),
-    ) else {
-        // A row from before tick histograms were kept: point values only.
+    let runs = if post.len() > 1 || base.len() > 1 {
+        format!(", {} runs against {}", post.len(), base.len())
+    } else {
+        String::new()
+    };
+    let now: Option<Vec<Bounds>> = post.iter().map(|r| metric.bounds(r, confidence)).collect();
+    let then: Option<Vec<Bounds>> = base.iter().map(|r| metric.bounds(r, confidence)).collect();
+    let (Some(now), Some(then)) = (now, then) else {
+        // Rows from before tick histograms were kept: point values only.
         let passed = within(value, base_value, allowed_pct);
         return (
             passed,
@@ -391,37 +430,34 @@ fn judge_time(
     } else {
         0.0
     };
-    // The least the change can be, at this confidence.
-    let least = if then.hi.is_finite() && then.hi > 0.0 {
-        now.lo / then.hi - 1.0
-    } else {
-        f64::NEG_INFINITY
-    };
-    let most = if then.lo > 0.0 {
-        now.hi / then.lo - 1.0
-    } else {
-        f64::INFINITY
-    };
+    // The fastest this side can be and the slowest the baseline can be.
+    let now_lo = now.iter().map(|b| b.lo).fold(f64::INFINITY, f64::min);
+    let now_hi = now.iter().map(|b| b.hi).fold(0.0, f64::max);
+    let then_lo = then.iter().map(|b| b.lo).fold(f64::INFINITY, f64::min);
+    let then_hi = then.iter().map(|b| b.hi).fold(0.0, f64::max);
     let conf = format!("{:.0}%", confidence * 100.0);
-    if now.lo == 0.0 || !then.hi.is_finite() {
+    if now_lo == 0.0 || !then_hi.is_finite() {
+        let (whose, ticks) = if now_lo == 0.0 {
+            ("this run", post[0].step_hist.count())
+        } else {
+            ("the baseline", base[0].step_hist.count())
+        };
         return (
             true,
             format!(
-                "{} ({}, {} ticks): too few ticks to bound it, cannot tell noise from change",
+                "{}, but {whose} has too few ticks ({ticks}) to bound its {} at {conf}: \
+                 noise cannot be told from change",
                 pct(change),
-                if now.lo == 0.0 {
-                    "this run"
-                } else {
-                    "baseline"
-                },
-                if now.lo == 0.0 {
-                    row.step_hist.count()
-                } else {
-                    base.step_hist.count()
-                }
+                metric.statistic()
             ),
         );
     }
+    let least = now_lo / then_hi - 1.0;
+    let most = if then_lo > 0.0 {
+        now_hi / then_lo - 1.0
+    } else {
+        f64::INFINITY
+    };
     let regressed = least > limit - 1.0;
     let verdict = if regressed {
         "slower beyond the allowed change"
@@ -433,7 +469,7 @@ fn judge_time(
     (
         !regressed,
         format!(
-            "{} ({conf} bounds {} … {}), {verdict}",
+            "{} ({conf} bounds {} … {}{runs}), {verdict}",
             pct(change),
             pct(least),
             pct(most)
@@ -452,14 +488,19 @@ impl Gates {
         self.rules.values().any(GateRule::is_relative)
     }
 
-    /// Checks `row` against every rule; relative rules need `baseline`.
-    pub fn check(&self, row: &PhaseRow, baseline: Option<&PhaseRow>) -> Vec<GateResult> {
+    /// Checks one phase against every rule. `post` holds the phase's row in
+    /// each run of this side (usually one), `baseline` its rows in the
+    /// baseline's runs (empty: no baseline, relative rules are skipped).
+    pub fn check(&self, post: &[&PhaseRow], baseline: &[&PhaseRow]) -> Vec<GateResult> {
         let mut out = Vec::new();
+        let Some(first) = post.first() else {
+            return out;
+        };
         for (&metric, rule) in &self.rules {
-            if !rule.applies_to(&row.scenario) {
+            if !rule.applies_to(&first.scenario) {
                 continue;
             }
-            let Some(value) = metric.value(row) else {
+            let Some(value) = over_repeats(metric, post) else {
                 continue;
             };
             let mut push = |rule_text: String,
@@ -468,9 +509,9 @@ impl Gates {
                             detail: Option<String>,
                             passed: bool| {
                 out.push(GateResult {
-                    package: row.package.clone(),
-                    scenario: row.scenario.clone(),
-                    phase: row.phase.clone(),
+                    package: first.package.clone(),
+                    scenario: first.scenario.clone(),
+                    phase: first.phase.clone(),
                     metric: metric.name(),
                     rule: rule_text,
                     bound,
@@ -489,8 +530,10 @@ impl Gates {
                     value <= max,
                 );
             }
-            let Some(base_row) = baseline else { continue };
-            let Some(base) = metric.value(base_row) else {
+            if baseline.is_empty() {
+                continue;
+            }
+            let Some(base) = over_repeats(metric, baseline) else {
                 if rule.is_relative() {
                     push(
                         "relative".to_string(),
@@ -541,7 +584,7 @@ impl Gates {
                     continue;
                 }
                 let (passed, detail) =
-                    judge_time(metric, row, base_row, allowed, self.time_confidence);
+                    judge_time(metric, post, baseline, allowed, self.time_confidence);
                 push(text, bound, Some(base), Some(detail), passed);
             }
         }
@@ -621,11 +664,11 @@ mod tests {
     fn counts_are_exact() {
         let g = gates(&[(Metric::Allocs, rule(None, true, None))]);
         let base = row("s", 100, 50.0);
-        let r = g.check(&row("s", 101, 54.9), Some(&base));
+        let r = g.check(&[&row("s", 101, 54.9)], &[&base]);
         assert_eq!(r.len(), 1);
         assert!(!r[0].passed, "one allocation more fails: {r:?}");
         assert_eq!(r[0].bound, Some(100.0));
-        assert!(g.check(&row("s", 100, 0.0), Some(&base))[0].passed);
+        assert!(g.check(&[&row("s", 100, 0.0)], &[&base])[0].passed);
     }
 
     #[test]
@@ -633,17 +676,17 @@ mod tests {
         let g = gates(&[(Metric::StepP95Us, rule(None, false, Some(50.0)))]);
         let base = timed(300, 100.0, 10.0);
         // The same distribution again: within noise.
-        let r = g.check(&timed(300, 101.0, 10.0), Some(&base));
+        let r = g.check(&[&timed(300, 101.0, 10.0)], &[&base]);
         assert!(r[0].passed, "{r:?}");
         assert!(
             r[0].detail.as_deref().unwrap().contains("within noise"),
             "{r:?}"
         );
         // 30 % slower: real, but allowed.
-        let r = g.check(&timed(300, 130.0, 10.0), Some(&base));
+        let r = g.check(&[&timed(300, 130.0, 10.0)], &[&base]);
         assert!(r[0].passed, "{r:?}");
         // Twice as slow: caught, with the bounds shown.
-        let r = g.check(&timed(300, 200.0, 20.0), Some(&base));
+        let r = g.check(&[&timed(300, 200.0, 20.0)], &[&base]);
         assert!(!r[0].passed, "{r:?}");
         assert!(
             r[0].detail.as_deref().unwrap().contains("99% bounds"),
@@ -652,9 +695,51 @@ mod tests {
     }
 
     #[test]
+    fn repeats_absorb_a_run_that_fell_on_a_slow_spell() {
+        let g = gates(&[(Metric::StepP50Us, rule(None, false, Some(50.0)))]);
+        let base = [
+            timed(300, 100.0, 10.0),
+            timed(300, 104.0, 10.0),
+            timed(300, 98.0, 10.0),
+        ];
+        let base: Vec<&PhaseRow> = base.iter().collect();
+        // One head run of three on a slow spell (+80%): not a regression.
+        let head = [
+            timed(300, 180.0, 10.0),
+            timed(300, 101.0, 10.0),
+            timed(300, 99.0, 10.0),
+        ];
+        let head: Vec<&PhaseRow> = head.iter().collect();
+        let r = g.check(&head, &base);
+        assert!(r[0].passed, "{r:?}");
+        assert!(
+            r[0].detail.as_deref().unwrap().contains("3 runs against 3"),
+            "{r:?}"
+        );
+        assert_eq!(
+            Some(r[0].value),
+            timed(300, 101.0, 10.0).step_p50_us,
+            "the value shown is the median run's"
+        );
+        // Every head run twice as slow: a regression.
+        let slow = [
+            timed(300, 200.0, 10.0),
+            timed(300, 205.0, 10.0),
+            timed(300, 199.0, 10.0),
+        ];
+        let slow: Vec<&PhaseRow> = slow.iter().collect();
+        assert!(!g.check(&slow, &base)[0].passed);
+        // Counts take each side's highest.
+        let g = gates(&[(Metric::Allocs, rule(None, true, None))]);
+        let (a, b) = (row("s", 5, 0.0), row("s", 6, 0.0));
+        assert!(g.check(&[&a, &b], &[&b])[0].passed);
+        assert!(!g.check(&[&a, &b], &[&a])[0].passed);
+    }
+
+    #[test]
     fn a_phase_of_one_tick_cannot_fail_a_relative_time_rule() {
         let g = gates(&[(Metric::StepP50Us, rule(None, false, Some(50.0)))]);
-        let r = g.check(&timed(1, 900.0, 0.0), Some(&timed(1, 100.0, 0.0)));
+        let r = g.check(&[&timed(1, 900.0, 0.0)], &[&timed(1, 100.0, 0.0)]);
         assert!(r[0].passed, "{r:?}");
         assert!(
             r[0].detail
@@ -665,15 +750,15 @@ mod tests {
         );
         // The absolute bound still applies to it.
         let g = gates(&[(Metric::StepP50Us, rule(Some(500.0), false, None))]);
-        assert!(!g.check(&timed(1, 900.0, 0.0), None)[0].passed);
+        assert!(!g.check(&[&timed(1, 900.0, 0.0)], &[])[0].passed);
     }
 
     #[test]
     fn rows_without_tick_times_compare_single_numbers() {
         let g = gates(&[(Metric::StepP95Us, rule(None, true, None))]);
-        let r = g.check(&row("s", 1, 54.9), Some(&row("s", 1, 50.0)));
+        let r = g.check(&[&row("s", 1, 54.9)], &[&row("s", 1, 50.0)]);
         assert!(r[0].passed, "within the 10% tolerance: {r:?}");
-        let r = g.check(&row("s", 1, 55.1), Some(&row("s", 1, 50.0)));
+        let r = g.check(&[&row("s", 1, 55.1)], &[&row("s", 1, 50.0)]);
         assert!(!r[0].passed && r[0].detail.as_deref().unwrap().contains("single numbers"));
     }
 
@@ -684,7 +769,7 @@ mod tests {
             (Metric::Allocs, rule(None, true, None)),
         ]);
         g.time_floor_us = 1000.0;
-        let r = g.check(&row("s", 2, 120.0), Some(&row("s", 1, 6.0)));
+        let r = g.check(&[&row("s", 2, 120.0)], &[&row("s", 1, 6.0)]);
         assert!(
             r[1].passed && r[1].detail.as_deref().unwrap().contains("floor"),
             "{r:?}"
@@ -701,17 +786,17 @@ mod tests {
                 ..rule(Some(10.0), false, Some(5.0))
             },
         )]);
-        let r = g.check(&row("lean/a", 10, 0.0), Some(&row("lean/a", 10, 0.0)));
+        let r = g.check(&[&row("lean/a", 10, 0.0)], &[&row("lean/a", 10, 0.0)]);
         assert!(r.iter().all(|x| x.passed) && r.len() == 2);
-        let r = g.check(&row("lean/a", 11, 0.0), None);
+        let r = g.check(&[&row("lean/a", 11, 0.0)], &[]);
         assert_eq!(
             (r.len(), r[0].passed, r[0].rule.as_str()),
             (1, false, "max 10")
         );
         assert_eq!(r[0].describe(), "allocs = 11 > 10 (max 10)");
-        let r = g.check(&row("lean/a", 105, 0.0), Some(&row("lean/a", 100, 0.0)));
+        let r = g.check(&[&row("lean/a", 105, 0.0)], &[&row("lean/a", 100, 0.0)]);
         assert!(r[1].passed, "exactly +5%");
-        assert!(g.check(&row("naive/a", 1000, 0.0), None).is_empty());
+        assert!(g.check(&[&row("naive/a", 1000, 0.0)], &[]).is_empty());
     }
 
     #[test]

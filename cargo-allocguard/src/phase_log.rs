@@ -299,20 +299,46 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<PhaseRow>> {
     Ok(rows)
 }
 
-/// The rows of the most recent run labelled `label`.
-pub fn latest_run<'a>(rows: &'a [PhaseRow], label: &str) -> Vec<&'a PhaseRow> {
-    let latest = rows
+/// The rows of the runs labelled `label` that repeat its latest one: the
+/// same revision, build profile and scale (the latest run alone, unless the
+/// label was run several times at that revision, as the workflow's
+/// alternating base and head runs are).
+pub fn latest_runs<'a>(rows: &'a [PhaseRow], label: &str) -> Vec<&'a PhaseRow> {
+    let Some(latest) = rows
         .iter()
         .filter(|r| r.label == label)
         .max_by(|a, b| (&a.timestamp, &a.run_id).cmp(&(&b.timestamp, &b.run_id)))
-        .map(|r| r.run_id.clone());
-    match latest {
-        Some(id) => rows
-            .iter()
-            .filter(|r| r.label == label && r.run_id == id)
-            .collect(),
-        None => Vec::new(),
-    }
+    else {
+        return Vec::new();
+    };
+    let same = |r: &PhaseRow| {
+        r.label == label
+            && r.git_rev == latest.git_rev
+            && r.build_profile == latest.build_profile
+            && r.scale == latest.scale
+            && !latest.git_rev.is_empty()
+            && latest.git_rev != "unknown"
+            && !latest.git_rev.ends_with("-dirty")
+    };
+    rows.iter()
+        .filter(|r| r.label == label && r.run_id == latest.run_id || same(r))
+        .collect()
+}
+
+/// How many distinct runs `rows` hold.
+pub fn run_count(rows: &[&PhaseRow]) -> usize {
+    let mut ids: Vec<&str> = rows.iter().map(|r| r.run_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.len()
+}
+
+/// `rows` of one phase (package, scenario, phase).
+pub fn of_phase<'a>(rows: &[&'a PhaseRow], row: &PhaseRow) -> Vec<&'a PhaseRow> {
+    rows.iter()
+        .filter(|b| b.package == row.package && b.scenario == row.scenario && b.phase == row.phase)
+        .copied()
+        .collect()
 }
 
 /// Labels present in the log, in order of first appearance.
@@ -390,10 +416,37 @@ mod tests {
             row("pre", "r2", "2026-01-03T00:00:00Z", 2),
             row("post", "r3", "2026-01-02T00:00:00Z", 3),
         ];
-        let latest = latest_run(&rows, "pre");
+        let latest = latest_runs(&rows, "pre");
         assert_eq!(latest.len(), 1);
         assert_eq!(latest[0].allocs, 2);
-        assert!(latest_run(&rows, "nope").is_empty());
+        assert!(latest_runs(&rows, "nope").is_empty());
+
         assert_eq!(labels(&rows), vec!["pre", "post"]);
+        // Runs of one clean revision are repeats of one measurement.
+        let at = |run: &str, ts: &str, rev: &str| PhaseRow {
+            git_rev: rev.into(),
+            ..row("base", run, ts, 1)
+        };
+        let rows = vec![
+            at("r1", "2026-01-01T00:00:00Z", "old"),
+            at("r2", "2026-01-02T00:00:00Z", "abc"),
+            at("r3", "2026-01-03T00:00:00Z", "abc"),
+            at("r4", "2026-01-04T00:00:00Z", "abc"),
+        ];
+        let repeats = latest_runs(&rows, "base");
+        assert_eq!(run_count(&repeats), 3);
+        assert!(repeats.iter().all(|r| r.git_rev == "abc"));
+        let dirty: Vec<PhaseRow> = rows
+            .iter()
+            .map(|r| PhaseRow {
+                git_rev: format!("{}-dirty", r.git_rev),
+                ..r.clone()
+            })
+            .collect();
+        assert_eq!(
+            run_count(&latest_runs(&dirty, "base")),
+            1,
+            "a dirty tree may differ between runs"
+        );
     }
 }

@@ -53,19 +53,14 @@ pub fn new_run_id(started: std::time::SystemTime) -> String {
     format!("{}-{}", stamp.replace(['-', ':'], ""), std::process::id())
 }
 
-/// Finds the baseline row of `row` (same package, scenario, phase).
-fn baseline_for<'a>(base: &[&'a PhaseRow], row: &PhaseRow) -> Option<&'a PhaseRow> {
-    base.iter()
-        .find(|b| b.package == row.package && b.scenario == row.scenario && b.phase == row.phase)
-        .copied()
-}
-
-/// Applies the gates to every phase of the run.
+/// Applies the gates to every phase of the run, against the baseline's rows
+/// (all its repeats; empty: absolute rules only).
 pub fn apply_gates(config: &Config, run: &Run, baseline: &[&PhaseRow]) -> Vec<GateResult> {
     let mut out = Vec::new();
     for s in &run.scenarios {
         for row in phase_log::rows_of(run, s, "", "") {
-            out.extend(config.gates.check(&row, baseline_for(baseline, &row)));
+            let base = phase_log::of_phase(baseline, &row);
+            out.extend(config.gates.check(&[&row], &base));
         }
     }
     out
@@ -156,7 +151,7 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
     let baseline_rows = match &args.baseline {
         Some(label) => {
             let rows = phase_log::read(&log_path).usage_err()?;
-            let latest: Vec<PhaseRow> = phase_log::latest_run(&rows, label)
+            let latest: Vec<PhaseRow> = phase_log::latest_runs(&rows, label)
                 .into_iter()
                 .cloned()
                 .collect();

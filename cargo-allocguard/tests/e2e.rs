@@ -100,7 +100,7 @@ fn failing_gates_fail_the_run_and_the_comparison() {
     let f = Fixture::new();
     std::fs::write(
         f.path("allocguard.toml"),
-        "[gates]\nallocs = { max = 0 }\nhot_allocs = { max = 0, exclude = [\"fixture/leak\"] }\n",
+        "[gates]\nallocs = { max = 0 }\nhot_ops = { max = 0, exclude = [\"fixture/leak\"] }\n",
     )
     .unwrap();
     let r = f.scenarios(&["fixture/clean", "--label", "a"]);

@@ -162,7 +162,7 @@ fn run_phase<S>(
         };
         let region = ProcessPeakRegion::open();
         let t0 = block::sum_process();
-        let guard = armed.then(|| HotGuard::arm(GuardConfig::process()));
+        let guard = armed.then(|| HotGuard::arm_here(GuardConfig::process()));
         let started = Instant::now();
         tick(state, &ctx);
         let elapsed = started.elapsed();
