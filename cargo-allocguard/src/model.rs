@@ -21,7 +21,8 @@ pub struct Run {
     pub run_id: String,
     /// When the run started (RFC 3339, UTC).
     pub started: String,
-    /// `git rev-parse --short HEAD`, with `-dirty` for uncommitted changes.
+    /// `git rev-parse --short HEAD`, with `-dirty-` and a hash of the diff
+    /// for uncommitted changes.
     pub git_rev: String,
     /// Scale of every scenario.
     pub scale: Scale,

@@ -56,7 +56,7 @@ impl std::fmt::Display for Partition {
 }
 
 /// 64-bit FNV-1a: stable across machines, versions and runs.
-fn fnv1a(s: &str) -> u64 {
+pub(crate) fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })

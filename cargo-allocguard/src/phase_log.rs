@@ -300,9 +300,9 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<PhaseRow>> {
 }
 
 /// The rows of the runs labelled `label` that repeat its latest one: the
-/// same revision, build profile and scale (the latest run alone, unless the
-/// label was run several times at that revision, as the workflow's
-/// alternating base and head runs are).
+/// same revision (for uncommitted changes, the same diff), build profile and
+/// scale. That is the latest run alone, unless the label was run several
+/// times at that revision, as the workflow's alternating base and head are.
 pub fn latest_runs<'a>(rows: &'a [PhaseRow], label: &str) -> Vec<&'a PhaseRow> {
     let Some(latest) = rows
         .iter()
@@ -318,6 +318,7 @@ pub fn latest_runs<'a>(rows: &'a [PhaseRow], label: &str) -> Vec<&'a PhaseRow> {
             && r.scale == latest.scale
             && !latest.git_rev.is_empty()
             && latest.git_rev != "unknown"
+            // Written before dirty trees were told apart by their diff.
             && !latest.git_rev.ends_with("-dirty")
     };
     rows.iter()

@@ -21,7 +21,8 @@ use crate::{ci, discover, results, Output};
 /// The default per-scenario timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-/// `git rev-parse --short HEAD`, `-dirty` when tracked files changed.
+/// `git rev-parse --short HEAD`; with uncommitted changes to tracked files,
+/// `-dirty-` and a hash of `git diff HEAD`.
 pub fn git_rev(root: &Path) -> String {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
@@ -38,7 +39,10 @@ pub fn git_rev(root: &Path) -> String {
             let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
                 .is_some_and(|s| !s.is_empty());
             if dirty {
-                format!("{rev}-dirty")
+                // Runs of one uncommitted state are repeats of each other;
+                // an edit between two runs makes them two revisions.
+                let diff = git(&["diff", "HEAD"]).unwrap_or_default();
+                format!("{rev}-dirty-{:08x}", crate::partition::fnv1a(&diff) as u32)
             } else {
                 rev
             }
