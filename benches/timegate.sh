@@ -27,7 +27,17 @@ mkdir -p "$out"
 log="$out/phase_log.csv"
 rm -f "$log"
 
-run() { cargo allocguard run -q --config "$config" --phase-log "$log" "$@" >/dev/null 2>&1 || true; }
+# A run may pass (0) or fail a scenario or gate (1); anything else stops the
+# measurement, with cargo allocguard's own message.
+run() {
+  local code=0
+  cargo allocguard run -q --config "$config" --phase-log "$log" "$@" >"$out/last-run.txt" 2>&1 || code=$?
+  if [ "$code" -gt 1 ]; then
+    cat "$out/last-run.txt" >&2
+    echo "timegate: cargo allocguard run $* exited $code" >&2
+    exit 2
+  fi
+}
 
 # One comparison: base and head alternately, R times each. $1: a name for
 # the labels; $2: the head's ALLOCGUARD_EXAMPLE_WORK.
@@ -36,11 +46,16 @@ protocol() {
     run --label "$1-base"
     ALLOCGUARD_EXAMPLE_WORK=$2 run --label "$1-head"
   done
-  cargo allocguard compare "$1-base" "$1-head" --config "$config" --phase-log "$log" 2>&1 || true
+  local code=0
+  cargo allocguard compare "$1-base" "$1-head" --config "$config" --phase-log "$log" 2>&1 || code=$?
+  if [ "$code" -gt 1 ]; then
+    echo "timegate: compare $1-base $1-head exited $code" >&2
+    exit 2
+  fi
 }
 
 echo "building ..." >&2
-cargo allocguard run -q --config "$config" --phase-log "$out/build.csv" >/dev/null 2>&1 || true
+run --label build
 
 false_alarms=0
 for i in $(seq 1 "$n"); do

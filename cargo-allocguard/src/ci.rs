@@ -77,11 +77,18 @@ pub fn in_workspace(file: &str, root: &Path) -> Option<String> {
 /// The first frame of the first violation of `profile` that is in the
 /// workspace: the line of the user's code that allocated.
 pub fn allocating_place(profile: &Profile, root: &Path) -> Option<Place> {
-    let offence = profile
+    profile
         .phases
         .iter()
-        .filter_map(|ph| ph.first_violation.as_ref())
-        .find_map(|v| v.violation.first.as_ref())?;
+        .find_map(|ph| phase_allocating_place(ph, root))
+}
+
+/// The same for one phase.
+pub fn phase_allocating_place(
+    phase: &allocguard::harness::PhaseProfile,
+    root: &Path,
+) -> Option<Place> {
+    let offence = phase.first_violation.as_ref()?.violation.first.as_ref()?;
     offence.frames.iter().find_map(|f| {
         let file = in_workspace(f.file.as_deref()?, root)?;
         Some(Place {
@@ -110,11 +117,24 @@ fn status_word(s: Status) -> &'static str {
 
 /// `::error` workflow commands: one per failed scenario (at the allocating
 /// line in the workspace, else at the scenario's declaration), one per failed
-/// gate (at the scenario's declaration).
-pub fn annotations(run: &Run, gates: &[GateResult], workspace_root: &Path) -> String {
+/// gate (at the scenario's declaration). GitHub wants paths from the
+/// repository's root: `repo_prefix` is the workspace's place in it (`""`, or
+/// `engine/`).
+pub fn annotations(
+    run: &Run,
+    gates: &[GateResult],
+    workspace_root: &Path,
+    repo_prefix: &str,
+) -> String {
     let location = |place: Option<Place>| {
         place
-            .map(|p| format!("file={},line={},", escape_prop(&p.file), p.line))
+            .map(|p| {
+                format!(
+                    "file={},line={},",
+                    escape_prop(&format!("{repo_prefix}{}", p.file)),
+                    p.line
+                )
+            })
             .unwrap_or_default()
     };
     let mut out = String::new();
@@ -131,7 +151,10 @@ pub fn annotations(run: &Run, gates: &[GateResult], workspace_root: &Path) -> St
             escape_data(msg)
         ));
     }
-    for g in gates.iter().filter(|g| !g.passed) {
+    for g in gates
+        .iter()
+        .filter(|g| !g.passed && !repeats_scenario_failure(run, g))
+    {
         let title = format!("allocguard gate: {} {}", g.scenario, g.metric);
         let place = scenario_of(run, g)
             .and_then(|s| s.profile.as_ref())
@@ -151,6 +174,19 @@ fn scenario_of<'a>(run: &'a Run, g: &GateResult) -> Option<&'a ScenarioResult> {
     run.scenarios
         .iter()
         .find(|s| s.name == g.scenario && s.package == g.package)
+}
+
+/// Whether a failed `hot_ops` gate only repeats its scenario's own failure
+/// (heap operations in hot ticks of that phase): one failure, one
+/// annotation, one summary row.
+fn repeats_scenario_failure(run: &Run, g: &GateResult) -> bool {
+    g.metric == crate::gates::Metric::HotOps.name()
+        && scenario_of(run, g)
+            .filter(|s| s.status == Status::Failed)
+            .and_then(|s| s.profile.as_ref())
+            .is_some_and(|p| {
+                !p.expect.violation && p.phase(&g.phase).is_some_and(|ph| ph.hot_ops > 0)
+            })
 }
 
 fn md_cell(s: &str) -> String {
@@ -196,7 +232,7 @@ fn failure_rows(run: &Run, gates: &[GateResult], root: &Path) -> Vec<FailureRow>
                     what: "heap operations in hot ticks".into(),
                     value: count(ph.hot_ops),
                     bound: "0".into(),
-                    place: allocating_place(p, root),
+                    place: phase_allocating_place(ph, root),
                 });
             }
         }
@@ -236,7 +272,10 @@ fn failure_rows(run: &Run, gates: &[GateResult], root: &Path) -> Vec<FailureRow>
             });
         }
     }
-    for g in gates.iter().filter(|g| !g.passed) {
+    for g in gates
+        .iter()
+        .filter(|g| !g.passed && !repeats_scenario_failure(run, g))
+    {
         let m = g.metric();
         let bound = match (g.bound, g.baseline) {
             (Some(b), _) => m.show(b),
@@ -372,6 +411,27 @@ pub fn append_step_summary(md: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Refuses a `--junit` path holding a file that is not a JUnit report (it
+/// would be overwritten): checked before the run, and again before writing.
+pub fn check_junit_target(path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        bail!(
+            "--junit {}: that is a directory; give a file path",
+            path.display()
+        );
+    }
+    if let Ok(existing) = std::fs::read(path) {
+        if !String::from_utf8_lossy(&existing).contains("<testsuites") {
+            bail!(
+                "--junit {}: the file exists and is not a JUnit report; refusing to overwrite it \
+                 (give another path, or remove it)",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The phase table of one scenario as plain text, for JUnit's `system-out`.
 fn phase_text(s: &ScenarioResult) -> String {
     let Some(p) = &s.profile else {
@@ -411,14 +471,7 @@ fn phase_text(s: &ScenarioResult) -> String {
 /// replaced only if it is a JUnit report itself.
 pub fn write_junit(run: &Run, gates: &[GateResult], path: &Path) -> anyhow::Result<()> {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
-    if let Ok(existing) = std::fs::read_to_string(path) {
-        if !existing.contains("<testsuites") {
-            bail!(
-                "--junit {}: the file exists and is not a JUnit report; refusing to overwrite it",
-                path.display()
-            );
-        }
-    }
+    check_junit_target(path)?;
     let mut report = Report::new("allocguard");
     let mut suites: std::collections::BTreeMap<String, TestSuite> = Default::default();
     for s in &run.scenarios {

@@ -110,9 +110,10 @@ pub fn scenario_targets(meta: &Metadata, cargo: &CargoOpts) -> anyhow::Result<Ve
     Ok(out)
 }
 
-/// Test targets of the selected packages that are not scenario targets but
-/// whose source calls `Harness::from_args`: a scenario target under another
-/// name, which would otherwise be skipped in silence.
+/// Test targets of the selected packages declared with `harness = false`
+/// that are not scenario targets: a scenario target under another name would
+/// otherwise be skipped in silence. (cargo metadata does not report
+/// `harness`, so the manifests are read.)
 pub fn other_custom_harness_targets(
     meta: &Metadata,
     cargo: &CargoOpts,
@@ -126,29 +127,40 @@ pub fn other_custom_harness_targets(
         {
             continue;
         }
-        for t in p.targets.iter().filter(|t| t.is_test()) {
-            if ours.iter().any(|o| o.package == name && o.target == t.name) {
+        let text = std::fs::read_to_string(&p.manifest_path)
+            .with_context(|| format!("cannot read {}", p.manifest_path))?;
+        let manifest: toml::Table = text
+            .parse()
+            .with_context(|| format!("{} is not valid TOML", p.manifest_path))?;
+        let tests = manifest
+            .get("test")
+            .and_then(|t| t.as_array())
+            .cloned()
+            .unwrap_or_default();
+        for t in tests {
+            let harness = t.get("harness").and_then(|h| h.as_bool()).unwrap_or(true);
+            let Some(target) = t.get("name").and_then(|n| n.as_str()) else {
+                continue;
+            };
+            if harness || ours.iter().any(|o| o.package == name && o.target == target) {
                 continue;
             }
-            let source = std::fs::read_to_string(&t.src_path).unwrap_or_default();
-            if source.contains("Harness::from_args") {
-                out.push(ScenarioTarget {
-                    package: name.to_string(),
-                    target: t.name.clone(),
-                    package_dir: p
-                        .manifest_path
-                        .parent()
-                        .map(|d| d.as_std_path().to_path_buf())
-                        .unwrap_or_default(),
-                });
-            }
+            out.push(ScenarioTarget {
+                package: name.to_string(),
+                target: target.to_string(),
+                package_dir: p
+                    .manifest_path
+                    .parent()
+                    .map(|d| d.as_std_path().to_path_buf())
+                    .unwrap_or_default(),
+            });
         }
     }
     Ok(out)
 }
 
-/// The note for test targets that look like scenario targets but are not,
-/// or nothing.
+/// The note for `harness = false` test targets that are not scenario
+/// targets, or nothing.
 pub fn custom_harness_note(others: &[ScenarioTarget]) -> String {
     if others.is_empty() {
         return String::new();
@@ -158,22 +170,19 @@ pub fn custom_harness_note(others: &[ScenarioTarget]) -> String {
         .map(|t| format!("`{}` ({})", t.target, t.package))
         .collect::<Vec<_>>()
         .join(", ");
+    let one = others.len() == 1;
     format!(
-        "note: {} {list} {} `allocguard::Harness::from_args` but {} not a scenario target, so \
-         {} skipped; name it `allocguard`, or list it under \
+        "note: {} {list} {} `harness = false` but {}, so {} not run; \
+         if one holds allocguard scenarios, name it `allocguard` or list it under \
          `[package.metadata.allocguard] targets = [\"{}\"]`\n",
-        if others.len() == 1 {
-            "test target"
+        if one { "test target" } else { "test targets" },
+        if one { "has" } else { "have" },
+        if one {
+            "is not a scenario target"
         } else {
-            "test targets"
+            "are not scenario targets"
         },
-        if others.len() == 1 { "calls" } else { "call" },
-        if others.len() == 1 { "is" } else { "are" },
-        if others.len() == 1 {
-            "its scenarios are"
-        } else {
-            "their scenarios are"
-        },
+        if one { "it is" } else { "they are" },
         others[0].target
     )
 }

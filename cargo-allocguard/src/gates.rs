@@ -12,14 +12,19 @@
 //! time rule: there is nothing to tell noise from change with. A relative
 //! rule on the slowest tick (`step_max_us`), a single sample, is refused.
 //!
-//! Either side may be several runs of one revision (repeats, best run
+//! Either side may be several runs of one revision (repeats, run
 //! alternately: base, head, base, head …), which is what makes time gates
 //! hold on a shared machine, where a whole run can be half as fast as the
-//! next. Then the least change is the fastest that any run of this side
-//! could be over the slowest that any baseline run could be, so a run that
-//! fell on a slow spell on either side cannot fail the gate alone. Counts
-//! compare each side's highest (they are the same in every repeat of a
-//! deterministic scenario).
+//! next for minutes. The least change is then the fastest that any run of
+//! this side could be over the slowest that any baseline run could be: a
+//! slow spell on a baseline run makes the gate more lenient, never a cry of
+//! wolf, and one on a head run is outvoted by the others. The price is power
+//! in phases whose speed moves from run to run: a regression there must be
+//! larger than the spread of the baseline's runs to be called. (Pairing the
+//! runs in the order they ran, and taking the median pair, was measured too:
+//! on the same 120 runs of `benches/timegate.sh` it came within 0.4 points of
+//! a false alarm where this came within 40.) Counts compare each side's
+//! highest (they are the same in every repeat of a deterministic scenario).
 
 use std::collections::BTreeMap;
 
@@ -31,15 +36,15 @@ use crate::phase_log::PhaseRow;
 /// A phase metric a gate can bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Metric {
-    /// Allocations in all ticks.
+    /// Allocations in the ticks after warm-up.
     Allocs,
-    /// Bytes allocated in all ticks.
+    /// Bytes allocated in the ticks after warm-up.
     BytesAllocated,
     /// Heap operations (allocations, reallocations, deallocations) in armed ticks.
     HotOps,
-    /// Live bytes at the end minus at the start.
+    /// Live bytes at the end minus at the end of warm-up.
     GrowthBytes,
-    /// Highest live bytes above the start.
+    /// Highest live bytes after warm-up, above their level at its end.
     PeakBytes,
     /// Mean tick time, µs.
     StepMeanUs,
@@ -409,7 +414,6 @@ fn judge_time(
         over_repeats(metric, post).unwrap_or(f64::NAN),
         over_repeats(metric, base).unwrap_or(f64::NAN),
     );
-    let limit = 1.0 + allowed_pct / 100.0;
     let runs = if post.len() > 1 || base.len() > 1 {
         format!(", {} runs against {}", post.len(), base.len())
     } else {
@@ -458,7 +462,7 @@ fn judge_time(
     } else {
         f64::INFINITY
     };
-    let regressed = least > limit - 1.0;
+    let regressed = least > allowed_pct / 100.0;
     let verdict = if regressed {
         "slower beyond the allowed change"
     } else if least > 0.0 {
@@ -695,40 +699,31 @@ mod tests {
     }
 
     #[test]
-    fn repeats_absorb_a_run_that_fell_on_a_slow_spell() {
+    fn over_repeats_a_slow_spell_makes_the_gate_lenient_never_cry_wolf() {
         let g = gates(&[(Metric::StepP50Us, rule(None, false, Some(50.0)))]);
-        let base = [
-            timed(300, 100.0, 10.0),
-            timed(300, 104.0, 10.0),
-            timed(300, 98.0, 10.0),
-        ];
-        let base: Vec<&PhaseRow> = base.iter().collect();
-        // One head run of three on a slow spell (+80%): not a regression.
-        let head = [
-            timed(300, 180.0, 10.0),
-            timed(300, 101.0, 10.0),
-            timed(300, 99.0, 10.0),
-        ];
-        let head: Vec<&PhaseRow> = head.iter().collect();
-        let r = g.check(&head, &base);
-        assert!(r[0].passed, "{r:?}");
+        let runs =
+            |us: [f64; 3]| -> Vec<PhaseRow> { us.iter().map(|&u| timed(300, u, 10.0)).collect() };
+        let check = |base: &[PhaseRow], head: &[PhaseRow]| {
+            let (b, h): (Vec<&PhaseRow>, Vec<&PhaseRow>) =
+                (base.iter().collect(), head.iter().collect());
+            g.check(&h, &b).remove(0)
+        };
+        // Two head runs of three on a slow spell (x1.8): not a regression.
+        let r = check(&runs([100.0, 104.0, 98.0]), &runs([180.0, 181.0, 101.0]));
+        assert!(r.passed, "{r:?}");
         assert!(
-            r[0].detail.as_deref().unwrap().contains("3 runs against 3"),
+            r.detail.as_deref().unwrap().contains("3 runs against 3"),
             "{r:?}"
         );
-        assert_eq!(
-            Some(r[0].value),
-            timed(300, 101.0, 10.0).step_p50_us,
-            "the value shown is the median run's"
-        );
-        // Every head run twice as slow: a regression.
-        let slow = [
-            timed(300, 200.0, 10.0),
-            timed(300, 205.0, 10.0),
-            timed(300, 199.0, 10.0),
-        ];
-        let slow: Vec<&PhaseRow> = slow.iter().collect();
-        assert!(!g.check(&slow, &base)[0].passed);
+        // Every head run twice as slow, steady bases: caught.
+        let r = check(&runs([100.0, 104.0, 98.0]), &runs([200.0, 205.0, 199.0]));
+        assert!(!r.passed, "{r:?}");
+        // The value shown is the median run's.
+        assert_eq!(Some(r.value), timed(300, 200.0, 10.0).step_p50_us);
+        // A slow spell on one base run: the gate leans to passing (the
+        // measured trade-off, see the module docs).
+        let r = check(&runs([100.0, 180.0, 98.0]), &runs([200.0, 205.0, 199.0]));
+        assert!(r.passed, "{r:?}");
         // Counts take each side's highest.
         let g = gates(&[(Metric::Allocs, rule(None, true, None))]);
         let (a, b) = (row("s", 5, 0.0), row("s", 6, 0.0));

@@ -237,6 +237,40 @@ fn source_of(args: &InitArgs) -> Source {
     install_source::detect().unwrap_or_else(|| Source::Version(env!("CARGO_PKG_VERSION").into()))
 }
 
+/// The root of the git repository holding `dir`, if any.
+fn git_root(dir: &Path) -> Option<PathBuf> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let root = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (!root.is_empty()).then(|| PathBuf::from(root))
+}
+
+/// The workflow for a workspace `rel` below the repository's root: every
+/// step runs there, and the cache knows it.
+pub fn workflow_for(rel: &str) -> String {
+    if rel.is_empty() {
+        return WORKFLOW_TEMPLATE.to_string();
+    }
+    WORKFLOW_TEMPLATE
+        .replacen(
+            "\njobs:\n",
+            &format!(
+                "\n# The cargo workspace is below the repository's root.\ndefaults:\n  run:\n    \
+                 working-directory: {rel}\n\njobs:\n"
+            ),
+            1,
+        )
+        .replace(
+            "      - uses: Swatinem/rust-cache@v2\n",
+            &format!("      - uses: Swatinem/rust-cache@v2\n        with:\n          workspaces: {rel}\n"),
+        )
+}
+
 /// Sets the package up; returns what was done to each thing.
 pub fn init(args: &InitArgs) -> anyhow::Result<(Vec<Action>, Vec<String>)> {
     let cargo = crate::cli::CargoOpts {
@@ -294,11 +328,29 @@ pub fn init(args: &InitArgs) -> anyhow::Result<(Vec<Action>, Vec<String>)> {
         "the gates, with what each does",
     )?);
     if !args.no_workflow {
+        // GitHub reads workflows at the repository's root.
+        let repo = git_root(&root).unwrap_or_else(|| root.clone());
+        let rel = root
+            .strip_prefix(&repo)
+            .map(|r| r.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
         actions.push(create_unless_exists(
-            root.join(".github/workflows/allocguard.yml"),
-            WORKFLOW_TEMPLATE,
+            repo.join(".github/workflows/allocguard.yml"),
+            &workflow_for(&rel),
             "the CI workflow: base and head of every pull request, compared",
         )?);
+    }
+    if !["rust-toolchain.toml", "rust-toolchain"]
+        .iter()
+        .any(|f| root.join(f).exists())
+    {
+        warnings.push(
+            "no rust-toolchain.toml: snapshots record the compiler they were made with, and \
+             counts can change between compilers, so CI and your machine should build with one; \
+             pin it in rust-toolchain.toml (`channel = \"1.95.0\"` under `[toolchain]`, the \
+             version `rustc --version` prints); the workflow uses the pinned one"
+                .to_string(),
+        );
     }
     Ok((actions, warnings))
 }
@@ -360,6 +412,20 @@ mod tests {
         let m = format!("{MANIFEST}\n[[test]]\nname = \"allocguard\"\n");
         let e = edit_manifest(&m, None).unwrap_err();
         assert!(e.to_string().contains("needs `harness = false`"), "{e}");
+    }
+
+    #[test]
+    fn a_workspace_below_the_repository_root_gets_a_working_directory() {
+        assert_eq!(workflow_for(""), WORKFLOW_TEMPLATE);
+        let w = workflow_for("engine/core");
+        assert!(
+            w.contains("defaults:\n  run:\n    working-directory: engine/core\n\njobs:\n"),
+            "{w}"
+        );
+        assert!(
+            w.contains("rust-cache@v2\n        with:\n          workspaces: engine/core\n"),
+            "{w}"
+        );
     }
 
     #[test]

@@ -104,8 +104,13 @@ fn init_sets_a_new_crate_up_in_one_step_and_never_overwrites() {
         )),
         "this binary's own sources, as it was not installed: {manifest}"
     );
-    // The dependency is outside the new crate's workspace: said so.
+    // The dependency is outside the new crate's workspace, and no compiler
+    // is pinned: both said.
     assert!(r.stderr.contains("not in CI"), "{r:?}");
+    assert!(
+        r.stderr.contains("warning: no rust-toolchain.toml"),
+        "{r:?}"
+    );
     assert_eq!(
         read(&dir.join(".github/workflows/allocguard.yml")),
         read(&support::workspace_root().join("ci/github-workflow.yml"))

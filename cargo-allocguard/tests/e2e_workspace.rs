@@ -101,8 +101,8 @@ fn list_mentions_a_scenario_target_under_another_name() {
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
         r.stderr.contains(
-            "note: test target `scenarios2` (fixture-basic) calls `allocguard::Harness::from_args` \
-             but is not a scenario target"
+            "note: test target `scenarios2` (fixture-basic) has `harness = false` but is not a \
+             scenario target, so it is not run"
         ),
         "{r:?}"
     );

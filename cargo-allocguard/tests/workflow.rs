@@ -241,7 +241,9 @@ fn the_jobs_keep_the_pre_post_protocol_and_report_when_scenarios_fail() {
     );
     assert!(body("Compare base and head").contains("compare base head"));
     let merge = body("Merge the shards and draw the report");
-    assert!(merge.contains("merge --allow-partial") && merge.contains("report merged/run.json"));
+    assert!(
+        merge.contains("partial=(--allow-partial)") && merge.contains("report merged/run.json")
+    );
     // Steps after the scenarios run even when they failed; the report job too.
     let after_head = &WORKFLOW[WORKFLOW.find("name: Compare base and head").unwrap()..];
     assert!(
@@ -250,4 +252,182 @@ fn the_jobs_keep_the_pre_post_protocol_and_report_when_scenarios_fail() {
     );
     // The compiler is the one rust-toolchain.toml pins.
     assert!(WORKFLOW.contains("rustup toolchain install") && !WORKFLOW.contains("rust-toolchain@"));
+}
+
+/// Runs the report job's merge step with a stub subcommand whose `merge`
+/// exits `merge_code`; returns the step's exit code and the stub's log.
+fn merge_step(merge_code: i32, all_ran: bool) -> (i32, String) {
+    let (_, script) = scripts(WORKFLOW)
+        .into_iter()
+        .find(|(n, _)| n == "Merge the shards and draw the report")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("shards/allocguard-shard-0/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(dir.path().join("shards/allocguard-shard-0/run")).unwrap();
+    std::fs::write(
+        dir.path().join("shards/allocguard-shard-0/run/run.json"),
+        "{}",
+    )
+    .unwrap();
+    let log = dir.path().join("calls.log");
+    std::fs::write(
+        bin.join("cargo-allocguard"),
+        format!(
+            "#!/usr/bin/env bash\necho \"$*\" >>{log}\nif [ \"$1\" = merge ]; then touch merged/run.json; exit {merge_code}; fi\n",
+            log = log.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new("bash")
+        .args(["-e", "-c", &script])
+        .current_dir(dir.path())
+        .env("ALL_RAN", if all_ran { "true" } else { "false" })
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        std::fs::read_to_string(&log).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn the_report_is_drawn_when_scenarios_failed_and_the_job_still_fails() {
+    let (code, calls) = merge_step(1, false);
+    assert_eq!(code, 1, "{calls}");
+    let lines: Vec<&str> = calls.lines().collect();
+    assert!(
+        lines[0].starts_with("merge --allow-partial --out merged/run.json"),
+        "{calls}"
+    );
+    assert_eq!(lines[1], "report merged/run.json --out merged", "{calls}");
+    // Every shard's job succeeded: merge wants them all.
+    let (code, calls) = merge_step(0, true);
+    assert_eq!(code, 0);
+    assert!(calls.starts_with("merge --out merged/run.json"), "{calls}");
+}
+
+/// Runs the protocol step for a pull request in a scratch git repository,
+/// with a `cargo` whose head runs exit with `head_codes` in turn.
+fn protocol(head_codes: &[i32]) -> (i32, String, String) {
+    let (_, script) = scripts(WORKFLOW)
+        .into_iter()
+        .find(|(n, _)| n == "Base and head, alternately (seed 002's pre/post protocol)")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let temp = dir.path().join("runner-temp");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::create_dir_all(&temp).unwrap();
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        String::from_utf8_lossy(&ok.stdout).trim().to_string()
+    };
+    git(&["init", "-q"]);
+    std::fs::write(repo.join("a"), "").unwrap();
+    git(&["add", "a"]);
+    git(&["commit", "-q", "-m", "base"]);
+    let base = git(&["rev-parse", "HEAD"]);
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let codes = dir.path().join("codes");
+    std::fs::write(
+        &codes,
+        head_codes
+            .iter()
+            .map(|c| format!("{c}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let log = dir.path().join("calls.log");
+    std::fs::write(
+        bin.join("cargo"),
+        format!(
+            "#!/usr/bin/env bash\n\
+             echo \"$PWD $*\" >>{log}\n\
+             case \"$*\" in\n\
+               *'--label head'*) c=$(head -n 1 {codes}); sed -i 1d {codes}; exit \"$c\" ;;\n\
+             esac\n",
+            log = log.display(),
+            codes = codes.display()
+        ),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(bin.join("cargo"))
+        .status()
+        .unwrap();
+    let output = dir.path().join("github-output");
+    let out = Command::new("bash")
+        .args(["-e", "-c", &script])
+        .current_dir(&repo)
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("RUNNER_TEMP", &temp)
+        .env("GITHUB_OUTPUT", &output)
+        .env("EVENT", "pull_request")
+        .env("BASE_SHA", &base)
+        .env("REPEATS", head_codes.len().to_string())
+        .env("SHARD", "0")
+        .env("SHARDS", "2")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        std::fs::read_to_string(&log).unwrap_or_default(),
+        std::fs::read_to_string(&output).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn base_and_head_alternate_and_a_failure_in_any_repeat_fails_the_job() {
+    let (code, calls, output) = protocol(&[1, 0, 0]);
+    assert_eq!(code, 1, "a head run failed in the first repeat: {calls}");
+    assert_eq!(output, "base-measured=true\n");
+    let labels: Vec<&str> = calls
+        .lines()
+        .map(|l| {
+            if l.contains("--label base") {
+                "base"
+            } else {
+                "head"
+            }
+        })
+        .collect();
+    assert_eq!(
+        labels,
+        ["base", "head", "base", "head", "base", "head"],
+        "{calls}"
+    );
+    // The base runs in its own worktree, on the shard's partition.
+    let first = calls.lines().next().unwrap();
+    assert!(
+        first.contains("runner-temp/base ") && first.contains("--partition hash:1/2"),
+        "{first}"
+    );
+    // JUnit from the last head run only.
+    assert_eq!(calls.matches("--junit").count(), 1, "{calls}");
+    assert!(calls.lines().last().unwrap().contains("--junit"), "{calls}");
+    let (code, _, _) = protocol(&[0, 0, 0]);
+    assert_eq!(code, 0);
 }
