@@ -29,6 +29,12 @@ pub struct Cli {
     pub verbose: u8,
 }
 
+/// A duration such as `90s`, `10m` or `1h30m`; an error shows one.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{e}: write a duration such as 90s, 10m or 1h30m"))
+}
+
 /// When to color output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorWhen {
@@ -134,7 +140,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "LABEL")]
     pub baseline: Option<String>,
     /// Kill a scenario that runs longer than this (e.g. 90s, 10m).
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
     /// CI mode (also when CI=true): never write snapshots; annotations and a
     /// step summary on GitHub Actions.

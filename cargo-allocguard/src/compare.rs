@@ -46,8 +46,80 @@ pub struct Comparison {
     pub post: (String, String),
     /// Every metric of every paired phase.
     pub rows: Vec<MetricRow>,
-    /// Whether every gate passed.
+    /// Results PRE has and POST does not: a phase gone, a scenario that
+    /// crashed or timed out. Each one fails the comparison.
+    pub missing: Vec<String>,
+    /// What the two sides were built with, when the compilers differ.
+    pub compiler_note: Option<String>,
+    /// Whether every gate passed and nothing is missing.
     pub passed: bool,
+}
+
+/// What POST lacks of PRE: phases gone, and (with `crashes`) scenarios that
+/// left no profile.
+pub fn missing_results(pre: &[&PhaseRow], post: &[&PhaseRow], crashes: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in post.iter().filter(|r| crashes && r.is_missing_result()) {
+        let text = format!(
+            "{} ({}) {} in the post run: it has no result, so no gate could be applied",
+            r.scenario,
+            r.package,
+            if r.status == "timed_out" {
+                "timed out"
+            } else {
+                "crashed"
+            }
+        );
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    for r in pre.iter().filter(|r| !r.is_missing_result()) {
+        let same_scenario = |p: &&&PhaseRow| p.package == r.package && p.scenario == r.scenario;
+        if post
+            .iter()
+            .filter(same_scenario)
+            .any(|p| p.is_missing_result())
+        {
+            continue; // said above
+        }
+        if !post
+            .iter()
+            .filter(same_scenario)
+            .any(|p| p.phase == r.phase)
+        {
+            let text = format!(
+                "{} › {} ({}) is in the pre run and missing in the post run (renamed or \
+                 deleted?): a missing result is a failure",
+                r.scenario, r.phase, r.package
+            );
+            if !out.contains(&text) {
+                out.push(text);
+            }
+        }
+    }
+    out
+}
+
+/// A note when the two sides were built by different compilers.
+fn compiler_note(pre: &[&PhaseRow], post: &[&PhaseRow]) -> Option<String> {
+    let one = |set: &[&PhaseRow]| {
+        let mut v: Vec<&str> = set
+            .iter()
+            .map(|r| r.rustc.as_str())
+            .filter(|r| !r.is_empty())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v.join(" and ")
+    };
+    let (a, b) = (one(pre), one(post));
+    (!a.is_empty() && !b.is_empty() && a != b).then(|| {
+        format!(
+            "note: the pre run was built with rustc {a}, the post run with rustc {b}: counts \
+             can change between compilers"
+        )
+    })
 }
 
 /// Pairs and gates the two runs.
@@ -68,12 +140,13 @@ pub fn compare(
         }
     }
     let key = |r: &PhaseRow| (r.package.clone(), r.scenario.clone(), r.phase.clone());
-    let mut keys: Vec<(String, String, String)> = pre.iter().map(|r| key(r)).collect();
-    for r in &post {
+    let mut keys: Vec<(String, String, String)> = Vec::new();
+    for r in pre.iter().chain(&post).filter(|r| !r.is_missing_result()) {
         if !keys.contains(&key(r)) {
             keys.push(key(r));
         }
     }
+    let missing = missing_results(&pre, &post, true);
     let mut out = Vec::new();
     let mut passed = true;
     for k in keys {
@@ -112,7 +185,9 @@ pub fn compare(
         pre: (pre_label.to_string(), ids(&pre)),
         post: (post_label.to_string(), ids(&post)),
         rows: out,
-        passed,
+        compiler_note: compiler_note(&pre, &post),
+        passed: passed && missing.is_empty(),
+        missing,
     })
 }
 
@@ -179,12 +254,21 @@ pub fn human(c: &Comparison) -> String {
         "{} (run {}) → {} (run {})\n\n",
         c.pre.0, c.pre.1, c.post.0, c.post.1
     );
+    if let Some(note) = &c.compiler_note {
+        s.push_str(&format!("{note}\n\n"));
+    }
     s.push_str(&render(
         &[
             "scenario", "phase", "metric", &c.pre.0, &c.post.0, "Δ", "Δ%", "gates",
         ],
         &rows,
     ));
+    if !c.missing.is_empty() {
+        s.push_str(&format!(
+            "\nmissing results:\n{}",
+            missing_lines(c, "  FAIL ")
+        ));
+    }
     s.push_str(&format!("\n{}\n", verdict(c)));
     s
 }
@@ -196,10 +280,19 @@ fn verdict(c: &Comparison) -> String {
         .iter()
         .map(|r| r.gates.iter().filter(|g| !g.passed).count())
         .sum();
-    format!(
+    let mut v = format!(
         "{}: {n} gates checked, {failed} failed",
         if c.passed { "PASS" } else { "FAIL" }
-    )
+    );
+    if !c.missing.is_empty() {
+        v.push_str(&format!("; {} missing", c.missing.len()));
+    }
+    v
+}
+
+/// The missing results, one line each.
+fn missing_lines(c: &Comparison, bullet: &str) -> String {
+    c.missing.iter().map(|m| format!("{bullet}{m}\n")).collect()
 }
 
 /// The markdown table.
@@ -219,6 +312,15 @@ pub fn markdown(c: &Comparison) -> String {
             signed(r.delta),
             pct(r.delta_pct),
             gate_text(&r.gates)
+        ));
+    }
+    if let Some(note) = &c.compiler_note {
+        s.push_str(&format!("\n{note}\n"));
+    }
+    if !c.missing.is_empty() {
+        s.push_str(&format!(
+            "\n**Missing results**\n\n{}",
+            missing_lines(c, "- ")
         ));
     }
     s.push_str(&format!("\n**{}**\n", verdict(c)));
@@ -245,4 +347,56 @@ pub fn run(args: CompareArgs, out: &Output) -> CliResult<bool> {
     };
     let _ = write!(out.stdout(), "{text}");
     Ok(c.passed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(label: &str, scenario: &str, phase: &str, status: &str) -> PhaseRow {
+        PhaseRow {
+            timestamp: "t".into(),
+            run_id: label.into(),
+            label: label.into(),
+            package: "p".into(),
+            scenario: scenario.into(),
+            phase: phase.into(),
+            status: status.into(),
+            ..PhaseRow::default()
+        }
+    }
+
+    #[test]
+    fn what_post_lacks_fails_the_comparison() {
+        let rows = vec![
+            row("pre", "a", "run", "passed"),
+            row("pre", "b", "run", "passed"),
+            row("pre", "c", "x", "passed"),
+            row("pre", "c", "y", "passed"),
+            row("post", "a", "run", "passed"),
+            row("post", "b", "", "crashed"),
+            row("post", "c", "x", "passed"),
+        ];
+        let c = compare(&rows, "pre", "post", &crate::gates::Gates::default()).unwrap();
+        assert!(!c.passed);
+        assert_eq!(c.missing.len(), 2, "{:?}", c.missing);
+        assert!(
+            c.missing[0].starts_with("b (p) crashed in the post run"),
+            "{:?}",
+            c.missing
+        );
+        assert!(
+            c.missing[1].starts_with("c › y (p) is in the pre run and missing"),
+            "{:?}",
+            c.missing
+        );
+        assert!(human(&c).contains("FAIL: 0 gates checked, 0 failed; 2 missing"));
+        // Everything there: nothing missing.
+        let whole: Vec<PhaseRow> = rows.iter().filter(|r| r.scenario == "a").cloned().collect();
+        assert!(
+            compare(&whole, "pre", "post", &crate::gates::Gates::default())
+                .unwrap()
+                .passed
+        );
+    }
 }

@@ -3,7 +3,7 @@
 //! ```toml
 //! [run]
 //! scale = "default"          # smoke | default | full
-//! timeout = "10m"            # per scenario process
+//! timeout = "10m"            # per scenario
 //!
 //! [phase_log]
 //! path = "ci/phase_log.csv"
@@ -21,13 +21,12 @@
 //! `hot_allocs` is read as `hot_ops`, its old name (it always counted
 //! reallocations and deallocations too), with a note.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
-use crate::gates::{GateRule, Gates, Metric};
+use crate::gates::Gates;
 
 /// The file name looked for at the workspace root.
 pub const CONFIG_FILE: &str = "allocguard.toml";
@@ -54,8 +53,10 @@ struct RawConfig {
     run: RawRun,
     #[serde(default)]
     phase_log: RawPhaseLog,
+    /// Read key by key by `gate_config`, for errors with their own line.
     #[serde(default)]
-    gates: RawGates,
+    #[allow(dead_code)]
+    gates: serde::de::IgnoredAny,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -69,15 +70,6 @@ struct RawRun {
 #[serde(deny_unknown_fields)]
 struct RawPhaseLog {
     path: Option<PathBuf>,
-}
-
-#[derive(serde::Deserialize, Default)]
-struct RawGates {
-    time_tolerance_pct: Option<f64>,
-    time_floor_us: Option<f64>,
-    time_confidence: Option<f64>,
-    #[serde(flatten)]
-    rules: BTreeMap<String, GateRule>,
 }
 
 impl Config {
@@ -115,57 +107,12 @@ impl Config {
                 })
             })
             .transpose()?;
-        let mut rules = BTreeMap::new();
-        let mut notes = Vec::new();
-        for (name, rule) in raw.gates.rules {
-            let Some(metric) = Metric::from_name(&name) else {
-                bail!(
-                    "[gates] `{name}` is not a metric; use one of: {}",
-                    Metric::ALL
-                        .iter()
-                        .map(|m| m.name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            };
-            rule.validate(metric)
-                .with_context(|| format!("[gates] {name}"))?;
-            if name == crate::gates::HOT_OPS_OLD_NAME {
-                notes.push(
-                    "[gates] `hot_allocs` is now called `hot_ops` (it counts allocations, \
-                     reallocations and deallocations in hot ticks); the old name still works"
-                        .to_string(),
-                );
-            }
-            if rules.insert(metric, rule).is_some() {
-                bail!("[gates] both `hot_ops` and `hot_allocs` are given: they are one metric; keep `hot_ops`");
-            }
-        }
-        let tolerance = raw.gates.time_tolerance_pct.unwrap_or(10.0);
-        if !(0.0..=1000.0).contains(&tolerance) {
-            bail!("[gates] time_tolerance_pct = {tolerance}: use a percentage from 0 to 1000");
-        }
-        let floor = raw.gates.time_floor_us.unwrap_or(0.0);
-        if !(floor.is_finite() && floor >= 0.0) {
-            bail!("[gates] time_floor_us = {floor}: use microseconds, 0 or more");
-        }
-        let confidence = raw
-            .gates
-            .time_confidence
-            .unwrap_or(crate::gates::DEFAULT_TIME_CONFIDENCE);
-        if !(0.5..=0.9999).contains(&confidence) {
-            bail!("[gates] time_confidence = {confidence}: use a probability from 0.5 to 0.9999, such as 0.99");
-        }
+        let (gates, notes) = crate::gate_config::parse_gates(text)?;
         Ok(Config {
             scale,
             timeout,
             phase_log: raw.phase_log.path,
-            gates: Gates {
-                rules,
-                time_tolerance_pct: tolerance,
-                time_floor_us: floor,
-                time_confidence: confidence,
-            },
+            gates,
             notes,
         })
     }
@@ -199,7 +146,7 @@ step_p95_us = { max_regression_pct = 5 }
         assert_eq!(c.gates.time_tolerance_pct, 20.0);
         assert_eq!(c.gates.rules.len(), 4);
         assert_eq!(
-            c.gates.rules[&Metric::GrowthBytes].max_value(),
+            c.gates.rules[&crate::gates::Metric::GrowthBytes].max_value(),
             Some(50.0 * 1024.0 * 1024.0)
         );
     }
@@ -215,19 +162,22 @@ step_p95_us = { max_regression_pct = 5 }
     fn unknown_keys_and_metrics_are_named() {
         let e = Config::parse("[gates]\nalocs = { max = 1 }\n").unwrap_err();
         assert!(
-            format!("{e:#}").contains("`alocs` is not a metric; use one of: allocs"),
+            format!("{e:#}").contains("`alocs` (line 2) is neither a metric nor a setting"),
             "{e:#}"
         );
         let e = Config::parse("[run]\nscael = \"smoke\"\n").unwrap_err();
         assert!(format!("{e:#}").contains("unknown field `scael`"), "{e:#}");
         let e = Config::parse("[gates]\nallocs = { max = \"lots\" }\n").unwrap_err();
-        assert!(format!("{e:#}").contains("[gates] allocs"), "{e:#}");
+        assert!(
+            format!("{e:#}").contains("allocs (line 2): max = \"lots\""),
+            "{e:#}"
+        );
     }
 
     #[test]
     fn the_old_name_of_hot_ops_is_read_with_a_note() {
         let c = Config::parse("[gates]\nhot_allocs = { max = 0 }\n").unwrap();
-        assert!(c.gates.rules.contains_key(&Metric::HotOps));
+        assert!(c.gates.rules.contains_key(&crate::gates::Metric::HotOps));
         assert!(c.notes[0].contains("now called `hot_ops`"), "{:?}", c.notes);
         let e = Config::parse("[gates]\nhot_allocs = { max = 0 }\nhot_ops = { max = 1 }\n")
             .unwrap_err();

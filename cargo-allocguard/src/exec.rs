@@ -1,13 +1,17 @@
-//! Running harness binaries: listing their scenarios, and running one
-//! scenario per process with a timeout, as nextest does.
+//! Running harness binaries: listing their scenarios, and running them with
+//! a timeout per scenario, in a process group of their own (see
+//! `process_group`). Which scenario starts and ends is read from the run file
+//! the harness writes, never from what a scenario prints.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use allocguard::harness::ScenarioRecord;
+use allocguard::harness::{Line, ScenarioRecord};
 use anyhow::{bail, Context};
+
+use crate::process_group;
 
 /// A scenario as a harness binary lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +66,10 @@ pub struct Finished {
     pub status: Option<ExitStatus>,
     /// Whether it was killed for running past the timeout.
     pub timed_out: bool,
+    /// Whether it was ended because `cargo allocguard` was told to stop.
+    pub interrupted: bool,
+    /// Processes it left running when it exited (`PID COMMAND`), ended since.
+    pub left_behind: Vec<String>,
     /// Its standard output.
     pub stdout: String,
     /// Its standard error.
@@ -85,17 +93,17 @@ impl Finished {
     }
 }
 
-/// What a harness binary reports as it goes.
+/// What a harness binary reports, through its run file, as it goes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// libtest printed `test NAME ... `: the scenario started.
+    /// The harness says the scenario starts.
     Started(String),
-    /// The harness appended the scenario's record to the run file: it ended.
+    /// The harness appended the scenario's record: it ended.
     Finished(Box<ScenarioRecord>),
 }
 
-/// Reads the records a harness appends to its run file (JSON Lines) while
-/// it runs: only whole lines, each once.
+/// Reads the lines a harness appends to its run file (JSON Lines) while it
+/// runs: only whole lines, each once.
 #[derive(Debug)]
 pub struct RunFileFollower {
     path: PathBuf,
@@ -115,9 +123,9 @@ impl RunFileFollower {
         }
     }
 
-    /// The records appended since the last call. Lines that are not records
-    /// are skipped here; reading the whole file afterwards reports them.
-    pub fn poll(&mut self) -> Vec<ScenarioRecord> {
+    /// What was appended since the last call. Lines that are neither are
+    /// skipped here; reading the whole file afterwards reports them.
+    pub fn poll(&mut self) -> Vec<Event> {
         let Ok(mut f) = std::fs::File::open(&self.path) else {
             return Vec::new();
         };
@@ -142,50 +150,14 @@ impl RunFileFollower {
                 self.header_seen = true;
                 continue;
             }
-            if let Ok(r) = serde_json::from_slice::<ScenarioRecord>(&line) {
-                out.push(r);
+            match serde_json::from_slice::<Line>(&line) {
+                Ok(Line::Started { started }) => out.push(Event::Started(started)),
+                Ok(Line::Record(r)) => out.push(Event::Finished(r)),
+                Err(_) => {}
             }
         }
         out
     }
-}
-
-/// Reads the child's stdout as it comes, keeping all of it, and sends an
-/// event for every `test NAME ... ` that libtest prints.
-fn follow(
-    mut r: impl Read + Send + 'static,
-    tx: std::sync::mpsc::Sender<Event>,
-) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut all = Vec::new();
-        let mut line_start = 0usize;
-        let mut announced = false;
-        let mut chunk = [0u8; 8192];
-        loop {
-            let n = match r.read(&mut chunk) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            };
-            for &b in &chunk[..n] {
-                all.push(b);
-                if b == b'\n' {
-                    line_start = all.len();
-                    announced = false;
-                    continue;
-                }
-                if !announced
-                    && b == b' '
-                    && all[line_start..].starts_with(b"test ")
-                    && all[line_start..].ends_with(b" ... ")
-                {
-                    let line = String::from_utf8_lossy(&all[line_start + 5..all.len() - 5]);
-                    let _ = tx.send(Event::Started(line.trim().to_string()));
-                    announced = true;
-                }
-            }
-        }
-        String::from_utf8_lossy(&all).into_owned()
-    })
 }
 
 /// A whole harness binary to run, for some of its scenarios.
@@ -202,7 +174,7 @@ pub struct BinaryJob<'a> {
     pub include_ignored: bool,
     /// Environment to add.
     pub env: Vec<(String, PathBuf)>,
-    /// Kill the binary after this long.
+    /// Kill the binary when one scenario (or its start-up) runs this long.
     pub timeout: Option<Duration>,
     /// The run file the harness appends to, to report scenarios as they end.
     pub run_file: Option<&'a Path>,
@@ -213,12 +185,15 @@ pub struct BinaryJob<'a> {
 pub struct BinaryFinished {
     /// Exit status etc.
     pub finished: Finished,
-    /// The last scenario libtest announced.
+    /// The last scenario the harness said it started.
     pub last_started: Option<String>,
 }
 
-/// Runs a harness binary once for all its selected scenarios, calling
-/// `on_event` as scenarios start, and killing it at the timeout.
+/// Runs a harness binary once for all its selected scenarios, in a process
+/// group of its own, calling `on_event` as scenarios start and end. When one
+/// scenario runs past the timeout, or a termination signal arrives, the whole
+/// group is ended; processes the binary leaves running are ended too, and
+/// named in the result.
 pub fn run_binary(
     job: &BinaryJob<'_>,
     mut on_event: impl FnMut(&Event),
@@ -229,6 +204,7 @@ pub fn run_binary(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    process_group::own_group(&mut cmd);
     if let Some(name) = job.only {
         cmd.arg(name);
     }
@@ -245,50 +221,52 @@ pub fn run_binary(
     let mut child = cmd
         .spawn()
         .with_context(|| format!("cannot run {}", job.exe.display()))?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    let out = follow(child.stdout.take().expect("piped"), tx);
+    let pgid = child.id();
+    let out = drain(child.stdout.take().expect("piped"));
     let err = drain(child.stderr.take().expect("piped"));
-    let mut last_started = None;
-    let mut timed_out = false;
+    // With no run file to say so, the one scenario asked for is the one running.
+    let mut last_started = job.only.map(str::to_string);
+    let (mut timed_out, mut interrupted) = (false, false);
     let mut follower = job.run_file.map(RunFileFollower::new);
-    let mut handle = |ev: Event, last_started: &mut Option<String>| {
+    // The timeout is a scenario's: its clock restarts as each one starts.
+    let mut clock = started;
+    let mut handle = |ev: Event, last_started: &mut Option<String>, clock: &mut Instant| {
         if let Event::Started(name) = &ev {
             *last_started = Some(name.clone());
+            *clock = Instant::now();
         }
         on_event(&ev);
     };
     let status = loop {
-        while let Ok(ev) = rx.try_recv() {
-            handle(ev, &mut last_started);
-        }
-        for r in follower.as_mut().map(|f| f.poll()).unwrap_or_default() {
-            handle(Event::Finished(Box::new(r)), &mut last_started);
+        for ev in follower.as_mut().map(|f| f.poll()).unwrap_or_default() {
+            handle(ev, &mut last_started, &mut clock);
         }
         if let Some(status) = child.try_wait()? {
             break Some(status);
         }
-        if job.timeout.is_some_and(|t| started.elapsed() >= t) {
-            let _ = child.kill();
+        let over = job.timeout.is_some_and(|t| clock.elapsed() >= t);
+        if over || process_group::terminating() {
+            process_group::kill_group(&child);
             let _ = child.wait();
-            timed_out = true;
+            timed_out = over;
+            interrupted = !over;
             break None;
         }
-        if let Ok(ev) = rx.recv_timeout(Duration::from_millis(10)) {
-            handle(ev, &mut last_started);
-        }
+        std::thread::sleep(Duration::from_millis(10));
     };
-    let stdout = out.join().unwrap_or_default();
-    while let Ok(ev) = rx.try_recv() {
-        handle(ev, &mut last_started);
-    }
-    for r in follower.as_mut().map(|f| f.poll()).unwrap_or_default() {
-        handle(Event::Finished(Box::new(r)), &mut last_started);
+    // Whatever the binary left running is ended now, and named.
+    let left_behind = process_group::left_in_group(pgid);
+    process_group::end_group(pgid);
+    for ev in follower.as_mut().map(|f| f.poll()).unwrap_or_default() {
+        handle(ev, &mut last_started, &mut clock);
     }
     Ok(BinaryFinished {
         finished: Finished {
             status,
             timed_out,
-            stdout,
+            interrupted,
+            left_behind,
+            stdout: out.join().unwrap_or_default(),
             stderr: err.join().unwrap_or_default(),
             elapsed: started.elapsed(),
         },
@@ -340,24 +318,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn libtest_announcements_become_events_even_without_a_newline() {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let text = "\nrunning 2 tests\ntest a/one   ... some output\nok\ntest b/two ... ";
-        let all = follow(std::io::Cursor::new(text.as_bytes().to_vec()), tx)
-            .join()
-            .unwrap();
-        assert_eq!(all, text);
-        let events: Vec<Event> = rx.try_iter().collect();
-        assert_eq!(
-            events,
-            vec![
-                Event::Started("a/one".into()),
-                Event::Started("b/two".into())
-            ]
-        );
-    }
-
-    #[test]
     fn the_follower_reports_each_whole_record_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.jsonl");
@@ -370,16 +330,29 @@ mod tests {
                 failure: None,
                 profile: None,
                 duration_ns: Some(5),
+                leaked: Vec::new(),
             })
             .unwrap()
         };
+        let names = |events: Vec<Event>| -> Vec<String> {
+            events
+                .into_iter()
+                .map(|e| match e {
+                    Event::Started(n) => format!("started {n}"),
+                    Event::Finished(r) => format!("ended {}", r.name),
+                })
+                .collect()
+        };
         let (a, b) = (record("a"), record("b"));
-        std::fs::write(&path, format!("{{\"header\":1}}\n{a}\n{}", &b[..10])).unwrap();
-        let got: Vec<String> = f.poll().into_iter().map(|r| r.name).collect();
-        assert_eq!(got, ["a"], "the header is skipped, half a line waits");
-        std::fs::write(&path, format!("{{\"header\":1}}\n{a}\n{b}\n")).unwrap();
-        let got: Vec<String> = f.poll().into_iter().map(|r| r.name).collect();
-        assert_eq!(got, ["b"]);
+        let head = "{\"header\":1}\n{\"started\":\"a\"}\n";
+        std::fs::write(&path, format!("{head}{a}\n{}", &b[..10])).unwrap();
+        assert_eq!(
+            names(f.poll()),
+            ["started a", "ended a"],
+            "the header is skipped, half a line waits"
+        );
+        std::fs::write(&path, format!("{head}{a}\n{b}\n")).unwrap();
+        assert_eq!(names(f.poll()), ["ended b"]);
         assert!(f.poll().is_empty());
     }
 }

@@ -17,7 +17,7 @@ use allocguard::harness::{RunFile, ScenarioRecord, OUT_ENV, SCALE_ENV};
 
 use crate::error::{CliResult, WithCode};
 use crate::exec::{self, Event};
-use crate::model::{Run, ScenarioResult, Status};
+use crate::model::{ScenarioResult, Status};
 use crate::progress::Progress;
 use crate::select::Selected;
 use crate::Output;
@@ -31,7 +31,7 @@ pub struct Settings<'a> {
     pub scale: allocguard::Scale,
     /// CI mode: the harness writes no snapshot.
     pub ci_mode: bool,
-    /// Per binary.
+    /// Per scenario.
     pub timeout: Duration,
 }
 
@@ -78,6 +78,7 @@ fn from_record(sel: &Selected, r: &ScenarioRecord, fallback: Duration) -> Scenar
             .duration_ns
             .map(|ns| ns as f64 / 1e6)
             .unwrap_or(fallback.as_secs_f64() * 1e3),
+        leaked: r.leaked.clone(),
     }
 }
 
@@ -142,6 +143,7 @@ fn died_in(
         failure: Some(failure),
         profile: None,
         duration_ms: ran_for.as_secs_f64() * 1e3,
+        leaked: Vec::new(),
     }
 }
 
@@ -163,6 +165,9 @@ pub fn execute(
     settings: Settings<'_>,
     out: &Output,
 ) -> CliResult<Vec<ScenarioResult>> {
+    if crate::process_group::terminating() {
+        return Err(interrupted());
+    }
     let mut progress = Progress::new(out, selected.len());
     let mut results = Vec::with_capacity(selected.len());
     for (k, group) in groups(selected).iter().enumerate() {
@@ -211,15 +216,25 @@ fn run_group(
         Event::Finished(r) => {
             if let Some(sel) = group.iter().find(|s| s.name == r.name) {
                 let result = from_record(sel, r, Duration::ZERO);
-                progress.finished(result.status, Run::duration_of(&result), &result.name);
+                progress.finished(&result);
                 reported.push(r.name.clone());
             }
         }
     })
     .infra_err()?;
+    if done.finished.interrupted {
+        return Err(interrupted());
+    }
     if out.verbose > 0 {
         eprintln!("── {} ({})", first.target.target, first.exe.display());
         eprint!("{}{}", done.finished.stdout, done.finished.stderr);
+    }
+    if !done.finished.left_behind.is_empty() {
+        eprintln!(
+            "warning: test target `{}` left processes running when it exited, ended now: {}",
+            first.target.target,
+            done.finished.left_behind.join("; ")
+        );
     }
     let records = RunFile::read(&out_file)
         .map(|r| r.scenarios)
@@ -230,7 +245,7 @@ fn run_group(
         if let Some(r) = records.iter().find(|r| r.name == sel.name) {
             let result = from_record(sel, r, Duration::ZERO);
             if !reported.contains(&sel.name) {
-                progress.finished(result.status, Run::duration_of(&result), &result.name);
+                progress.finished(&result);
             }
             results.push(result);
         } else if died && done.last_started.as_deref() == Some(sel.name.as_str()) {
@@ -240,7 +255,7 @@ fn run_group(
                 .map(|t| t.elapsed())
                 .unwrap_or(done.finished.elapsed);
             let result = died_in(sel, &done.finished, settings.timeout, ran_for);
-            progress.finished(result.status, ran_for, &result.name);
+            progress.finished(&result);
             results.push(result);
         } else {
             // Never reached: run it alone.
@@ -258,6 +273,9 @@ fn run_group(
             };
             progress.started(&sel.name);
             let finished = exec::run(&job).infra_err()?;
+            if finished.interrupted {
+                return Err(interrupted());
+            }
             let record = RunFile::read(&own)
                 .ok()
                 .and_then(|r| r.scenarios.into_iter().find(|s| s.name == sel.name));
@@ -267,9 +285,17 @@ fn run_group(
                 }
                 _ => died_in(sel, &finished, settings.timeout, finished.elapsed),
             };
-            progress.finished(result.status, Run::duration_of(&result), &result.name);
+            progress.finished(&result);
             results.push(result);
         }
     }
     Ok(())
+}
+
+/// A termination signal arrived: the scenario processes are ended already.
+fn interrupted() -> crate::error::CliError {
+    crate::error::CliError::infra(anyhow::anyhow!(
+        "interrupted by a signal: every scenario process this run started was ended; no run \
+         file or phase log row was written"
+    ))
 }

@@ -29,6 +29,7 @@ pub mod discover;
 pub mod error;
 pub mod exec;
 pub mod execute;
+pub mod gate_config;
 pub mod gates;
 pub mod init_cmd;
 pub mod install_source;
@@ -37,6 +38,7 @@ pub mod merge_cmd;
 pub mod model;
 pub mod partition;
 pub mod phase_log;
+pub mod process_group;
 pub mod profile_cmd;
 pub mod progress;
 pub mod report;
@@ -242,6 +244,13 @@ mod tests {
         assert_eq!(a.cargo.profile, "bench");
         assert_eq!(a.timeout, Some(std::time::Duration::from_secs(90)));
         assert!(cli.quiet && cli.verbose == 2 && cli.color == ColorWhen::Never);
+        let e = Cli::try_parse_from(os(&["cargo-allocguard", "run", "--timeout", "banana"]))
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("write a duration such as 90s, 10m or 1h30m"),
+            "{e}"
+        );
         let e = Cli::try_parse_from(os(&["cargo-allocguard", "run", "--notes", "x"])).unwrap_err();
         assert_eq!(
             e.kind(),

@@ -98,6 +98,22 @@ pub struct ScenarioResult {
     /// How long the scenario took, in milliseconds: as the harness measured
     /// it, or for one that crashed or timed out, from its start to its end.
     pub duration_ms: f64,
+    /// Processes it started and left running when it ended (`PID COMMAND`),
+    /// which allocguard then ended: a leaky scenario.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leaked: Vec<String>,
+}
+
+impl ScenarioResult {
+    /// As shown in progress lines and tables: the status, or `LEAKY` for a
+    /// scenario that passed but left processes running.
+    pub fn label(&self) -> &'static str {
+        if self.status == Status::Passed && !self.leaked.is_empty() {
+            "LEAKY"
+        } else {
+            self.status.label()
+        }
+    }
 }
 
 impl Run {
@@ -108,6 +124,12 @@ impl Run {
         let run: Run = serde_json::from_str(&text)
             .with_context(|| format!("{} is not a cargo-allocguard run file", path.display()))?;
         anyhow::ensure!(
+            run.schema_version >= 1,
+            "{}: run schema 0 was never written by cargo-allocguard (its schemas start at 1): \
+             not a run file this can read",
+            path.display()
+        );
+        anyhow::ensure!(
             run.schema_version <= RUN_SCHEMA_VERSION,
             "{}: run schema {} is newer than this cargo-allocguard understands ({RUN_SCHEMA_VERSION}); update it",
             path.display(),
@@ -116,23 +138,39 @@ impl Run {
         Ok(run)
     }
 
-    /// Writes the run as a new file; refuses to replace an existing one.
+    /// Writes the run as a new file, whole or not at all: into a temporary
+    /// file beside it, then linked into place, which fails if `path` exists
+    /// (an existing file is never replaced).
     pub fn write_new(&self, path: &Path) -> anyhow::Result<()> {
-        if let Some(dir) = path.parent() {
+        use std::io::Write;
+        if path.exists() {
+            anyhow::bail!(
+                "cannot create {}: it exists (it must not exist yet)",
+                path.display()
+            );
+        }
+        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+        if let Some(dir) = dir {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
-        let mut w = std::io::BufWriter::new(file);
-        serde_json::to_writer_pretty(&mut w, self)?;
-        use std::io::Write;
-        w.write_all(b"\n")?;
-        w.flush()?;
-        Ok(())
+        let tmp = path.with_extension(format!("json.tmp.{}", std::process::id()));
+        let write = || -> anyhow::Result<()> {
+            let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+            serde_json::to_writer_pretty(&mut w, self)?;
+            w.write_all(b"\n")?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            Ok(())
+        };
+        let written = write()
+            .with_context(|| format!("cannot write {}", tmp.display()))
+            .and_then(|()| {
+                std::fs::hard_link(&tmp, path).with_context(|| {
+                    format!("cannot create {} (it must not exist yet)", path.display())
+                })
+            });
+        let _ = std::fs::remove_file(&tmp);
+        written
     }
 
     /// Scenarios that did not pass.

@@ -2,6 +2,12 @@
 //!
 //! Appended under an exclusive file lock with a single write per run, read by
 //! header name (so columns can be added later), never rewritten or truncated.
+//!
+//! The counts and bytes of a row are those of the phase's ticks *after its
+//! warm-up*, as in snapshots: what gates and `compare` judge must not change
+//! because a pool or a buffer started a little sooner or later. The warm-up's
+//! ticks and allocations have columns of their own; the run table and the
+//! report show whole phases.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -11,7 +17,7 @@ use std::path::Path;
 use allocguard::harness::StepHistogram;
 use anyhow::{bail, Context};
 
-use crate::model::{Run, ScenarioResult, Status};
+use crate::model::{Run, ScenarioResult};
 
 /// The default path, relative to the workspace root.
 pub const DEFAULT_PATH: &str = "ci/phase_log.csv";
@@ -40,24 +46,29 @@ pub struct PhaseRow {
     pub scale: String,
     /// passed, failed, crashed, timed_out.
     pub status: String,
-    /// Ticks run.
+    /// Ticks run, warm-up included.
     pub ticks: u64,
-    /// Allocations in all ticks.
+    /// Of which warm-up (empty in rows written before it was recorded, whose
+    /// counts are of every tick).
+    pub warmup_ticks: Option<u64>,
+    /// Allocations in the warm-up ticks (measured, never gated).
+    pub warmup_allocs: Option<u64>,
+    /// Allocations in the ticks after warm-up.
     pub allocs: u64,
-    /// Deallocations in all ticks.
+    /// Deallocations in the ticks after warm-up.
     pub deallocs: u64,
-    /// Reallocations in all ticks.
+    /// Reallocations in the ticks after warm-up.
     pub reallocs: u64,
-    /// Bytes allocated in all ticks.
+    /// Bytes allocated in the ticks after warm-up.
     pub bytes_allocated: u64,
     /// Heap operations (allocations, reallocations, deallocations) in armed
     /// ticks; the column was called `hot_allocs` before, and is read under
     /// that name too.
     #[serde(alias = "hot_allocs")]
     pub hot_ops: u64,
-    /// Live bytes at the end minus at the start.
+    /// Live bytes at the end minus at the end of warm-up.
     pub growth_bytes: i64,
-    /// Highest live bytes above the start.
+    /// Highest live bytes after warm-up, above their level at its end.
     pub peak_bytes: i64,
     /// Mean tick time, µs.
     pub step_mean_us: f64,
@@ -92,6 +103,8 @@ pub const COLUMNS: &[&str] = &[
     "rustc",
     "status",
     "ticks",
+    "warmup_ticks",
+    "warmup_allocs",
     "allocs",
     "deallocs",
     "reallocs",
@@ -111,19 +124,75 @@ pub const COLUMNS: &[&str] = &[
 /// Old column names, and the column they are now.
 const RENAMED: &[(&str, &str)] = &[("hot_allocs", "hot_ops")];
 
-fn status_name(s: Status) -> &'static str {
-    match s {
-        Status::Passed => "passed",
-        Status::Failed => "failed",
-        Status::Crashed => "crashed",
-        Status::TimedOut => "timed_out",
+/// Columns that gates and `compare` read: a log without one of them is
+/// refused, naming it (a missing column must never read as zero).
+/// `hot_ops` may be under its old name `hot_allocs`.
+pub const REQUIRED: &[&str] = &[
+    "timestamp",
+    "run_id",
+    "label",
+    "package",
+    "scenario",
+    "phase",
+    "status",
+    "allocs",
+    "bytes_allocated",
+    "hot_ops",
+    "growth_bytes",
+    "peak_bytes",
+    "step_mean_us",
+    "step_p95_us",
+    "step_max_us",
+];
+
+/// Columns a result without a profile leaves empty: its counts and times.
+const MEASURED: &[&str] = &[
+    "ticks",
+    "warmup_ticks",
+    "warmup_allocs",
+    "allocs",
+    "deallocs",
+    "reallocs",
+    "bytes_allocated",
+    "hot_ops",
+    "hot_allocs",
+    "growth_bytes",
+    "peak_bytes",
+    "step_mean_us",
+    "step_p50_us",
+    "step_p95_us",
+    "step_max_us",
+    "metrics",
+    "step_hist",
+];
+
+impl PhaseRow {
+    /// Whether this row stands for a scenario that left no profile (it
+    /// crashed or timed out): status only, no phase, no counts.
+    pub fn is_missing_result(&self) -> bool {
+        self.phase.is_empty() && (self.status == "crashed" || self.status == "timed_out")
     }
 }
 
-/// The rows of one scenario (one per phase; none without a profile).
+/// The rows of one scenario: one per phase, or, for a scenario that left no
+/// profile (it crashed or timed out), one row with its status and no counts,
+/// so that a comparison can see it.
 pub fn rows_of(run: &Run, s: &ScenarioResult, label: &str, notes: &str) -> Vec<PhaseRow> {
     let Some(profile) = &s.profile else {
-        return Vec::new();
+        return vec![PhaseRow {
+            timestamp: run.started.clone(),
+            run_id: run.run_id.clone(),
+            git_rev: run.git_rev.clone(),
+            label: label.to_string(),
+            package: s.package.clone(),
+            scenario: s.name.clone(),
+            phase: String::new(),
+            build_profile: run.build_profile.clone(),
+            scale: run.scale.to_string(),
+            status: s.status.name().to_string(),
+            notes: notes.to_string(),
+            ..PhaseRow::default()
+        }];
     };
     profile
         .phases
@@ -138,15 +207,17 @@ pub fn rows_of(run: &Run, s: &ScenarioResult, label: &str, notes: &str) -> Vec<P
             phase: p.name.clone(),
             build_profile: run.build_profile.clone(),
             scale: run.scale.to_string(),
-            status: status_name(s.status).to_string(),
+            status: s.status.name().to_string(),
             ticks: p.ticks,
-            allocs: p.allocs,
-            deallocs: p.deallocs,
-            reallocs: p.reallocs,
-            bytes_allocated: p.bytes_allocated,
+            warmup_ticks: Some(p.warmup_ticks),
+            warmup_allocs: Some(p.allocs - p.after_warmup.allocs.min(p.allocs)),
+            allocs: p.after_warmup.allocs,
+            deallocs: p.after_warmup.deallocs,
+            reallocs: p.after_warmup.reallocs,
+            bytes_allocated: p.after_warmup.bytes_allocated,
             hot_ops: p.hot_ops,
-            growth_bytes: p.growth,
-            peak_bytes: p.peak,
+            growth_bytes: p.after_warmup.growth,
+            peak_bytes: p.after_warmup.peak,
             step_mean_us: round3(p.step.mean_ns / 1e3),
             step_p50_us: Some(round3(p.step.p50_ns as f64 / 1e3)),
             step_p95_us: round3(p.step.p95_ns as f64 / 1e3),
@@ -164,10 +235,12 @@ fn round3(v: f64) -> f64 {
 }
 
 /// The row's fields by column name, as CSV text; old column names map to
-/// the values of the columns they became.
+/// the values of the columns they became; a missing result's counts are empty.
 fn fields(row: &PhaseRow) -> BTreeMap<&'static str, String> {
     let value = serde_json::to_value(row).expect("a row serialises");
+    let missing = row.is_missing_result();
     let text = |c: &str| match &value[c] {
+        _ if missing && MEASURED.contains(&c) => String::new(),
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => String::new(),
         other => other.to_string(),
@@ -209,8 +282,15 @@ fn append_locked(file: &mut File, path: &Path, rows: &[PhaseRow]) -> anyhow::Res
         COLUMNS.iter().map(|c| c.to_string()).collect()
     } else {
         file.seek(SeekFrom::Start(0))?;
-        let mut first = String::new();
-        BufReader::new(&mut *file).read_line(&mut first)?;
+        let mut first = Vec::new();
+        BufReader::new(&mut *file).read_until(b'\n', &mut first)?;
+        let Ok(first) = String::from_utf8(first) else {
+            bail!(
+                "{}:1: this is not a phase log: it is not text (UTF-8); give another path with \
+                 --phase-log",
+                path.display()
+            );
+        };
         let mut r = csv::ReaderBuilder::new()
             .has_headers(false)
             .from_reader(first.as_bytes());
@@ -276,7 +356,9 @@ fn append_locked(file: &mut File, path: &Path, rows: &[PhaseRow]) -> anyhow::Res
     Ok(())
 }
 
-/// Reads every row, by header name. A malformed row is an error naming its line.
+/// Reads every row, by header name. A log without a column that gates or
+/// `compare` read is refused, naming the column; a malformed row is an error
+/// naming its line and column.
 pub fn read(path: &Path) -> anyhow::Result<Vec<PhaseRow>> {
     let file = File::open(path).with_context(|| {
         format!(
@@ -285,12 +367,79 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<PhaseRow>> {
         )
     })?;
     let mut r = csv::ReaderBuilder::new().flexible(false).from_reader(file);
-    let mut rows = Vec::new();
-    for (i, rec) in r.deserialize::<PhaseRow>().enumerate() {
-        let row = rec.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
+    let headers = r
+        .headers()
+        .map_err(|e| {
             anyhow::anyhow!(
+                "{}:1: not a phase log: the first line is not a CSV header ({e})",
+                path.display()
+            )
+        })?
+        .clone();
+    let has = |c: &str| {
+        headers
+            .iter()
+            .any(|h| h == c || RENAMED.iter().any(|&(old, new)| new == c && h == old))
+    };
+    if let Some(missing) = REQUIRED.iter().find(|c| !has(c)) {
+        bail!(
+            "{}:1: the phase log has no `{missing}` column (its header: {}): gates and compare \
+             read it, and a missing column would read as 0 in every row. Restore the column's \
+             name, or start a new log with --phase-log NEW.csv (allocguard never rewrites a log)",
+            path.display(),
+            headers.iter().collect::<Vec<_>>().join(",")
+        );
+    }
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let (status_at, phase_at) = (column("status"), column("phase"));
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = r.position().line();
+        match r.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => bail!(
                 "{}:{line}: malformed row: {e}; fix or delete that line (allocguard never rewrites the log)",
+                path.display()
+            ),
+        }
+        let cell = |at: Option<usize>| at.and_then(|i| record.get(i)).unwrap_or("");
+        let status = cell(status_at);
+        if cell(phase_at).is_empty() && (status == "crashed" || status == "timed_out") {
+            // A scenario that left no profile: who, when and how it ended.
+            let text = |name: &str| cell(column(name)).to_string();
+            rows.push(PhaseRow {
+                timestamp: text("timestamp"),
+                run_id: text("run_id"),
+                git_rev: text("git_rev"),
+                label: text("label"),
+                package: text("package"),
+                scenario: text("scenario"),
+                build_profile: text("build_profile"),
+                scale: text("scale"),
+                rustc: text("rustc"),
+                status: status.to_string(),
+                notes: text("notes"),
+                ..PhaseRow::default()
+            });
+            continue;
+        }
+        let row: PhaseRow = record.deserialize(Some(&headers)).map_err(|e| {
+            let what = match e.kind() {
+                csv::ErrorKind::Deserialize { err, .. } => {
+                    let name = err
+                        .field()
+                        .and_then(|i| headers.get(i as usize))
+                        .map(|h| format!(" column `{h}`:"))
+                        .unwrap_or_default();
+                    format!("{name} {}", err.kind())
+                }
+                other => format!(" {other:?}"),
+            };
+            anyhow::anyhow!(
+                "{}:{line}: malformed row:{what}; fix or delete that line (allocguard never \
+                 rewrites the log)",
                 path.display()
             )
         })?;
@@ -393,8 +542,52 @@ mod tests {
         append(&path, &[row("l", "r", "t", 9)]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text, "scenario,phase,allocs,mystery\nold,p,7,x\ns,p,9,\n");
+        // Appended, but gates cannot read it: said, naming the column.
+        let e = read(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("log.csv:1: the phase log has no `timestamp` column"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_renamed_column_is_refused_not_read_as_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.csv");
+        append(&path, &[row("pre", "r1", "t1", 5)]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replacen(",allocs,", ",allocations,", 1)).unwrap();
+        let e = read(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("has no `allocs` column") && e.contains("--phase-log NEW.csv"),
+            "{e}"
+        );
+        // Its old name is still read.
+        std::fs::write(&path, text.replacen(",hot_ops,", ",hot_allocs,", 1)).unwrap();
+        assert_eq!(read(&path).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_type_error_names_its_column_and_a_crashed_scenario_is_a_row_without_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.csv");
+        let crashed = PhaseRow {
+            phase: String::new(),
+            status: "crashed".into(),
+            ..row("post", "r2", "t2", 0)
+        };
+        append(&path, &[row("pre", "r1", "t1", 5), crashed]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let last = text.lines().nth(2).unwrap();
+        assert!(last.contains(",post,,s,,,,,crashed,,,,,"), "{last}");
         let rows = read(&path).unwrap();
-        assert_eq!((rows[0].allocs, rows[1].allocs), (7, 9));
+        assert!(rows[1].is_missing_result() && rows[1].scenario == "s");
+        std::fs::write(&path, text.replacen(",5,", ",five,", 1)).unwrap();
+        let e = read(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("log.csv:2: malformed row: column `allocs`:"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use crate::model::Status;
+use crate::model::{ScenarioResult, Status};
 use crate::table::{bad, good};
 use crate::Output;
 
@@ -36,13 +36,22 @@ impl<'a> Progress<'a> {
     }
 
     /// A scenario ended: prints its line.
-    pub fn finished(&mut self, status: Status, duration: Duration, name: &str) {
+    pub fn finished(&mut self, result: &ScenarioResult) {
+        self.finished_as(
+            result.status,
+            result.label(),
+            crate::model::Run::duration_of(result),
+            &result.name,
+        );
+    }
+
+    fn finished_as(&mut self, status: Status, label: &str, duration: Duration, name: &str) {
         self.done += 1;
         self.bar.inc(1);
         if self.out.quiet {
             return;
         }
-        let line = line(status, duration, self.done, self.total, name);
+        let line = line(status, label, duration, self.done, self.total, name);
         if self.bar.is_hidden() {
             let _ = writeln!(self.out.stderr(), "{line}");
         } else {
@@ -63,13 +72,26 @@ impl<'a> Progress<'a> {
 }
 
 /// `     PASS [   0.012s] (3/19) waves/stress_500`.
-pub fn line(status: Status, duration: Duration, done: usize, total: usize, name: &str) -> String {
-    let style = if status.is_failure() { bad() } else { good() };
+pub fn line(
+    status: Status,
+    label: &str,
+    duration: Duration,
+    done: usize,
+    total: usize,
+    name: &str,
+) -> String {
+    let style = if status.is_failure() {
+        bad()
+    } else if label != status.label() {
+        crate::table::warn()
+    } else {
+        good()
+    };
     let width = total.to_string().len();
     format!(
         "{}{:>9}{} [{:>8.3}s] ({done:>width$}/{total}) {name}",
         style.render(),
-        status.label(),
+        label,
         style.render_reset(),
         duration.as_secs_f64(),
     )
@@ -83,6 +105,7 @@ mod tests {
     fn lines_align_like_nextests() {
         let l = line(
             Status::Passed,
+            "PASS",
             Duration::from_millis(12),
             3,
             19,
@@ -92,10 +115,22 @@ mod tests {
             anstream::adapter::strip_str(&l).to_string(),
             "     PASS [   0.012s] ( 3/19) waves/stress_500"
         );
-        let l = line(Status::TimedOut, Duration::from_secs(2), 10, 19, "x");
+        let l = line(
+            Status::TimedOut,
+            "TIMED OUT",
+            Duration::from_secs(2),
+            10,
+            19,
+            "x",
+        );
         assert_eq!(
             anstream::adapter::strip_str(&l).to_string(),
             "TIMED OUT [   2.000s] (10/19) x"
+        );
+        let l = line(Status::Passed, "LEAKY", Duration::from_millis(1), 1, 1, "y");
+        assert!(
+            l.starts_with(&crate::table::warn().render().to_string()),
+            "a leak is not green: {l:?}"
         );
     }
 }

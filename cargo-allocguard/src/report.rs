@@ -264,8 +264,13 @@ pub fn html(run: &Run) -> String {
 }
 
 /// Writes `text` to `path` unless a file that is not one of our reports is there.
+/// The file is written whole or not at all: to a temporary file beside it,
+/// then renamed over it.
 fn write_report(path: &Path, text: &str) -> anyhow::Result<()> {
-    if let Ok(existing) = std::fs::read_to_string(path) {
+    if path.exists() {
+        let existing =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let existing = String::from_utf8_lossy(&existing);
         if !existing.contains(MARKER) && !existing.starts_with("# allocguard report") {
             bail!(
                 "{} exists and is not an allocguard report; refusing to overwrite it",
@@ -273,7 +278,9 @@ fn write_report(path: &Path, text: &str) -> anyhow::Result<()> {
             );
         }
     }
-    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// `cargo allocguard report`.

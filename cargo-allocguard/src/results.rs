@@ -60,11 +60,15 @@ const DROPPABLE: [usize; 3] = [1, 5, 6];
 pub fn table(run: &Run, width: Option<usize>) -> String {
     let mut rows = Vec::new();
     for s in &run.scenarios {
-        let style = status_style(s.status);
+        let style = if s.label() == s.status.label() {
+            status_style(s.status)
+        } else {
+            warn()
+        };
         let heading = format!(
             "{}{}{} {}",
             style.render(),
-            s.status.label(),
+            s.label(),
             style.render_reset(),
             s.name
         );
@@ -125,6 +129,17 @@ pub fn failure_details(run: &Run) -> String {
             out.push_str("  ");
             out.push_str(line);
             out.push('\n');
+        }
+    }
+    for s in run.scenarios.iter().filter(|s| !s.leaked.is_empty()) {
+        out.push_str(&format!(
+            "\n{}LEAKY {}{}: it left processes running when it ended (allocguard ended them):\n",
+            warn().render(),
+            s.name,
+            warn().render_reset()
+        ));
+        for p in &s.leaked {
+            out.push_str(&format!("  {p}\n"));
         }
     }
     out

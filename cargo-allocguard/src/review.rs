@@ -49,8 +49,34 @@ pub fn accepted_path(new: &Path) -> PathBuf {
     PathBuf::from(s.strip_suffix(".new").unwrap_or(&s))
 }
 
-/// Accepts: the pending snapshot replaces the old one.
+/// Checks that `new` is a snapshot allocguard wrote: insta's file format,
+/// text, a memory profile inside.
+pub fn validate(new: &Path) -> anyhow::Result<()> {
+    let snap = insta::Snapshot::from_file(new).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a snapshot ({e}); left as it is: delete it, or run the scenario again",
+            new.display()
+        )
+    })?;
+    let text = snap
+        .contents()
+        .as_text()
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    if !text.starts_with("scenario: ") || !text.contains("\nphases:") {
+        anyhow::bail!(
+            "{} is not an allocguard memory profile (no `scenario:` and `phases:`); left as it \
+             is: delete it, or run the scenario again",
+            new.display()
+        );
+    }
+    Ok(())
+}
+
+/// Accepts: the pending snapshot replaces the old one (after checking it is
+/// one: random bytes never replace a snapshot).
 pub fn accept(new: &Path) -> anyhow::Result<()> {
+    validate(new)?;
     std::fs::rename(new, accepted_path(new))
         .with_context(|| format!("cannot accept {}", new.display()))
 }
@@ -170,8 +196,10 @@ mod tests {
     fn finds_accepts_and_rejects() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let d = dir.path();
-        std::fs::write(d.join("a@debug-smoke.snap"), "old")?;
-        std::fs::write(d.join("a@debug-smoke.snap.new"), "new")?;
+        let snap =
+            |run: &str| format!("---\nsource: t.rs\n---\nscenario: a\nphases:\n  - name: {run}\n");
+        std::fs::write(d.join("a@debug-smoke.snap"), snap("old"))?;
+        std::fs::write(d.join("a@debug-smoke.snap.new"), snap("new"))?;
         std::fs::write(d.join("b@debug-smoke.snap.new"), "b")?;
         std::fs::write(d.join("c@debug-smoke.snap"), "c")?;
         let all = pending(d, &[])?;
@@ -180,7 +208,7 @@ mod tests {
         accept(&all[0])?;
         assert_eq!(
             std::fs::read_to_string(d.join("a@debug-smoke.snap"))?,
-            "new"
+            snap("new")
         );
         reject(&all[1])?;
         assert!(!d.join("b@debug-smoke.snap.new").exists());
@@ -189,6 +217,33 @@ mod tests {
             pending(&d.join("missing"), &[])?.is_empty(),
             "no directory, nothing pending"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn random_bytes_are_never_accepted() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let d = dir.path();
+        std::fs::write(
+            d.join("c@debug-smoke.snap"),
+            "---\n---\nscenario: c\nphases:\n",
+        )?;
+        for junk in [&[0xffu8, 0x00, 0x13, 0x37][..], b"---\n---\nhello\n"] {
+            std::fs::write(d.join("c@debug-smoke.snap.new"), junk)?;
+            let e = accept(&d.join("c@debug-smoke.snap.new"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("left as it is"), "{e}");
+            assert_eq!(
+                std::fs::read_to_string(d.join("c@debug-smoke.snap"))?,
+                "---\n---\nscenario: c\nphases:\n",
+                "the snapshot is untouched"
+            );
+            assert!(
+                d.join("c@debug-smoke.snap.new").exists(),
+                "the pending file stays"
+            );
+        }
         Ok(())
     }
 }

@@ -51,6 +51,20 @@ pub fn git_rev(root: &Path) -> String {
     }
 }
 
+/// Where the workspace sits in its git repository: `""` at the root,
+/// `engine/` below it (what `git rev-parse --show-prefix` says).
+pub fn repo_prefix(root: &Path) -> String {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--show-prefix"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
 /// A new run id: the UTC start time and the process id.
 pub fn new_run_id(started: std::time::SystemTime) -> String {
     let stamp = humantime::format_rfc3339_seconds(started).to_string();
@@ -98,16 +112,31 @@ pub fn load_config(flag: Option<&Path>, root: &Path, out: &Output) -> CliResult<
     Ok(config)
 }
 
+/// What a run found: its results, the gates checked, and what the
+/// baseline has that the run lacks.
+pub struct Outcome<'a> {
+    /// The run.
+    pub run: &'a Run,
+    /// Every gate checked.
+    pub gates: &'a [GateResult],
+    /// Missing results, against the baseline.
+    pub missing: &'a [String],
+}
+
 /// Prints the results, the failures and the gates; writes the CI outputs.
 pub fn report_run(
-    run: &Run,
-    gates: &[GateResult],
+    outcome: &Outcome<'_>,
     root: &Path,
     ci_mode: bool,
     junit: Option<&Path>,
     elapsed: f64,
     out: &Output,
 ) -> CliResult<bool> {
+    let Outcome {
+        run,
+        gates,
+        missing,
+    } = *outcome;
     let mut stdout = out.stdout();
     if !out.quiet {
         let _ = write!(
@@ -118,19 +147,27 @@ pub fn report_run(
     }
     let _ = write!(stdout, "{}", results::failure_details(run));
     let _ = write!(stdout, "{}", results::gate_lines(gates, out.verbose > 0));
+    if !missing.is_empty() {
+        let _ = writeln!(stdout, "\nmissing results (against the baseline):");
+        for m in missing {
+            let _ = writeln!(stdout, "  FAIL {m}");
+        }
+    }
     let _ = write!(stdout, "\n{}", results::summary_line(run, gates, elapsed));
     if ci_mode && ci::github_actions() {
-        let _ = write!(stdout, "{}", ci::annotations(run, gates, root));
+        let prefix = repo_prefix(root);
+        let _ = write!(stdout, "{}", ci::annotations(run, gates, root, &prefix));
         ci::append_step_summary(&ci::markdown_summary(run, gates, root)).infra_err()?;
     }
     if let Some(path) = junit {
         ci::write_junit(run, gates, path).usage_err()?;
     }
-    Ok(run.failures().next().is_none() && gates.iter().all(|g| g.passed))
+    Ok(run.failures().next().is_none() && gates.iter().all(|g| g.passed) && missing.is_empty())
 }
 
 /// `cargo allocguard run`.
 pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
+    crate::process_group::listen_for_termination();
     let started_at = Instant::now();
     let started = std::time::SystemTime::now();
     let partition = args
@@ -140,6 +177,10 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
         .transpose()
         .usage_err()?;
     let ci_mode = ci::ci_mode(args.ci);
+    // A --junit path that would be refused is said before the build.
+    if let Some(path) = &args.junit {
+        ci::check_junit_target(path).usage_err()?;
+    }
 
     let stage = |what: &str| {
         if out.verbose > 1 {
@@ -238,17 +279,37 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
 
     let base_refs: Vec<&PhaseRow> = baseline_rows.iter().collect();
     let gates = apply_gates(&config, &run, &base_refs);
-    if let Some(label) = &args.label {
-        let rows: Vec<PhaseRow> = run
+    // Phases of the baseline this run lacks; whole scenarios too, unless a
+    // filter or a partition chose a part. Crashes fail the run already.
+    let missing = if base_refs.is_empty() {
+        Vec::new()
+    } else {
+        let current: Vec<PhaseRow> = run
             .scenarios
             .iter()
-            .flat_map(|s| phase_log::rows_of(&run, s, label, args.notes.as_deref().unwrap_or("")))
+            .flat_map(|s| phase_log::rows_of(&run, s, "", ""))
             .collect();
-        phase_log::append(&log_path, &rows).usage_err()?;
-    }
+        let whole = args.filters.is_empty() && partition.is_none();
+        let base: Vec<&PhaseRow> = base_refs
+            .iter()
+            .filter(|b| {
+                whole
+                    || current
+                        .iter()
+                        .any(|c| c.package == b.package && c.scenario == b.scenario)
+            })
+            .copied()
+            .collect();
+        let current: Vec<&PhaseRow> = current.iter().collect();
+        crate::compare::missing_results(&base, &current, false)
+    };
+    let outcome = Outcome {
+        run: &run,
+        gates: &gates,
+        missing: &missing,
+    };
     let passed = report_run(
-        &run,
-        &gates,
+        &outcome,
         &root,
         ci_mode,
         args.junit.as_deref(),
@@ -256,20 +317,37 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
         out,
     )?;
     if !out.quiet {
-        let mut stderr = out.stderr();
-        let _ = writeln!(stderr, "run written to {}", run_file.display());
-        if let Some(label) = &args.label {
+        let _ = writeln!(out.stderr(), "run written to {}", run_file.display());
+    }
+    // After the results, so that a log that cannot take the rows (not CSV,
+    // not a phase log, a full disk) is said under them, not instead of them.
+    if let Some(label) = &args.label {
+        let rows: Vec<PhaseRow> = run
+            .scenarios
+            .iter()
+            .flat_map(|s| phase_log::rows_of(&run, s, label, args.notes.as_deref().unwrap_or("")))
+            .collect();
+        phase_log::append(&log_path, &rows).map_err(|e| {
+            // A file that is not a phase log is the user's to fix (2); a disk
+            // that will not take the rows is the machine's (3).
+            let e = e.context(format!(
+                "the rows of this run were not added to the phase log {}",
+                log_path.display()
+            ));
+            if e.root_cause()
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() != std::io::ErrorKind::InvalidData)
+            {
+                CliError::infra(e)
+            } else {
+                CliError::usage(e)
+            }
+        })?;
+        if !out.quiet {
             let _ = writeln!(
-                stderr,
+                out.stderr(),
                 "phase log: {} labelled `{label}` appended to {}",
-                crate::table::plural(
-                    run.scenarios
-                        .iter()
-                        .filter_map(|s| s.profile.as_ref())
-                        .map(|p| p.phases.len())
-                        .sum::<usize>(),
-                    "row"
-                ),
+                crate::table::plural(rows.len(), "row"),
                 log_path.display()
             );
         }

@@ -369,20 +369,40 @@ fn bad_input_is_named_and_nothing_is_overwritten() {
     assert_eq!(read(&f.path("allocguard.toml")), bad_toml);
     std::fs::remove_file(f.path("allocguard.toml")).unwrap();
 
-    // Malformed CSV row: its line number, exit 2, log untouched.
+    // Malformed CSV row: its line and column, exit 2, log untouched.
     std::fs::create_dir_all(f.path("ci")).unwrap();
-    let log =
-        "timestamp,run_id,label,scenario,phase,allocs\nt1,r1,pre,s,p,3\nt2,r2,post,s,p,many\n";
-    std::fs::write(f.path("ci/phase_log.csv"), log).unwrap();
+    let head = "timestamp,run_id,label,package,scenario,phase,status,allocs,bytes_allocated,\
+                hot_ops,growth_bytes,peak_bytes,step_mean_us,step_p95_us,step_max_us\n";
+    let log = format!(
+        "{head}t1,r1,pre,p,s,p,passed,3,0,0,0,0,1,1,1\nt2,r2,post,p,s,p,passed,many,0,0,0,0,1,1,1\n"
+    );
+    std::fs::write(f.path("ci/phase_log.csv"), &log).unwrap();
     let r = f.run(&["compare", "pre", "post"]);
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("phase_log.csv:3: malformed row"), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("phase_log.csv:3: malformed row: column `allocs`:"),
+        "{r:?}"
+    );
     assert_eq!(read(&f.path("ci/phase_log.csv")), log);
+
+    // A log whose header lacks a column gates read: refused, naming it.
+    std::fs::write(
+        f.path("ci/phase_log.csv"),
+        "timestamp,run_id,label,scenario,phase,allocs\nt1,r1,pre,s,p,3\n",
+    )
+    .unwrap();
+    let r = f.run(&["compare", "pre", "post"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("the phase log has no `package` column"),
+        "{r:?}"
+    );
 
     // An unknown label: exit 2, the labels that exist are listed.
     std::fs::write(
         f.path("ci/phase_log.csv"),
-        "timestamp,run_id,label,scenario,phase,allocs\nt1,r1,pre,s,p,3\n",
+        format!("{head}t1,r1,pre,p,s,p,passed,3,0,0,0,0,1,1,1\n"),
     )
     .unwrap();
     let r = f.run(&["compare", "pre", "nope"]);
@@ -505,9 +525,10 @@ fn review_asks_at_a_terminal_and_does_what_it_is_told() {
     let dir = tempfile::tempdir().unwrap();
     let snaps = dir.path().join("snapshots");
     std::fs::create_dir_all(&snaps).unwrap();
-    std::fs::write(snaps.join("a@debug-smoke.snap"), "old\n").unwrap();
-    std::fs::write(snaps.join("a@debug-smoke.snap.new"), "new\n").unwrap();
-    std::fs::write(snaps.join("b@debug-smoke.snap.new"), "unwanted\n").unwrap();
+    let snap = |line: &str| format!("---\nsource: t.rs\n---\nscenario: a\nphases:\n  - {line}\n");
+    std::fs::write(snaps.join("a@debug-smoke.snap"), snap("old")).unwrap();
+    std::fs::write(snaps.join("a@debug-smoke.snap.new"), snap("new")).unwrap();
+    std::fs::write(snaps.join("b@debug-smoke.snap.new"), snap("unwanted")).unwrap();
     let command = format!(
         "{} allocguard review --snapshots {} --color never",
         env!("CARGO_BIN_EXE_cargo-allocguard"),
@@ -525,14 +546,18 @@ fn review_asks_at_a_terminal_and_does_what_it_is_told() {
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{shown}");
     assert!(
-        shown.contains("[1/2]") && shown.contains("- old") && shown.contains("+ new"),
+        shown.contains("[1/2]") && shown.contains("-   - old") && shown.contains("+   - new"),
         "{shown}"
     );
     assert!(
         shown.contains("[a]ccept, [r]eject, [s]kip, [q]uit?"),
         "{shown}"
     );
-    assert_eq!(read(&snaps.join("a@debug-smoke.snap")), "new\n", "accepted");
+    assert_eq!(
+        read(&snaps.join("a@debug-smoke.snap")),
+        snap("new"),
+        "accepted"
+    );
     assert!(!snaps.join("a@debug-smoke.snap.new").exists());
     assert!(!snaps.join("b@debug-smoke.snap.new").exists(), "rejected");
     assert!(

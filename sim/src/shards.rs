@@ -144,6 +144,9 @@ pub enum ShardError {
     },
     /// Record `index`'s checksum does not match.
     BadRecord { path: PathBuf, index: u64 },
+    /// Bytes follow the `count` records the header promises (a shard
+    /// appended to, or two written over each other): refused, not skipped.
+    Trailing { path: PathBuf, count: u64 },
 }
 
 impl fmt::Display for ShardError {
@@ -168,6 +171,12 @@ impl fmt::Display for ShardError {
             ShardError::BadRecord { path, index } => {
                 write!(f, "{}: record {index}: checksum mismatch", path.display())
             }
+            ShardError::Trailing { path, count } => write!(
+                f,
+                "{}: bytes after the {count} records the header promises (appended to, or \
+                 written over?); refusing the shard rather than skipping them",
+                path.display()
+            ),
         }
     }
 }
@@ -287,7 +296,16 @@ impl ShardReader {
     /// `path` is the shard's, for errors.
     pub fn next(&mut self, path: &Path, buf: &mut [u8]) -> Result<Option<PairRecord>, ShardError> {
         if self.next == self.count {
-            return Ok(None);
+            // Nothing may follow the last record (read without allocating).
+            let mut probe = [0u8; 1];
+            return match self.file.read(&mut probe) {
+                Ok(0) => Ok(None),
+                Ok(_) => Err(ShardError::Trailing {
+                    path: path.to_path_buf(),
+                    count: self.count,
+                }),
+                Err(e) => Err(ShardError::Io(path.to_path_buf(), e)),
+            };
         }
         if self.buf_at == self.buf_len {
             let want = buf
@@ -484,6 +502,25 @@ mod tests {
             e.contains("shard format version 2; this reducer reads version 1"),
             "{e}"
         );
+
+        let mut longer = good.clone();
+        longer.extend_from_slice(&good[32..32 + 60]);
+        std::fs::write(&p, &longer).unwrap();
+        let e = read_all(&p).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!(
+                "{}: bytes after the 10 records the header promises",
+                p.display()
+            )),
+            "{e}"
+        );
+        let mut one_byte = good.clone();
+        one_byte.push(0);
+        std::fs::write(&p, &one_byte).unwrap();
+        assert!(read_all(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("bytes after"));
 
         let mut bad = good;
         bad[17] ^= 1; // the count, without fixing the header checksum

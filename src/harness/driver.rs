@@ -100,10 +100,25 @@ impl Harness {
                 let name = scenario.name().to_string();
                 let ignored = scenario.ignored();
                 let dir = snapshot_dir.clone();
-                Trial::test(name, move || {
+                Trial::test(name.clone(), move || {
+                    // Said before anything of the scenario runs: a crash is
+                    // then blamed on it, whatever it printed.
+                    if let Some(path) = out_path() {
+                        if let Err(e) = RunFile::append_started(&path, &name) {
+                            eprintln!(
+                                "error: cannot append to the run file {} ({OUT_ENV}): {e}",
+                                path.display()
+                            );
+                        }
+                    }
+                    let children_before = child_processes();
                     let started = std::time::Instant::now();
                     let mut record = run_trial(scenario.as_mut(), scale, &dir);
                     record.duration_ns = Some(started.elapsed().as_nanos() as u64);
+                    record.leaked = child_processes()
+                        .into_iter()
+                        .filter(|c| !children_before.contains(c))
+                        .collect();
                     let result = match &record.failure {
                         None => Ok(()),
                         Some(msg) => Err(Failed::from(msg.as_str())),
@@ -209,7 +224,40 @@ fn run_trial(
         failure: (!problems.is_empty()).then(|| problems.join("\n\n")),
         profile,
         duration_ns: None,
+        leaked: Vec::new(),
     }
+}
+
+/// This process's children that are running (not zombies), as
+/// `PID COMMAND` (Linux: /proc; elsewhere none).
+fn child_processes() -> Vec<String> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for task in tasks.flatten() {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for pid in children.split_whitespace() {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next());
+            if state.is_none() || state == Some("Z") {
+                continue;
+            }
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|b| {
+                    String::from_utf8_lossy(&b)
+                        .split('\0')
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            out.push(format!("{pid} {cmdline}"));
+        }
+    }
+    out
 }
 
 /// Makes std's lazy one-time allocations happen before the first scenario,

@@ -23,7 +23,7 @@ pub use profile::{
     PhaseProfile, Profile, StepTimes, TickCounts, TickViolation, TimelinePoint,
     MAX_TIMELINE_POINTS, PROFILE_SCHEMA_VERSION, RUSTC_VERSION,
 };
-pub use run_file::{RunFile, ScenarioRecord, OUT_ENV, RUN_SCHEMA_VERSION};
+pub use run_file::{Line, RunFile, ScenarioRecord, OUT_ENV, RUN_SCHEMA_VERSION};
 pub use runner::{build_profile, rss_bytes};
 pub use scale::{Scale, SCALE_ENV};
 pub use scenario::{Expectation, Phase, Scenario, TickContext};

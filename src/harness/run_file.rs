@@ -2,8 +2,10 @@
 //! `ALLOCGUARD_OUT` for `cargo allocguard` to read.
 //!
 //! The file is JSON Lines: a header line (a [`RunFile`] without scenarios),
-//! then one [`ScenarioRecord`] per line, appended as each scenario ends, so
-//! a crash in a later scenario loses nothing that finished and writing stays
+//! then, for each scenario, a line `{"started":"NAME"}` as it starts and its
+//! [`ScenarioRecord`] as it ends, so a crash in a later scenario loses
+//! nothing that finished, the one a crash happened in is known from the
+//! harness itself (never from text a scenario may print), and writing stays
 //! linear in the number of scenarios.
 
 use std::io::Write;
@@ -50,6 +52,10 @@ pub struct ScenarioRecord {
     /// snapshot check, in nanoseconds.
     #[serde(default)]
     pub duration_ns: Option<u64>,
+    /// Child processes it started that were still running when it ended
+    /// (`PID COMMAND`; Linux only): it leaked them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leaked: Vec<String>,
 }
 
 impl RunFile {
@@ -70,7 +76,22 @@ impl RunFile {
 
     /// Appends one scenario's record as one line, in a single write.
     pub fn append(path: &Path, record: &ScenarioRecord) -> std::io::Result<()> {
-        let mut line = serde_json::to_vec(record)?;
+        Self::append_line(path, &serde_json::to_vec(record)?)
+    }
+
+    /// Appends the line that says a scenario starts.
+    pub fn append_started(path: &Path, name: &str) -> std::io::Result<()> {
+        Self::append_line(
+            path,
+            &serde_json::to_vec(&Line::Started {
+                started: name.into(),
+            })?,
+        )
+    }
+
+    fn append_line(path: &Path, json: &[u8]) -> std::io::Result<()> {
+        let mut line = Vec::with_capacity(json.len() + 1);
+        line.extend_from_slice(json);
         line.push(b'\n');
         let mut f = std::fs::OpenOptions::new().append(true).open(path)?;
         f.write_all(&line)
@@ -100,6 +121,12 @@ impl RunFile {
             .ok_or_else(|| format!("{}: empty run file", path.display()))?;
         let mut run: RunFile = serde_json::from_str(first)
             .map_err(|e| format!("{}:1: not an allocguard run file: {e}", path.display()))?;
+        if run.schema_version == 0 {
+            return Err(format!(
+                "{}: run file schema 0 was never written by allocguard (its schemas start at 1)",
+                path.display()
+            ));
+        }
         if run.schema_version > RUN_SCHEMA_VERSION {
             return Err(format!(
                 "{}: run file schema {} is newer than this allocguard understands ({}); \
@@ -110,12 +137,28 @@ impl RunFile {
             ));
         }
         for (n, line) in lines {
-            let record = serde_json::from_str(line)
-                .map_err(|e| format!("{}:{}: not a scenario record: {e}", path.display(), n + 1))?;
-            run.scenarios.push(record);
+            match serde_json::from_str(line)
+                .map_err(|e| format!("{}:{}: not a scenario record: {e}", path.display(), n + 1))?
+            {
+                Line::Started { .. } => {}
+                Line::Record(record) => run.scenarios.push(*record),
+            }
         }
         Ok(run)
     }
+}
+
+/// A line of a run file after the header.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Line {
+    /// A scenario starts.
+    Started {
+        /// Its name.
+        started: String,
+    },
+    /// A scenario ended.
+    Record(Box<ScenarioRecord>),
 }
 
 #[cfg(test)]
@@ -136,18 +179,20 @@ mod tests {
         };
         header.create(&path).unwrap();
         for name in ["a", "b"] {
+            RunFile::append_started(&path, name).unwrap();
             let r = ScenarioRecord {
                 name: name.into(),
                 passed: true,
                 failure: None,
                 profile: None,
                 duration_ns: Some(1),
+                leaked: Vec::new(),
             };
             RunFile::append(&path, &r).unwrap();
         }
         let run = RunFile::read(&path).unwrap();
         assert_eq!(run.scenarios.len(), 2);
-        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 5);
         std::fs::write(&path, "{\"schema_version\":1}\nnot json\n").unwrap();
         let e = RunFile::read(&path).unwrap_err();
         assert!(

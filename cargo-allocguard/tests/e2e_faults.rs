@@ -1,0 +1,245 @@
+//! End-to-end tests of faults: timeouts and signals end every process a
+//! scenario started, a leaked process is named and ended, a crash is blamed
+//! on the scenario that crashed, a missing result fails a comparison, and a
+//! phase log that is not one is said without losing the run's results.
+
+use std::time::{Duration, Instant};
+
+mod support;
+use support::{read, Fixture, Run};
+
+/// Processes whose command line contains `needle`, as `PID COMMAND`.
+fn processes_with(needle: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let pid = e.file_name().to_string_lossy().to_string();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(raw) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&raw).replace('\0', " ");
+        let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| {
+                s.rsplit_once(')')
+                    .map(|(_, r)| r.trim_start().starts_with('Z'))
+            })
+            .unwrap_or(true);
+        if cmd.contains(needle) && !zombie {
+            out.push(format!("{pid} {cmd}"));
+        }
+    }
+    out
+}
+
+/// Waits up to `secs` for `f` to hold.
+fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    f()
+}
+
+#[test]
+fn a_timeout_ends_the_scenario_and_the_process_it_started() {
+    let f = Fixture::new();
+    assert_eq!(f.scenarios(&["fixture/clean"]).code, 0, "built");
+    let started = Instant::now();
+    let r = Run::from(
+        f.command(&[
+            "run",
+            "--profile",
+            "dev",
+            "--scale",
+            "smoke",
+            "fixture/spawn_and_hang",
+            "--timeout",
+            "3s",
+        ])
+        .env("FIXTURE_SLEEP", "40.0417")
+        .output()
+        .unwrap(),
+    );
+    let took = started.elapsed();
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("TIMED OUT fixture/spawn_and_hang"),
+        "{r:?}"
+    );
+    assert!(
+        took < Duration::from_secs(20),
+        "took {took:?}: the child's 40 s were waited for"
+    );
+    assert!(
+        eventually(2, || processes_with("sleep 40.0417").is_empty()),
+        "the scenario's child outlived the command: {:?}",
+        processes_with("sleep 40.0417")
+    );
+}
+
+#[test]
+fn sigterm_to_cargo_allocguard_ends_every_scenario_process() {
+    let f = Fixture::new();
+    assert_eq!(f.scenarios(&["fixture/clean"]).code, 0, "built");
+    let child = f
+        .command(&[
+            "run",
+            "--profile",
+            "dev",
+            "--scale",
+            "smoke",
+            "fixture/spawn_and_hang",
+        ])
+        .env("FIXTURE_SLEEP", "40.0418")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        eventually(60, || !processes_with("sleep 40.0418").is_empty()),
+        "the scenario never started its child"
+    );
+    let harness = processes_with("fixture/spawn_and_hang");
+    assert!(
+        harness.len() >= 2,
+        "cargo-allocguard and the harness: {harness:?}"
+    );
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let out = child.wait_with_output().unwrap();
+    let r = Run::from(out);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stderr.contains("interrupted by a signal"), "{r:?}");
+    assert!(
+        eventually(2, || processes_with("sleep 40.0418").is_empty()
+            && processes_with("--exact --nocapture")
+                .iter()
+                .all(|p| !p.contains("spawn_and_hang"))),
+        "left behind: {:?} {:?}",
+        processes_with("sleep 40.0418"),
+        processes_with("spawn_and_hang")
+    );
+}
+
+#[test]
+fn a_scenario_that_leaves_a_process_running_is_leaky_and_the_process_ends() {
+    let f = Fixture::new();
+    let r = f.scenarios(&["fixture/leaky"]);
+    assert_eq!(r.code, 0, "it passed: {r:?}");
+    assert!(r.stderr.contains("    LEAKY ["), "{r:?}");
+    assert!(
+        r.stdout
+            .contains("LEAKY fixture/leaky: it left processes running"),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout.contains("sleep 30.0421"),
+        "the process is named: {r:?}"
+    );
+    assert!(
+        eventually(2, || processes_with("sleep 30.0421").is_empty()),
+        "{:?}",
+        processes_with("sleep 30.0421")
+    );
+    assert_eq!(
+        r.run_json()["scenarios"][0]["leaked"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn a_crash_is_blamed_on_the_scenario_that_crashed_whatever_it_printed() {
+    let f = Fixture::new();
+    let r = f.scenarios(&["fixture/imposter", "fixture/clean"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("CRASHED fixture/imposter"), "{r:?}");
+    assert!(
+        r.stdout.lines().any(|l| l == "PASS fixture/clean"),
+        "the innocent ran and passed: {r:?}"
+    );
+    assert!(
+        r.stdout.contains("2 scenarios, 1 passed, 1 failed"),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_missing_or_crashed_result_fails_the_comparison_and_the_baseline_run() {
+    let f = Fixture::new();
+    assert_eq!(f.scenarios(&["fixture/clean", "--label", "pre"]).code, 0);
+    // The post run of the same scenario crashes: a row with its status.
+    let r = f.scenarios(&["fixture/clean", "fixture/crash", "--label", "post"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let csv = read(&f.path("ci/phase_log.csv"));
+    let crash = csv
+        .lines()
+        .find(|l| l.contains("fixture/crash"))
+        .expect("a row for the crash");
+    assert!(crash.contains(",crashed,,,"), "status, no counts: {crash}");
+    let c = f.run(&["compare", "pre", "post"]);
+    assert_eq!(c.code, 1, "{c:?}");
+    assert!(
+        c.stdout
+            .contains("FAIL fixture/crash (fixture-basic) crashed in the post run"),
+        "{c:?}"
+    );
+    // A phase in pre that post lacks: missing, a failure.
+    assert_eq!(
+        f.scenarios(&["fixture/clean", "fixture/leak", "--label", "pre2"])
+            .code,
+        1
+    );
+    assert_eq!(f.scenarios(&["fixture/clean", "--label", "post2"]).code, 0);
+    let c = f.run(&["compare", "pre2", "post2"]);
+    assert_eq!(c.code, 1, "{c:?}");
+    assert!(
+        c.stdout.contains(
+            "fixture/leak › run (fixture-basic) is in the pre run and missing in the post run"
+        ),
+        "{c:?}"
+    );
+    assert!(c.stdout.contains("; 1 missing"), "{c:?}");
+    // `run --baseline` with a filter holds only what the filter chose.
+    let r = f.scenarios(&["fixture/clean", "--baseline", "pre2"]);
+    assert_eq!(r.code, 0, "a filter chose a part: {r:?}");
+}
+
+#[test]
+fn a_phase_log_that_is_not_one_is_said_after_the_results() {
+    let f = Fixture::new();
+    let log = f.path("binary.log");
+    let bytes = [0xffu8, 0xfe, 0x00, 0x01, b'\n', 0x80, 0x81];
+    std::fs::write(&log, bytes).unwrap();
+    let r = f.scenarios(&[
+        "fixture/clean",
+        "--label",
+        "x",
+        "--phase-log",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stdout.contains("PASS fixture/clean"),
+        "the results are shown: {r:?}"
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "{}:1: this is not a phase log: it is not text",
+            log.display()
+        )),
+        "{r:?}"
+    );
+    assert_eq!(std::fs::read(&log).unwrap(), bytes, "left as it was");
+}
