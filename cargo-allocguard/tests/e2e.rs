@@ -225,6 +225,8 @@ fn eight_concurrent_labelled_runs_append_every_row_untorn() {
                 "--label",
                 &format!("l{i}"),
             ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap()
         })

@@ -10,12 +10,12 @@ use support::{command_in, read, Run};
 
 fn new_crate(dir: &Path) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let ok = Command::new(cargo)
+    let out = Command::new(cargo)
         .args(["new", "--lib", "--vcs", "none", "--name", "initgame"])
         .arg(dir)
-        .status()
+        .output()
         .unwrap();
-    assert!(ok.success());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // A comment of the user's, which the edit must keep.
     let manifest = read(&dir.join("Cargo.toml")).replace(
         "[dependencies]",
