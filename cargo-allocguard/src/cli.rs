@@ -191,9 +191,12 @@ pub struct CompareArgs {
     pub pre: String,
     /// The label after the change.
     pub post: String,
-    /// Output format.
+    /// Output format (`markdown` is what the workflow puts in the job summary).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Every row, not only those that changed or failed.
+    #[arg(long)]
+    pub all: bool,
     /// The phase log (default: from allocguard.toml, else ci/phase_log.csv).
     #[arg(long, value_name = "PATH")]
     pub phase_log: Option<PathBuf>,
@@ -216,6 +219,10 @@ pub struct ReviewArgs {
     /// Reject every pending snapshot (non-interactive).
     #[arg(long)]
     pub reject: bool,
+    /// List snapshots whose scenario no longer exists, and delete them after
+    /// asking (on a terminal).
+    #[arg(long, conflicts_with_all = ["accept", "reject"])]
+    pub unreferenced: bool,
     /// The snapshot directory (default: snapshots/ at the workspace root).
     #[arg(long, value_name = "DIR")]
     pub snapshots: Option<PathBuf>,

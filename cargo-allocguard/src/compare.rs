@@ -7,16 +7,18 @@ use std::io::Write;
 use anyhow::anyhow;
 
 use crate::cli::{CompareArgs, Format};
+use crate::compare_output;
 use crate::error::{CliError, CliResult, WithCode};
-use crate::gates::{fmt_num, over_repeats, GateResult, Metric};
+use crate::gates::{changed_beyond_noise, over_repeats, GateResult, Metric};
 use crate::phase_log::{self, PhaseRow};
 use crate::run_cmd::{load_config, phase_log_path};
-use crate::table::{bad, good, render, Cell};
 use crate::Output;
 
 /// One metric of one phase, before and after.
 #[derive(Debug, serde::Serialize)]
 pub struct MetricRow {
+    /// Package of the scenario.
+    pub package: String,
     /// Scenario.
     pub scenario: String,
     /// Phase.
@@ -34,6 +36,21 @@ pub struct MetricRow {
     pub delta_pct: Option<f64>,
     /// Gates checked on this metric.
     pub gates: Vec<GateResult>,
+    /// Whether it changed: a count or a size that differs, a time whose
+    /// bounds say it got slower or faster beyond the noise.
+    pub changed: bool,
+}
+
+impl MetricRow {
+    /// The metric.
+    pub fn metric(&self) -> Metric {
+        Metric::from_name(self.metric).expect("rows name known metrics")
+    }
+
+    /// Whether a gate on it failed.
+    pub fn failed(&self) -> bool {
+        self.gates.iter().any(|g| !g.passed)
+    }
 }
 
 /// The whole comparison.
@@ -157,21 +174,29 @@ pub fn compare(
         for m in Metric::ALL {
             let (pv, qv) = (over_repeats(m, &a), over_repeats(m, &b));
             let delta = pv.zip(qv).map(|(p, q)| q - p);
+            let changed = if m.is_time() {
+                changed_beyond_noise(m, &b, &a, gates.time_confidence).unwrap_or(false)
+            } else {
+                delta.is_some_and(|d| d != 0.0)
+            };
             out.push(MetricRow {
+                package: k.0.clone(),
                 scenario: k.1.clone(),
                 phase: k.2.clone(),
                 metric: m.name(),
                 pre: pv,
                 post: qv,
                 delta,
+                // A percentage of a negative (shrinking) value reads backwards.
                 delta_pct: pv
                     .zip(delta)
-                    .and_then(|(p, d)| (p != 0.0).then(|| d / p * 100.0)),
+                    .and_then(|(p, d)| (p > 0.0).then(|| d / p * 100.0)),
                 gates: gate_results
                     .iter()
                     .filter(|g| g.metric == m.name())
                     .cloned()
                     .collect(),
+                changed,
             });
         }
     }
@@ -191,142 +216,6 @@ pub fn compare(
     })
 }
 
-fn opt(v: Option<f64>) -> String {
-    v.map(fmt_num).unwrap_or_else(|| "—".into())
-}
-
-fn signed(v: Option<f64>) -> String {
-    match v {
-        Some(d) if d > 0.0 => format!("+{}", fmt_num(d)),
-        Some(d) => fmt_num(d),
-        None => "—".into(),
-    }
-}
-
-fn pct(v: Option<f64>) -> String {
-    v.map(|p| format!("{p:+.1}%")).unwrap_or_else(|| "—".into())
-}
-
-fn gate_text(g: &[GateResult]) -> String {
-    g.iter()
-        .map(|g| {
-            format!(
-                "{} {}{}",
-                g.rule,
-                if g.passed { "pass" } else { "FAIL" },
-                g.detail
-                    .as_deref()
-                    .map(|d| format!(": {d}"))
-                    .unwrap_or_default()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// The human table.
-pub fn human(c: &Comparison) -> String {
-    let rows: Vec<Vec<Cell>> = c
-        .rows
-        .iter()
-        .map(|r| {
-            let failed = r.gates.iter().any(|g| !g.passed);
-            let gate = Cell::text(gate_text(&r.gates));
-            vec![
-                Cell::text(&r.scenario),
-                Cell::text(&r.phase),
-                Cell::text(r.metric),
-                Cell::num(opt(r.pre)),
-                Cell::num(opt(r.post)),
-                Cell::num(signed(r.delta)),
-                Cell::num(pct(r.delta_pct)),
-                if r.gates.is_empty() {
-                    gate
-                } else if failed {
-                    gate.styled(bad())
-                } else {
-                    gate.styled(good())
-                },
-            ]
-        })
-        .collect();
-    let mut s = format!(
-        "{} (run {}) → {} (run {})\n\n",
-        c.pre.0, c.pre.1, c.post.0, c.post.1
-    );
-    if let Some(note) = &c.compiler_note {
-        s.push_str(&format!("{note}\n\n"));
-    }
-    s.push_str(&render(
-        &[
-            "scenario", "phase", "metric", &c.pre.0, &c.post.0, "Δ", "Δ%", "gates",
-        ],
-        &rows,
-    ));
-    if !c.missing.is_empty() {
-        s.push_str(&format!(
-            "\nmissing results:\n{}",
-            missing_lines(c, "  FAIL ")
-        ));
-    }
-    s.push_str(&format!("\n{}\n", verdict(c)));
-    s
-}
-
-fn verdict(c: &Comparison) -> String {
-    let n: usize = c.rows.iter().map(|r| r.gates.len()).sum();
-    let failed: usize = c
-        .rows
-        .iter()
-        .map(|r| r.gates.iter().filter(|g| !g.passed).count())
-        .sum();
-    let mut v = format!(
-        "{}: {n} gates checked, {failed} failed",
-        if c.passed { "PASS" } else { "FAIL" }
-    );
-    if !c.missing.is_empty() {
-        v.push_str(&format!("; {} missing", c.missing.len()));
-    }
-    v
-}
-
-/// The missing results, one line each.
-fn missing_lines(c: &Comparison, bullet: &str) -> String {
-    c.missing.iter().map(|m| format!("{bullet}{m}\n")).collect()
-}
-
-/// The markdown table.
-pub fn markdown(c: &Comparison) -> String {
-    let mut s = format!(
-        "### allocguard: `{}` → `{}`\n\n| scenario | phase | metric | {} | {} | Δ | Δ% | gates |\n| --- | --- | --- | ---: | ---: | ---: | ---: | --- |\n",
-        c.pre.0, c.post.0, c.pre.0, c.post.0
-    );
-    for r in &c.rows {
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            r.scenario,
-            r.phase,
-            r.metric,
-            opt(r.pre),
-            opt(r.post),
-            signed(r.delta),
-            pct(r.delta_pct),
-            gate_text(&r.gates)
-        ));
-    }
-    if let Some(note) = &c.compiler_note {
-        s.push_str(&format!("\n{note}\n"));
-    }
-    if !c.missing.is_empty() {
-        s.push_str(&format!(
-            "\n**Missing results**\n\n{}",
-            missing_lines(c, "- ")
-        ));
-    }
-    s.push_str(&format!("\n**{}**\n", verdict(c)));
-    s
-}
-
 /// `cargo allocguard compare`.
 pub fn run(args: CompareArgs, out: &Output) -> CliResult<bool> {
     let cargo = crate::cli::CargoOpts {
@@ -341,8 +230,8 @@ pub fn run(args: CompareArgs, out: &Output) -> CliResult<bool> {
     let c = compare(&rows, &args.pre, &args.post, &config.gates)
         .map_err(|e| CliError::usage(e.context(format!("in {}", path.display()))))?;
     let text = match args.format {
-        Format::Human => human(&c),
-        Format::Markdown => markdown(&c),
+        Format::Human => compare_output::human(&c, args.all),
+        Format::Markdown => compare_output::markdown(&c, args.all),
         Format::Json => serde_json::to_string_pretty(&c).expect("serialises") + "\n",
     };
     let _ = write!(out.stdout(), "{text}");
@@ -390,7 +279,7 @@ mod tests {
             "{:?}",
             c.missing
         );
-        assert!(human(&c).contains("FAIL: 0 gates checked, 0 failed; 2 missing"));
+        assert!(compare_output::human(&c, false).contains("2 missing"));
         // Everything there: nothing missing.
         let whole: Vec<PhaseRow> = rows.iter().filter(|r| r.scenario == "a").cloned().collect();
         assert!(

@@ -24,6 +24,7 @@ pub mod build;
 pub mod ci;
 pub mod cli;
 pub mod compare;
+pub mod compare_output;
 pub mod config;
 pub mod discover;
 pub mod error;

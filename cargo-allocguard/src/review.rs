@@ -1,20 +1,37 @@
 //! `cargo allocguard review`: accept or reject pending snapshots.
 //!
 //! A pending snapshot is insta's `.snap.new` beside the `.snap` it would
-//! replace. Accepting renames it over the old one; rejecting deletes it.
+//! replace. Accepting renames it over the old one (after checking it is a
+//! snapshot); rejecting deletes it. On a terminal, review shows each one as a
+//! numbered diff with context (or the whole profile, for a new one) and takes
+//! one key: accept, reject, skip, the same for all that remain, or quit; a
+//! summary closes it. `--unreferenced` finds snapshots whose scenario no
+//! longer exists and deletes them after asking.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
+use allocguard::harness::{numbered_diff_labelled, snapshot_name};
 use anyhow::Context;
 
 use crate::cli::ReviewArgs;
 use crate::error::{CliError, CliResult, WithCode};
-use crate::table::{bad, good};
+use crate::table::{bad, dim, good, plural};
 use crate::Output;
 
 /// Every `.snap.new` under `dir`, sorted, filtered by file-name substrings.
 pub fn pending(dir: &Path, filters: &[String]) -> anyhow::Result<Vec<PathBuf>> {
+    Ok(files(dir, ".snap.new")?
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
+        })
+        .collect())
+}
+
+/// Every file under `dir` whose name ends with `suffix`, sorted.
+fn files(dir: &Path, suffix: &str) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -27,15 +44,8 @@ pub fn pending(dir: &Path, filters: &[String]) -> anyhow::Result<Vec<PathBuf>> {
             let path = entry?.path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.to_string_lossy().ends_with(".snap.new") {
-                let name = path
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .to_string();
-                if filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str())) {
-                    out.push(path);
-                }
+            } else if path.to_string_lossy().ends_with(suffix) {
+                out.push(path);
             }
         }
     }
@@ -49,13 +59,13 @@ pub fn accepted_path(new: &Path) -> PathBuf {
     PathBuf::from(s.strip_suffix(".new").unwrap_or(&s))
 }
 
-/// Checks that `new` is a snapshot allocguard wrote: insta's file format,
-/// text, a memory profile inside.
-pub fn validate(new: &Path) -> anyhow::Result<()> {
-    let snap = insta::Snapshot::from_file(new).map_err(|e| {
+/// The content of a snapshot file (after insta's header), checked to be a
+/// memory profile allocguard wrote.
+fn content(path: &Path) -> anyhow::Result<String> {
+    let snap = insta::Snapshot::from_file(path).map_err(|e| {
         anyhow::anyhow!(
             "{} is not a snapshot ({e}); left as it is: delete it, or run the scenario again",
-            new.display()
+            path.display()
         )
     })?;
     let text = snap
@@ -67,10 +77,16 @@ pub fn validate(new: &Path) -> anyhow::Result<()> {
         anyhow::bail!(
             "{} is not an allocguard memory profile (no `scenario:` and `phases:`); left as it \
              is: delete it, or run the scenario again",
-            new.display()
+            path.display()
         );
     }
-    Ok(())
+    Ok(text)
+}
+
+/// Checks that `new` is a snapshot allocguard wrote: insta's file format,
+/// text, a memory profile inside.
+pub fn validate(new: &Path) -> anyhow::Result<()> {
+    content(new).map(|_| ())
 }
 
 /// Accepts: the pending snapshot replaces the old one (after checking it is
@@ -86,41 +102,196 @@ pub fn reject(new: &Path) -> anyhow::Result<()> {
     std::fs::remove_file(new).with_context(|| format!("cannot reject {}", new.display()))
 }
 
-fn diff(old: &str, new: &str) -> String {
-    let d = similar::TextDiff::from_lines(old, new);
-    let mut s = String::new();
-    for change in d.iter_all_changes() {
-        let (sign, style) = match change.tag() {
-            similar::ChangeTag::Delete => ("-", bad()),
-            similar::ChangeTag::Insert => ("+", good()),
-            similar::ChangeTag::Equal => (" ", anstyle::Style::new()),
+/// What review shows of a pending snapshot: the difference from the one it
+/// would replace, numbered, with context; or the whole profile when it is new.
+pub fn shown_change(new: &Path) -> anyhow::Result<String> {
+    let new_text = content(new)?;
+    let old = accepted_path(new);
+    let old_text = if old.exists() {
+        content(&old).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let diff = numbered_diff_labelled(&old_text, &new_text, "old snapshot", "new snapshot");
+    let mut out = String::new();
+    for line in diff.lines() {
+        let style = if line.contains("│-") || line.starts_with("-old") {
+            bad()
+        } else if line.contains("│+") || line.starts_with("+new") {
+            good()
+        } else {
+            anstyle::Style::new()
         };
-        s.push_str(&format!(
-            "{}{sign} {}{}",
+        out.push_str(&format!(
+            "{}{line}{}\n",
             style.render(),
-            change,
             style.render_reset()
         ));
-        if change.missing_newline() {
-            s.push('\n');
-        }
     }
-    s
+    Ok(out)
 }
 
-/// `cargo allocguard review`.
-pub fn run(args: ReviewArgs, out: &Output) -> CliResult<bool> {
-    let dir = match &args.snapshots {
-        Some(d) => d.clone(),
+/// What was done, for the summary.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Accepted.
+    pub accepted: usize,
+    /// Rejected.
+    pub rejected: usize,
+    /// Skipped (still pending).
+    pub skipped: usize,
+}
+
+impl Tally {
+    fn line(&self) -> String {
+        format!(
+            "{} accepted, {} rejected, {} skipped{}",
+            self.accepted,
+            self.rejected,
+            self.skipped,
+            if self.skipped > 0 {
+                " (still pending)"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+/// One choice at the prompt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Choice {
+    Accept,
+    Reject,
+    Skip,
+    Quit,
+}
+
+/// Reads one key; capital letters apply to every remaining snapshot.
+fn read_choice(term: &console::Term) -> anyhow::Result<(Choice, bool)> {
+    loop {
+        let key = term
+            .read_key()
+            .context("cannot read a key from the terminal")?;
+        let c = match key {
+            console::Key::Char(c) => c,
+            console::Key::Escape => return Ok((Choice::Quit, false)),
+            _ => continue,
+        };
+        let choice = match c.to_ascii_lowercase() {
+            'a' => Choice::Accept,
+            'r' => Choice::Reject,
+            's' => Choice::Skip,
+            'q' => Choice::Quit,
+            _ => continue,
+        };
+        return Ok((choice, c.is_ascii_uppercase()));
+    }
+}
+
+fn apply(choice: Choice, p: &Path, tally: &mut Tally) -> anyhow::Result<()> {
+    match choice {
+        Choice::Accept => {
+            accept(p)?;
+            tally.accepted += 1;
+        }
+        Choice::Reject => {
+            reject(p)?;
+            tally.rejected += 1;
+        }
+        Choice::Skip | Choice::Quit => tally.skipped += 1,
+    }
+    Ok(())
+}
+
+/// The snapshot directory of the workspace (or `--snapshots`).
+fn snapshot_dir(args: &ReviewArgs) -> CliResult<PathBuf> {
+    match &args.snapshots {
+        Some(d) => Ok(d.clone()),
         None => {
             let cargo = crate::cli::CargoOpts {
                 manifest_path: args.manifest_path.clone(),
                 ..Default::default()
             };
             let meta = crate::discover::metadata(&cargo).usage_err()?;
-            meta.workspace_root.as_std_path().join("snapshots")
+            Ok(meta.workspace_root.as_std_path().join("snapshots"))
         }
+    }
+}
+
+/// Snapshots in `dir` that no scenario of `names` makes (by file name:
+/// `<snapshot name>@<profile>-<scale>.snap`, pending ones too).
+pub fn unreferenced(dir: &Path, names: &[String]) -> anyhow::Result<Vec<PathBuf>> {
+    let known: Vec<String> = names.iter().map(|n| snapshot_name(n)).collect();
+    let mut out = files(dir, ".snap")?;
+    out.extend(files(dir, ".snap.new")?);
+    out.retain(|p| {
+        let file = p.file_name().unwrap_or_default().to_string_lossy();
+        let stem = file.split('@').next().unwrap_or("");
+        !known.iter().any(|k| k == stem)
+    });
+    out.sort();
+    Ok(out)
+}
+
+fn run_unreferenced(args: &ReviewArgs, dir: &Path, out: &Output) -> CliResult<bool> {
+    let cargo = crate::cli::CargoOpts {
+        manifest_path: args.manifest_path.clone(),
+        ..Default::default()
     };
+    let meta = crate::discover::metadata(&cargo).usage_err()?;
+    let names: Vec<String> = crate::select::select(&meta, &cargo, &[], &[], out)?
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    let stale = unreferenced(dir, &names).usage_err()?;
+    let mut stdout = out.stdout();
+    if stale.is_empty() {
+        let _ = writeln!(
+            stdout,
+            "every snapshot in {} belongs to a scenario",
+            dir.display()
+        );
+        return Ok(true);
+    }
+    let _ = writeln!(
+        stdout,
+        "{} of no scenario that exists (renamed or deleted):",
+        plural(stale.len(), "snapshot")
+    );
+    for p in &stale {
+        let _ = writeln!(stdout, "  {}", p.display());
+    }
+    if !std::io::stdin().is_terminal() {
+        let _ = writeln!(
+            stdout,
+            "run `cargo allocguard review --unreferenced` in a terminal to delete them"
+        );
+        return Ok(false);
+    }
+    let _ = write!(stdout, "delete them? [y/N] ");
+    let _ = stdout.flush();
+    let key = console::Term::stdout().read_key().infra_err()?;
+    let _ = writeln!(stdout);
+    if key == console::Key::Char('y') || key == console::Key::Char('Y') {
+        for p in &stale {
+            std::fs::remove_file(p)
+                .with_context(|| format!("cannot delete {}", p.display()))
+                .usage_err()?;
+        }
+        let _ = writeln!(stdout, "deleted {}", plural(stale.len(), "snapshot"));
+    } else {
+        let _ = writeln!(stdout, "nothing deleted");
+    }
+    Ok(true)
+}
+
+/// `cargo allocguard review`.
+pub fn run(args: ReviewArgs, out: &Output) -> CliResult<bool> {
+    let dir = snapshot_dir(&args)?;
+    if args.unreferenced {
+        return run_unreferenced(&args, &dir, out);
+    }
     let list = pending(&dir, &args.filters).usage_err()?;
     let mut stdout = out.stdout();
     if list.is_empty() {
@@ -141,50 +312,59 @@ pub fn run(args: ReviewArgs, out: &Output) -> CliResult<bool> {
     }
     if !std::io::stdin().is_terminal() {
         return Err(CliError::usage(anyhow::anyhow!(
-            "{} pending snapshots, but review is interactive and standard input is not a terminal.\n\
+            "{} pending, but review is interactive and standard input is not a terminal.\n\
              accept them all:  cargo allocguard review --accept [FILTER…]\n\
              reject them all:  cargo allocguard review --reject [FILTER…]",
-            list.len()
+            plural(list.len(), "snapshot")
         )));
     }
-    let stdin = std::io::stdin();
-    let mut lines = stdin.lock().lines();
+    let term = console::Term::stdout();
+    let mut tally = Tally::default();
+    let mut for_all: Option<Choice> = None;
     for (i, p) in list.iter().enumerate() {
-        let old = std::fs::read_to_string(accepted_path(p)).unwrap_or_default();
-        let new = std::fs::read_to_string(p)
-            .with_context(|| format!("cannot read {}", p.display()))
-            .usage_err()?;
+        let old = accepted_path(p);
+        let what = if old.exists() { "changed" } else { "new" };
         let _ = writeln!(
             stdout,
-            "\n[{}/{}] {}\n{}",
+            "\n{}[{}/{}]{} {} ({what})",
+            dim().render(),
             i + 1,
             list.len(),
-            accepted_path(p).display(),
-            diff(&old, &new)
+            dim().render_reset(),
+            old.display()
         );
-        loop {
-            let _ = write!(stdout, "[a]ccept, [r]eject, [s]kip, [q]uit? ");
-            let _ = stdout.flush();
-            let Some(Ok(answer)) = lines.next() else {
-                return Ok(true);
-            };
-            match answer.trim() {
-                "a" | "accept" => {
-                    accept(p).usage_err()?;
-                    break;
-                }
-                "r" | "reject" => {
-                    reject(p).usage_err()?;
-                    break;
-                }
-                "s" | "skip" | "" => break,
-                "q" | "quit" => return Ok(true),
-                other => {
-                    let _ = writeln!(stdout, "`{other}`? answer a, r, s or q");
-                }
+        let change = match shown_change(p) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = writeln!(stdout, "{e}");
+                tally.skipped += 1;
+                continue;
             }
+        };
+        let _ = write!(stdout, "{change}");
+        let choice = match for_all {
+            Some(c) => c,
+            None => {
+                let _ = write!(
+                    stdout,
+                    "a accept · r reject · s skip · A/R/S the same for all that remain · q quit: "
+                );
+                let _ = stdout.flush();
+                let (c, all) = read_choice(&term).infra_err()?;
+                let _ = writeln!(stdout);
+                if all {
+                    for_all = Some(c);
+                }
+                c
+            }
+        };
+        if choice == Choice::Quit {
+            tally.skipped += list.len() - i;
+            break;
         }
+        apply(choice, p, &mut tally).usage_err()?;
     }
+    let _ = writeln!(stdout, "\n{}", tally.line());
     Ok(true)
 }
 
@@ -192,12 +372,14 @@ pub fn run(args: ReviewArgs, out: &Output) -> CliResult<bool> {
 mod tests {
     use super::*;
 
+    fn snap(phase: &str) -> String {
+        format!("---\nsource: t.rs\n---\nscenario: a\nphases:\n  - name: {phase}\n")
+    }
+
     #[test]
     fn finds_accepts_and_rejects() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let d = dir.path();
-        let snap =
-            |run: &str| format!("---\nsource: t.rs\n---\nscenario: a\nphases:\n  - name: {run}\n");
         std::fs::write(d.join("a@debug-smoke.snap"), snap("old"))?;
         std::fs::write(d.join("a@debug-smoke.snap.new"), snap("new"))?;
         std::fs::write(d.join("b@debug-smoke.snap.new"), "b")?;
@@ -205,6 +387,9 @@ mod tests {
         let all = pending(d, &[])?;
         assert_eq!(all.len(), 2);
         assert_eq!(pending(d, &["b@".into()])?.len(), 1);
+        let shown = anstream::adapter::strip_str(&shown_change(&all[0])?).to_string();
+        assert!(shown.contains("    3       │-  - name: old"), "{shown}");
+        assert!(shown.contains("          3 │+  - name: new"), "{shown}");
         accept(&all[0])?;
         assert_eq!(
             std::fs::read_to_string(d.join("a@debug-smoke.snap"))?,
@@ -224,10 +409,7 @@ mod tests {
     fn random_bytes_are_never_accepted() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let d = dir.path();
-        std::fs::write(
-            d.join("c@debug-smoke.snap"),
-            "---\n---\nscenario: c\nphases:\n",
-        )?;
+        std::fs::write(d.join("c@debug-smoke.snap"), snap("kept"))?;
         for junk in [&[0xffu8, 0x00, 0x13, 0x37][..], b"---\n---\nhello\n"] {
             std::fs::write(d.join("c@debug-smoke.snap.new"), junk)?;
             let e = accept(&d.join("c@debug-smoke.snap.new"))
@@ -236,14 +418,37 @@ mod tests {
             assert!(e.contains("left as it is"), "{e}");
             assert_eq!(
                 std::fs::read_to_string(d.join("c@debug-smoke.snap"))?,
-                "---\n---\nscenario: c\nphases:\n",
-                "the snapshot is untouched"
+                snap("kept")
             );
             assert!(
                 d.join("c@debug-smoke.snap.new").exists(),
                 "the pending file stays"
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn unreferenced_snapshots_are_those_of_no_scenario() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let d = dir.path();
+        for f in [
+            "waves__a@release-default.snap",
+            "waves__a@debug-smoke.snap",
+            "gone@debug-smoke.snap",
+            "gone@debug-smoke.snap.new",
+        ] {
+            std::fs::write(d.join(f), "x")?;
+        }
+        let stale = unreferenced(d, &["waves/a".to_string()])?;
+        let names: Vec<String> = stale
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            ["gone@debug-smoke.snap", "gone@debug-smoke.snap.new"]
+        );
         Ok(())
     }
 }

@@ -76,18 +76,54 @@ fn a_clean_filter_passes_and_labels_append_to_the_csv_and_compare() {
         "{csv}"
     );
 
+    // By default only what failed or changed: two runs of the same code
+    // change no count, so no count row is listed (a time may move beyond its
+    // noise on a busy machine, so times are not asserted either way).
     let c = f.run(&["compare", "pre", "post"]);
     assert_eq!(c.code, 0, "{c:?}");
-    // Times differ from run to run: check their rows exist, snapshot the rest.
+    assert!(
+        c.stdout.contains("PASS: 0 gates checked, 0 failed; "),
+        "{c:?}"
+    );
+    let listed: Vec<&str> = c.stdout.lines().filter(|l| l.starts_with("  ")).collect();
+    assert!(listed.iter().all(|l| l.contains(" step_")), "{c:?}");
+    if listed.is_empty() {
+        assert!(
+            c.stdout
+                .contains("1 scenario: pass, unchanged (--all lists every row)"),
+            "{c:?}"
+        );
+    }
+    // `--all`: every row. Times differ from run to run: check their rows
+    // exist, snapshot the rest.
+    let c = f.run(&["compare", "pre", "post", "--all"]);
+    assert_eq!(c.code, 0, "{c:?}");
     let redacted = redact(&c.stdout, &f);
     let (times, counts): (Vec<&str>, Vec<&str>) =
         redacted.lines().partition(|l| l.contains(" step_"));
     assert_eq!(times.len(), 4, "{redacted}");
+    // Whether a time moved beyond its noise shows in the verdicts: those
+    // lines are checked for their shape, the rest snapshotted.
+    let (verdicts, counts): (Vec<&str>, Vec<&str>) = counts
+        .into_iter()
+        .partition(|l| l.contains("change") && !l.starts_with(' '));
+    assert_eq!(verdicts.len(), 2, "{redacted}");
+    assert!(
+        verdicts[0].starts_with("fixture/clean  pass")
+            && verdicts[1].starts_with("PASS: 0 gates checked, 0 failed;"),
+        "{redacted}"
+    );
     insta::assert_snapshot!("compare_pre_post", counts.join("\n"));
     let md = f.run(&["compare", "pre", "post", "--format", "markdown"]);
     assert!(
         md.stdout
-            .contains("| scenario | phase | metric | pre | post |"),
+            .contains("| scenario | verdict |\n| --- | --- |\n"),
+        "{md:?}"
+    );
+    let md = f.run(&["compare", "pre", "post", "--format", "markdown", "--all"]);
+    assert!(
+        md.stdout
+            .contains("| scenario | phase | metric | pre | post | Δ | Δ% | gates |"),
         "{md:?}"
     );
     let json = f.run(&["compare", "pre", "post", "--format", "json"]);
@@ -523,14 +559,18 @@ fn profile_writes_a_dhat_heap_profile() {
 #[test]
 fn review_asks_at_a_terminal_and_does_what_it_is_told() {
     // `script` (util-linux) runs the command on a pseudo-terminal and feeds
-    // it our answers: accept the first pending snapshot, reject the second.
+    // it single keys, no Enter: accept the first pending snapshot, then
+    // reject all that remain.
     let dir = tempfile::tempdir().unwrap();
     let snaps = dir.path().join("snapshots");
     std::fs::create_dir_all(&snaps).unwrap();
-    let snap = |line: &str| format!("---\nsource: t.rs\n---\nscenario: a\nphases:\n  - {line}\n");
+    let snap = |line: &str| {
+        format!("---\nsource: t.rs\n---\nscenario: a\nphases:\n  - {line}\n  - same\n")
+    };
     std::fs::write(snaps.join("a@debug-smoke.snap"), snap("old")).unwrap();
     std::fs::write(snaps.join("a@debug-smoke.snap.new"), snap("new")).unwrap();
     std::fs::write(snaps.join("b@debug-smoke.snap.new"), snap("unwanted")).unwrap();
+    std::fs::write(snaps.join("c@debug-smoke.snap.new"), snap("unwanted")).unwrap();
     let command = format!(
         "{} allocguard review --snapshots {} --color never",
         env!("CARGO_BIN_EXE_cargo-allocguard"),
@@ -543,16 +583,30 @@ fn review_asks_at_a_terminal_and_does_what_it_is_told() {
         .spawn()
         .expect("`script` (util-linux) runs the review on a terminal");
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"a\nr\n").unwrap();
+    child.stdin.take().unwrap().write_all(b"aR").unwrap();
     let out = child.wait_with_output().unwrap();
-    let shown = String::from_utf8_lossy(&out.stdout);
+    let shown = String::from_utf8_lossy(&out.stdout).replace('\r', "");
     assert!(out.status.success(), "{shown}");
+    // The diff: numbered lines of the old and new snapshot, the changed line
+    // with its context, not the whole file's header.
+    assert!(shown.contains("[1/3]"), "{shown}");
+    for line in [
+        "    1     1 │ scenario: a",
+        "    3       │-  - old",
+        "          3 │+  - new",
+        "    4     4 │   - same",
+    ] {
+        assert!(shown.contains(line), "{line:?} missing in:\n{shown}");
+    }
+    assert!(!shown.contains("source: t.rs"), "{shown}");
     assert!(
-        shown.contains("[1/2]") && shown.contains("-   - old") && shown.contains("+   - new"),
+        shown.contains("a accept · r reject · s skip · A/R/S the same for all that remain"),
         "{shown}"
     );
+    // One prompt for a, one for b; the capital R answered for b and c.
+    assert_eq!(shown.matches("q quit:").count(), 2, "{shown}");
     assert!(
-        shown.contains("[a]ccept, [r]eject, [s]kip, [q]uit?"),
+        shown.contains("1 accepted, 2 rejected, 0 skipped"),
         "{shown}"
     );
     assert_eq!(
@@ -560,10 +614,11 @@ fn review_asks_at_a_terminal_and_does_what_it_is_told() {
         snap("new"),
         "accepted"
     );
-    assert!(!snaps.join("a@debug-smoke.snap.new").exists());
-    assert!(!snaps.join("b@debug-smoke.snap.new").exists(), "rejected");
+    for gone in ["a", "b", "c"] {
+        assert!(!snaps.join(format!("{gone}@debug-smoke.snap.new")).exists());
+    }
     assert!(
-        !snaps.join("b@debug-smoke.snap").exists(),
+        !snaps.join("b@debug-smoke.snap").exists() && !snaps.join("c@debug-smoke.snap").exists(),
         "a rejection writes nothing"
     );
 }

@@ -15,7 +15,11 @@ fn new_crate(dir: &Path) {
         .arg(dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // A comment of the user's, which the edit must keep.
     let manifest = read(&dir.join("Cargo.toml")).replace(
         "[dependencies]",

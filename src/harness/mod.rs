@@ -28,7 +28,7 @@ pub use runner::{build_profile, rss_bytes};
 pub use scale::{Scale, SCALE_ENV};
 pub use scenario::{Expectation, Phase, Scenario, TickContext};
 pub use snapshot::{
-    assert_profile_snapshot, default_snapshot_dir, snapshot_name, snapshot_path, workspace_root,
-    SNAPSHOT_DIR_ENV,
+    assert_profile_snapshot, default_snapshot_dir, numbered_diff, numbered_diff_labelled,
+    snapshot_name, snapshot_path, workspace_root, SNAPSHOT_DIR_ENV,
 };
 pub use verdict::Failure;

@@ -250,8 +250,13 @@ fn normalised(content: &str) -> String {
 /// A numbered diff of two texts, as `cargo insta review` shows one: changed
 /// lines with two lines of context, old and new line numbers.
 pub fn numbered_diff(old: &str, new: &str) -> String {
+    numbered_diff_labelled(old, new, "old snapshot", "this run")
+}
+
+/// [`numbered_diff`] with its two sides named.
+pub fn numbered_diff_labelled(old: &str, new: &str, old_label: &str, new_label: &str) -> String {
     let diff = similar::TextDiff::from_lines(old, new);
-    let mut out = String::from("-old snapshot\n+this run\n");
+    let mut out = format!("-{old_label}\n+{new_label}\n");
     out.push_str("────────────┬───────────────────────────────────────\n");
     for (k, group) in diff.grouped_ops(2).iter().enumerate() {
         if k > 0 {

@@ -1,0 +1,404 @@
+//! How a comparison reads: by scenario, a one-line verdict each, then the
+//! rows that failed a gate or changed (every row with `--all`), values in
+//! counts, sizes and durations, deltas coloured (red up, green down: for
+//! every metric here, less is better). The markdown form is what the
+//! workflow puts in a pull request's job summary.
+
+use crate::compare::{Comparison, MetricRow};
+use crate::gates::GateResult;
+use crate::table::{bad, dim, good, plural, render_rows, Cell, Row};
+
+/// `3 runs` from comma-separated run ids.
+fn runs(ids: &str) -> String {
+    plural(ids.split(", ").filter(|s| !s.is_empty()).count(), "run")
+}
+
+/// `+12.3%`, or `—`.
+fn pct(v: Option<f64>) -> String {
+    match v {
+        Some(p) if p.is_finite() => format!("{p:+.1}%"),
+        _ => "—".into(),
+    }
+}
+
+/// A row's delta in its metric's unit, signed.
+fn delta(r: &MetricRow) -> String {
+    match r.delta {
+        None => "—".into(),
+        Some(d) => {
+            let m = r.metric();
+            let shown = m.show(d.abs());
+            if d > 0.0 {
+                format!("+{shown}")
+            } else if d < 0.0 {
+                format!("-{shown}")
+            } else {
+                "0".into()
+            }
+        }
+    }
+}
+
+fn value(r: &MetricRow, v: Option<f64>) -> String {
+    v.map(|v| r.metric().show(v)).unwrap_or_else(|| "—".into())
+}
+
+fn gate_text(g: &[GateResult]) -> String {
+    g.iter()
+        .map(|g| {
+            format!(
+                "{} {}{}",
+                g.rule,
+                if g.passed { "pass" } else { "FAIL" },
+                g.detail
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One scenario's rows, in order.
+struct Group<'a> {
+    scenario: &'a str,
+    package: &'a str,
+    rows: Vec<&'a MetricRow>,
+}
+
+impl Group<'_> {
+    fn failed_gates(&self) -> usize {
+        self.rows
+            .iter()
+            .map(|r| r.gates.iter().filter(|g| !g.passed).count())
+            .sum()
+    }
+
+    fn changes(&self) -> usize {
+        self.rows.iter().filter(|r| r.changed).count()
+    }
+
+    /// `FAIL (2 gates failed, 5 changes)`, `pass (3 changes)`, `pass, unchanged`.
+    fn verdict(&self, missing: bool) -> (bool, String) {
+        let (failed, changes) = (self.failed_gates(), self.changes());
+        let mut parts = Vec::new();
+        if failed > 0 {
+            parts.push(format!("{} failed", plural(failed, "gate")));
+        }
+        if missing {
+            parts.push("a result missing".to_string());
+        }
+        if changes > 0 {
+            parts.push(plural(changes, "change"));
+        }
+        let ok = failed == 0 && !missing;
+        let text = match (ok, parts.is_empty()) {
+            (true, true) => "pass, unchanged".to_string(),
+            (true, false) => format!("pass ({})", parts.join(", ")),
+            (false, _) => format!("FAIL ({})", parts.join(", ")),
+        };
+        (ok, text)
+    }
+
+    fn shown(&self, all: bool) -> Vec<&MetricRow> {
+        self.rows
+            .iter()
+            .copied()
+            .filter(|r| all || r.changed || r.failed())
+            .collect()
+    }
+}
+
+fn groups(c: &Comparison) -> Vec<Group<'_>> {
+    let mut out: Vec<Group<'_>> = Vec::new();
+    for r in &c.rows {
+        match out.last_mut() {
+            Some(g) if g.scenario == r.scenario && g.package == r.package => g.rows.push(r),
+            _ => out.push(Group {
+                scenario: &r.scenario,
+                package: &r.package,
+                rows: vec![r],
+            }),
+        }
+    }
+    out
+}
+
+fn missing_for(c: &Comparison, g: &Group<'_>) -> bool {
+    c.missing
+        .iter()
+        .any(|m| m.starts_with(&format!("{} ", g.scenario)))
+}
+
+fn verdict(c: &Comparison) -> String {
+    let n: usize = c.rows.iter().map(|r| r.gates.len()).sum();
+    let failed: usize = c
+        .rows
+        .iter()
+        .map(|r| r.gates.iter().filter(|g| !g.passed).count())
+        .sum();
+    let gs = groups(c);
+    let changed = gs.iter().filter(|g| g.changes() > 0).count();
+    let mut v = format!(
+        "{}: {} checked, {failed} failed; {changed} of {} changed",
+        if c.passed { "PASS" } else { "FAIL" },
+        plural(n, "gate"),
+        plural(gs.len(), "scenario")
+    );
+    if !c.missing.is_empty() {
+        v.push_str(&format!("; {} missing", c.missing.len()));
+    }
+    v
+}
+
+/// The comparison for people.
+pub fn human(c: &Comparison, all: bool) -> String {
+    let mut s = format!(
+        "{} ({}) → {} ({})\n",
+        c.pre.0,
+        runs(&c.pre.1),
+        c.post.0,
+        runs(&c.post.1)
+    );
+    if let Some(note) = &c.compiler_note {
+        s.push_str(&format!("{note}\n"));
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    let mut quiet = 0;
+    for g in groups(c) {
+        let (ok, text) = g.verdict(missing_for(c, &g));
+        if !all && ok && g.shown(false).is_empty() {
+            quiet += 1;
+            continue;
+        }
+        let style = if ok { good() } else { bad() };
+        rows.push(Row::Span(Cell::text(format!(
+            "{}{}{}  {}",
+            style.render(),
+            g.scenario,
+            style.render_reset(),
+            text
+        ))));
+        for r in g.shown(all) {
+            let d_style = match r.delta {
+                Some(x) if x > 0.0 => bad(),
+                Some(x) if x < 0.0 => good(),
+                _ => dim(),
+            };
+            let gate = Cell::text(gate_text(&r.gates));
+            rows.push(Row::Cells(vec![
+                Cell::text(format!("  {}", r.phase)),
+                Cell::text(r.metric),
+                Cell::num(value(r, r.pre)),
+                Cell::num(value(r, r.post)),
+                Cell::num(delta(r)).styled(d_style),
+                Cell::num(pct(r.delta_pct)).styled(d_style),
+                if r.gates.is_empty() {
+                    gate
+                } else if r.failed() {
+                    gate.styled(bad())
+                } else {
+                    gate.styled(dim())
+                },
+            ]));
+        }
+    }
+    s.push('\n');
+    if rows.is_empty() {
+        s.push_str(&format!(
+            "{}: pass, unchanged (--all lists every row)\n",
+            plural(quiet, "scenario")
+        ));
+    } else {
+        s.push_str(&table(c, &rows));
+        if quiet > 0 {
+            s.push_str(&format!(
+                "{}{} pass, unchanged (--all lists them){}\n",
+                dim().render(),
+                plural(quiet, "more scenario"),
+                dim().render_reset()
+            ));
+        }
+    }
+    if !c.missing.is_empty() {
+        s.push_str("\nmissing results:\n");
+        for m in &c.missing {
+            s.push_str(&format!(
+                "  {}FAIL{} {m}\n",
+                bad().render(),
+                bad().render_reset()
+            ));
+        }
+    }
+    s.push_str(&format!("\n{}\n", verdict(c)));
+    s
+}
+
+fn table(c: &Comparison, rows: &[Row]) -> String {
+    render_rows(
+        &[
+            "scenario / phase",
+            "metric",
+            &c.pre.0,
+            &c.post.0,
+            "Δ",
+            "Δ%",
+            "gates",
+        ],
+        rows,
+        None,
+        &[],
+    )
+    .0
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The comparison as markdown, for a pull request's job summary.
+pub fn markdown(c: &Comparison, all: bool) -> String {
+    let mut s = format!(
+        "### allocguard: `{}` → `{}`\n\n**{}**\n",
+        c.pre.0,
+        c.post.0,
+        verdict(c)
+    );
+    if let Some(note) = &c.compiler_note {
+        s.push_str(&format!("\n{note}\n"));
+    }
+    if !c.missing.is_empty() {
+        s.push_str("\n**Missing results**\n\n");
+        for m in &c.missing {
+            s.push_str(&format!("- {}\n", md_cell(m)));
+        }
+    }
+    s.push_str("\n| scenario | verdict |\n| --- | --- |\n");
+    let gs = groups(c);
+    let mut quiet = 0;
+    for g in &gs {
+        let (ok, text) = g.verdict(missing_for(c, g));
+        if !all && ok && g.shown(false).is_empty() {
+            quiet += 1;
+            continue;
+        }
+        s.push_str(&format!(
+            "| {} | {}{} |\n",
+            md_cell(g.scenario),
+            if ok { "" } else { "❌ " },
+            text
+        ));
+    }
+    if quiet > 0 {
+        let listed = quiet < gs.len();
+        s.push_str(&format!(
+            "| {} | pass, unchanged |\n",
+            plural(quiet, if listed { "more scenario" } else { "scenario" })
+        ));
+    }
+    let rows: Vec<(&Group<'_>, &MetricRow)> = gs
+        .iter()
+        .flat_map(|g| g.shown(all).into_iter().map(move |r| (g, r)))
+        .collect();
+    if !rows.is_empty() {
+        s.push_str(&format!(
+            "\n| scenario | phase | metric | {} | {} | Δ | Δ% | gates |\n| --- | --- | --- | ---: | ---: | ---: | ---: | --- |\n",
+            md_cell(&c.pre.0),
+            md_cell(&c.post.0)
+        ));
+        for (g, r) in rows {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                md_cell(g.scenario),
+                md_cell(&r.phase),
+                r.metric,
+                value(r, r.pre),
+                value(r, r.post),
+                delta(r),
+                pct(r.delta_pct),
+                md_cell(&gate_text(&r.gates))
+            ));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phase_log::PhaseRow;
+
+    fn row(label: &str, scenario: &str, allocs: u64, bytes: u64) -> PhaseRow {
+        PhaseRow {
+            timestamp: "t".into(),
+            run_id: label.into(),
+            label: label.into(),
+            package: "p".into(),
+            scenario: scenario.into(),
+            phase: "run".into(),
+            status: "passed".into(),
+            ticks: 10,
+            allocs,
+            deallocs: allocs,
+            bytes_allocated: bytes,
+            ..PhaseRow::default()
+        }
+    }
+
+    fn comparison() -> Comparison {
+        let rows = vec![
+            row("naive", "waves", 30, 3 * 1024 * 1024),
+            row("naive", "genes", 0, 0),
+            row("lean", "waves", 0, 0),
+            row("lean", "genes", 0, 0),
+        ];
+        crate::compare::compare(&rows, "naive", "lean", &crate::gates::Gates::default()).unwrap()
+    }
+
+    #[test]
+    fn by_default_only_what_changed_with_a_verdict_per_scenario() {
+        let c = comparison();
+        let text = anstream::adapter::strip_str(&human(&c, false)).to_string();
+        // waves: allocs 30 → 0 and 3 MiB → 0 B changed; no other compared
+        // metric did.
+        assert!(text.contains("waves  pass (2 changes)"), "{text}");
+        let listed: Vec<&str> = text.lines().filter(|l| l.starts_with("  run")).collect();
+        assert_eq!(listed.len(), 2, "{text}");
+        let bytes = listed
+            .iter()
+            .find(|l| l.contains("bytes_allocated"))
+            .unwrap();
+        assert!(
+            bytes.contains(" 3.00 MiB") && bytes.contains("-3.00 MiB") && bytes.contains("-100.0%"),
+            "{bytes}"
+        );
+        assert!(
+            !text.contains("genes"),
+            "an unchanged scenario is not listed: {text}"
+        );
+        assert!(text.contains("1 more scenario pass, unchanged"), "{text}");
+        assert!(text.contains("PASS: 0 gates checked, 0 failed; 1 of 2 scenarios changed"));
+        // --all lists every row of both.
+        let all = anstream::adapter::strip_str(&human(&c, true)).to_string();
+        assert!(all.contains("genes  pass, unchanged"), "{all}");
+        assert!(
+            all.lines().filter(|l| l.starts_with("  run")).count()
+                == 2 * c.rows.iter().filter(|r| r.scenario == "waves").count(),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn markdown_has_the_verdicts_then_the_changed_rows() {
+        let md = markdown(&comparison(), false);
+        assert!(
+            md.contains("| scenario | verdict |\n| --- | --- |\n| waves | pass (2 changes) |\n| 1 more scenario | pass, unchanged |\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| waves | run | allocs | 30 | 0 | -30 | -100.0% |  |"),
+            "{md}"
+        );
+    }
+}
