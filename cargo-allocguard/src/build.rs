@@ -39,6 +39,9 @@ pub fn add_cargo_flags(cmd: &mut Command, cargo: &CargoOpts, extra_features: &[&
         cmd.arg("--no-default-features");
     }
     cmd.arg("--profile").arg(&cargo.profile);
+    for c in &cargo.config {
+        cmd.arg("--config").arg(c);
+    }
 }
 
 /// Builds every target in one cargo invocation (cargo checks freshness

@@ -97,6 +97,10 @@ pub struct CargoOpts {
     /// Directory for all generated artifacts.
     #[arg(long, value_name = "DIR")]
     pub target_dir: Option<PathBuf>,
+    /// Cargo configuration the command itself adds (`--config KEY=VALUE`),
+    /// such as the full debug info `profile` needs.
+    #[arg(skip)]
+    pub config: Vec<String>,
 }
 
 /// How big the scenarios run.
@@ -238,6 +242,13 @@ pub struct ReportArgs {
     /// Where to write report.md and report.html (default: the run's directory).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Draw this run beside it: a run id, a run.json path, or a label of the
+    /// phase log (its latest run), with the metrics that changed.
+    #[arg(long, value_name = "RUN|LABEL")]
+    pub baseline: Option<String>,
+    /// The phase log to find a baseline label in (default: allocguard.toml's, or ci/phase_log.csv).
+    #[arg(long, value_name = "PATH")]
+    pub phase_log: Option<PathBuf>,
     /// Path to Cargo.toml (to find the target directory).
     #[arg(long, value_name = "PATH")]
     pub manifest_path: Option<PathBuf>,

@@ -1,8 +1,17 @@
 //! `cargo allocguard profile SCENARIO`: rebuild with allocguard's `dhat`
-//! feature, run the scenario alone under DHAT, and write `dhat-heap.json`.
+//! feature (and full debug info, so that DHAT can tell allocator frames from
+//! the program's in an optimised build), run the scenario alone, and write
+//! `dhat-heap.json`.
+//!
+//! The profiler runs over the scenario's phases only: not its setup or
+//! teardown, and none of allocguard's own work (its buffers are allocated
+//! before the first phase, its symbolising done after the last). Its
+//! backtraces end at the scenario's tick closure: the harness starts the
+//! profiler through the same call as every tick, and DHAT cuts the frames
+//! every backtrace shares with the one it took at its start.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
@@ -33,9 +42,13 @@ pub fn run(args: ProfileArgs, out: &Output) -> CliResult<bool> {
         }
     }
     let meta = crate::discover::metadata(&args.cargo).usage_err()?;
+    let mut cargo = args.cargo.clone();
+    cargo
+        .config
+        .push(format!("profile.{}.debug=\"full\"", cargo.profile));
     let selected = select(
         &meta,
-        &args.cargo,
+        &cargo,
         std::slice::from_ref(&args.scenario),
         &["allocguard/dhat"],
         out,
@@ -54,6 +67,9 @@ pub fn run(args: ProfileArgs, out: &Output) -> CliResult<bool> {
     };
     let scale: allocguard::Scale = args.scale.into();
     let tmp = dest.with_extension("json.partial");
+    // The harness's record of the run, for the phases it covered; removed
+    // once read.
+    let run_file = dest.with_extension(format!("run.{}.jsonl", std::process::id()));
     let job = Job {
         exe: &sel.exe,
         dir: &sel.target.package_dir,
@@ -66,11 +82,15 @@ pub fn run(args: ProfileArgs, out: &Output) -> CliResult<bool> {
                 PathBuf::from(scale.to_string()),
             ),
             ("ALLOCGUARD_SNAPSHOTS".into(), PathBuf::from("off")),
+            (allocguard::harness::OUT_ENV.into(), run_file.clone()),
             ("CARGO_MANIFEST_DIR".into(), sel.target.package_dir.clone()),
         ],
         timeout: Some(Duration::from_secs(24 * 3600)),
     };
-    let finished = exec::run(&job).infra_err()?;
+    let finished = exec::run(&job);
+    let covered = coverage(&run_file, &sel.name, scale);
+    let _ = std::fs::remove_file(&run_file);
+    let finished = finished.infra_err()?;
     if out.verbose > 0 {
         eprint!("{}{}", finished.stdout, finished.stderr);
     }
@@ -92,11 +112,44 @@ pub fn run(args: ProfileArgs, out: &Output) -> CliResult<bool> {
         std::fs::rename(&tmp, &dest).with_context(|| format!("cannot write {}", dest.display()))
     };
     check().infra_err()?;
+    let mut stdout = out.stdout();
+    let _ = writeln!(stdout, "wrote {}", dest.display());
+    if let Some(covered) = covered {
+        let _ = writeln!(stdout, "{covered}");
+    }
     let _ = writeln!(
-        out.stdout(),
-        "wrote {}\nopen it in DHAT's viewer: https://nnethercote.github.io/dh_view/dh_view.html (\"Load…\"), \
-         or a local copy of dh_view.html from valgrind's share directory",
-        dest.display()
+        stdout,
+        "open it in DHAT's viewer: https://nnethercote.github.io/dh_view/dh_view.html (\"Load…\"), \
+         or a local copy of dh_view.html from valgrind's share directory"
     );
     Ok(true)
+}
+
+/// `it covers the phases of NAME at smoke scale: warm (10 ticks), hot (40
+/// ticks); not its setup or teardown, nor allocguard's own work`, from the
+/// profile the harness wrote to the run file.
+fn coverage(run_file: &Path, name: &str, scale: allocguard::Scale) -> Option<String> {
+    let run = allocguard::harness::RunFile::read(run_file).ok()?;
+    let profile = run
+        .scenarios
+        .iter()
+        .find(|s| s.name == name)?
+        .profile
+        .as_ref()?;
+    let phases: Vec<String> = profile
+        .phases
+        .iter()
+        .map(|p| {
+            format!(
+                "{} ({})",
+                p.name,
+                crate::table::plural(p.ticks as usize, "tick")
+            )
+        })
+        .collect();
+    Some(format!(
+        "it covers the phases of {name} at {scale} scale: {}; not its setup or teardown, nor \
+         allocguard's own work",
+        phases.join(", ")
+    ))
 }

@@ -150,15 +150,7 @@ impl Harness {
                 }
             }
         }
-        // `cargo allocguard profile` sets this on a build with the `dhat`
-        // feature; the profiler writes its file when dropped after the run.
-        #[cfg(feature = "dhat")]
-        let profiler = std::env::var_os(DHAT_OUT_ENV)
-            .filter(|_| !listing)
-            .map(|path| dhat::Profiler::builder().file_name(path).build());
         let conclusion = libtest_mimic::run(&args, trials);
-        #[cfg(feature = "dhat")]
-        drop(profiler);
 
         conclusion.exit_code()
     }
@@ -188,8 +180,9 @@ fn start_run_file(path: &std::path::Path, scale: Scale) -> Result<(), String> {
     })
 }
 
-/// With the `dhat` feature, a DHAT heap profile of the run is written to the
-/// path in this variable.
+/// With the `dhat` feature, a DHAT heap profile of a scenario's phases (not
+/// its setup or teardown, nor allocguard's own work) is written to the path in
+/// this variable. Run one scenario at a time with it: each writes the file.
 pub const DHAT_OUT_ENV: &str = "ALLOCGUARD_DHAT_OUT";
 
 /// Set to `off` to skip snapshot assertions (exploratory and profiling runs).

@@ -108,7 +108,11 @@ pub struct PhaseProfile {
     #[serde(default)]
     pub step_histogram: StepHistogram,
     /// Live bytes after each tick (the highest in each bucket when the phase
-    /// has more than [`MAX_TIMELINE_POINTS`] ticks).
+    /// has more than [`MAX_TIMELINE_POINTS`] ticks): `live_start` plus the
+    /// ticks' own deltas, so `value - live_start` is what the phase's ticks
+    /// have kept so far, whatever the runner did between ticks. Add what
+    /// setup kept and the growth of the phases before for the bytes the
+    /// scenario holds (what `cargo allocguard report` draws).
     pub live_timeline: Vec<TimelinePoint>,
     /// Step time in nanoseconds per tick (the slowest in each bucket).
     pub step_timeline: Vec<TimelinePoint>,

@@ -2,11 +2,14 @@
 //!
 //! For each tick the runner opens a process peak region, takes a process
 //! snapshot, arms a process-wide guard if the tick is hot, runs and times the
-//! tick, disarms *without symbolising*, and takes the closing snapshot. Only
-//! then may the runner itself allocate (to symbolise a violation): its own
-//! work never lands in a tick's counts. Live bytes after each tick are the
-//! phase's starting level plus the ticks' own deltas, so the timeline, growth
-//! and peak describe the scenario, not the runner.
+//! tick, disarms *without symbolising*, and takes the closing snapshot. The
+//! runner allocates nothing of its own while the phases run: its buffers are
+//! allocated before the first phase, and what it makes of them (symbolised
+//! violations, timelines, histograms, metric maps) after the last, so its
+//! work never lands in a tick's counts nor in a DHAT profile of the phases.
+//! Live bytes after each tick are the phase's starting level plus the ticks'
+//! own deltas, so the timeline, growth and peak describe the scenario, not
+//! the runner.
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -21,6 +24,7 @@ use super::profile::{
 use super::scale::Scale;
 use super::scenario::{Metric, Phase, Scenario, TickContext};
 use crate::block;
+use crate::guard::RawViolation;
 use crate::guard::{GuardConfig, HotGuard};
 use crate::stats::{ensure_installed, ProcessPeakRegion};
 use crate::Stats;
@@ -67,30 +71,52 @@ fn run_inner<S: 'static>(scenario: &mut Scenario<S>, scale: Scale) -> Profile {
     let mut state = setup(scale);
     let setup_stats = block::sum_process().since(&before_setup);
 
-    let mut runs = Vec::with_capacity(scenario.phases.len());
-    for (phase, tick) in scenario.phases.iter_mut() {
-        let mut run = run_phase(phase, tick.as_mut(), &mut state, scale);
-        read_metrics(&scenario.metrics, &state, &mut run.profile);
-        runs.push(run);
+    // Everything the phases write is allocated before the first one starts,
+    // and everything made of it (symbolised violations, timelines,
+    // histograms, metric maps) after the last one ends: between the two,
+    // the only allocations are the scenario's. A DHAT profile
+    // (`cargo allocguard profile`) covers exactly that stretch.
+    let mut measures: Vec<PhaseMeasure> = scenario
+        .phases
+        .iter()
+        .map(|(phase, _)| PhaseMeasure::new(phase, scale, scenario.metrics.len()))
+        .collect();
+    let dhat_out = dhat_window::wanted();
+    {
+        // The profiler, once started, writes its file as this block ends.
+        let mut profiler: Option<dhat_window::Profiler> = None;
+        let mut start_profiler = |_: &mut S, _: &TickContext<'_>| {
+            if let Some(path) = &dhat_out {
+                profiler = Some(dhat_window::start(path));
+            }
+        };
+        let mut start: Option<&mut TickFn<'_, S>> = if dhat_out.is_some() {
+            Some(&mut start_profiler)
+        } else {
+            None
+        };
+        for ((phase, tick), m) in scenario.phases.iter_mut().zip(measures.iter_mut()) {
+            measure_phase(phase, tick.as_mut(), &mut state, scale, m, &mut start);
+            for metric in &scenario.metrics {
+                m.metric_values.push((metric.read)(&state));
+            }
+        }
     }
     match scenario.teardown.as_mut() {
         Some(teardown) => teardown(state),
         None => drop(state),
     }
-    let phases = runs
-        .into_iter()
-        .map(
-            |PhaseRun {
-                 mut profile,
-                 growth_input,
-             }| {
-                profile.growth_check = scenario.growth_check.judge(&growth_input);
-                profile.pressure = scenario
-                    .pressure_edges
-                    .level(profile.live_start + profile.peak);
-                profile
-            },
-        )
+    let phases = scenario
+        .phases
+        .iter()
+        .zip(measures)
+        .map(|((phase, _), m)| {
+            let mut profile = m.profile(phase, &scenario.metrics, &scenario.growth_check);
+            profile.pressure = scenario
+                .pressure_edges
+                .level(profile.live_start + profile.peak);
+            profile
+        })
         .collect();
     Profile {
         schema_version: PROFILE_SCHEMA_VERSION,
@@ -106,50 +132,202 @@ fn run_inner<S: 'static>(scenario: &mut Scenario<S>, scale: Scale) -> Profile {
     }
 }
 
-/// A phase's profile plus the live bytes after each tick after warm-up,
-/// which the growth check fits once the scenario's thresholds are at hand.
-struct PhaseRun {
-    profile: PhaseProfile,
-    growth_input: Vec<i64>,
+/// The DHAT profiler of `cargo allocguard profile`, over the phases only.
+#[cfg(feature = "dhat")]
+mod dhat_window {
+    /// The profiler.
+    pub type Profiler = dhat::Profiler;
+
+    /// Where to write the profile, when one is wanted (`ALLOCGUARD_DHAT_OUT`).
+    pub fn wanted() -> Option<std::ffi::OsString> {
+        std::env::var_os(super::super::driver::DHAT_OUT_ENV)
+    }
+
+    /// Starts the profiler; it writes `path` when dropped.
+    pub fn start(path: &std::ffi::OsStr) -> Profiler {
+        dhat::Profiler::builder().file_name(path).build()
+    }
 }
 
-fn read_metrics<S>(metrics: &[Metric<S>], state: &S, phase: &mut PhaseProfile) {
-    for m in metrics {
-        phase.metrics.insert(m.name.clone(), (m.read)(state));
-        if !m.stable {
-            phase.volatile_metrics.push(m.name.clone());
+/// Without the `dhat` feature there is no profiler.
+#[cfg(not(feature = "dhat"))]
+mod dhat_window {
+    /// No profiler.
+    pub enum Profiler {}
+
+    /// Never wanted.
+    pub fn wanted() -> Option<std::ffi::OsString> {
+        None
+    }
+
+    /// Not reached: `wanted` is always `None`.
+    pub fn start(_: &std::ffi::OsStr) -> Profiler {
+        unreachable!("no DHAT profiler without the `dhat` feature")
+    }
+}
+
+/// A tick, as the runner calls it.
+type TickFn<'a, S> = dyn FnMut(&mut S, &TickContext<'_>) + 'a;
+
+/// Calls a tick. Every tick goes through this one call instruction, and so
+/// does the start of a DHAT profile (see [`measure_phase`]): DHAT cuts from
+/// every backtrace the bottom frames it shares with the one it took when it
+/// started, so the profile's backtraces end at the scenario's own tick
+/// closure, with no frame of allocguard's below it.
+#[inline(never)]
+fn call_tick<S>(
+    tick: &mut dyn FnMut(&mut S, &TickContext<'_>),
+    state: &mut S,
+    ctx: &TickContext<'_>,
+) {
+    tick(state, ctx)
+}
+
+/// What one phase measured, in buffers allocated before it ran.
+struct PhaseMeasure {
+    ticks: u64,
+    warmup: u64,
+    steps: Vec<u64>,
+    lives: Vec<i64>,
+    rss_start: Option<u64>,
+    rss_end: Option<u64>,
+    live_start: i64,
+    live: i64,
+    peak: i64,
+    totals: Stats,
+    // The same after warm-up: what snapshots hold.
+    live_warm: i64,
+    peak_warm: i64,
+    totals_warm: Stats,
+    hot_ops: u64,
+    violating_ticks: u64,
+    first_violation: Option<(u64, RawViolation)>,
+    metric_values: Vec<f64>,
+}
+
+impl PhaseMeasure {
+    fn new(phase: &Phase, scale: Scale, metrics: usize) -> Self {
+        let n = phase.ticks_at(scale);
+        Self {
+            ticks: n,
+            warmup: phase.warmup.min(n),
+            steps: Vec::with_capacity(n as usize),
+            lives: Vec::with_capacity(n as usize),
+            rss_start: None,
+            rss_end: None,
+            live_start: 0,
+            live: 0,
+            peak: 0,
+            totals: Stats::default(),
+            live_warm: 0,
+            peak_warm: 0,
+            totals_warm: Stats::default(),
+            hot_ops: 0,
+            violating_ticks: 0,
+            first_violation: None,
+            metric_values: Vec::with_capacity(metrics),
+        }
+    }
+
+    /// The phase's profile, once every phase has run: this allocates.
+    fn profile<S>(
+        self,
+        phase: &Phase,
+        metrics: &[Metric<S>],
+        growth: &GrowthCheck,
+    ) -> PhaseProfile {
+        let (n, warmup) = (self.ticks, self.warmup);
+        let step_ns: Vec<i64> = self
+            .steps
+            .iter()
+            .map(|&s| s.min(i64::MAX as u64) as i64)
+            .collect();
+        let mut values = BTreeMap::new();
+        let mut volatile = Vec::new();
+        for (m, v) in metrics.iter().zip(&self.metric_values) {
+            values.insert(m.name.clone(), *v);
+            if !m.stable {
+                volatile.push(m.name.clone());
+            }
+        }
+        PhaseProfile {
+            name: phase.name.clone(),
+            ticks: n,
+            warmup_ticks: warmup,
+            hot_ticks: if phase.hot { n - warmup } else { 0 },
+            hot: phase.hot,
+            bounded: phase.bounded,
+            allocs: self.totals.allocs,
+            deallocs: self.totals.deallocs,
+            reallocs: self.totals.reallocs,
+            bytes_allocated: self.totals.bytes_allocated,
+            bytes_freed: self.totals.bytes_freed,
+            live_start: self.live_start,
+            live_end: self.live,
+            growth: self.live - self.live_start,
+            peak: self.peak.max(0),
+            hot_ops: self.hot_ops,
+            violating_ticks: self.violating_ticks,
+            first_violation: self.first_violation.map(|(tick, raw)| TickViolation {
+                tick,
+                violation: raw.symbolise(),
+            }),
+            after_warmup: TickCounts {
+                ticks: n - warmup,
+                allocs: self.totals_warm.allocs,
+                deallocs: self.totals_warm.deallocs,
+                reallocs: self.totals_warm.reallocs,
+                bytes_allocated: self.totals_warm.bytes_allocated,
+                bytes_freed: self.totals_warm.bytes_freed,
+                growth: if warmup < n {
+                    self.live - self.live_warm
+                } else {
+                    0
+                },
+                peak: self.peak_warm.max(0),
+            },
+            step: StepTimes::from_samples(&self.steps),
+            step_histogram: StepHistogram::from_samples(&self.steps),
+            live_timeline: downsample(&self.lives),
+            step_timeline: downsample(&step_ns),
+            rss_start: self.rss_start,
+            rss_end: self.rss_end,
+            growth_check: growth.judge(&self.lives[warmup as usize..]),
+            pressure: PressureLevel::Low,
+            metrics: values,
+            volatile_metrics: volatile,
         }
     }
 }
 
-fn run_phase<S>(
+/// Runs one phase's ticks, writing into `m`; allocates nothing of its own.
+///
+/// `start`, when set, is called once before the first tick, through the same
+/// call as the ticks ([`call_tick`]), and counts as no tick: it starts the
+/// DHAT profiler.
+fn measure_phase<S>(
     phase: &Phase,
     tick: &mut (dyn FnMut(&mut S, &TickContext<'_>) + Send),
     state: &mut S,
     scale: Scale,
-) -> PhaseRun {
-    let n = phase.ticks_at(scale);
-    let warmup = phase.warmup.min(n);
-    // Everything the loop writes is allocated up front.
-    let mut steps: Vec<u64> = Vec::with_capacity(n as usize);
-    let mut lives: Vec<i64> = Vec::with_capacity(n as usize);
-    let rss_start = rss_bytes();
-    let live_start = block::sum_process().live_bytes();
-    let mut live = live_start;
-    let mut peak = 0i64;
-    let mut totals = Stats::default();
-    // The same after warm-up: what snapshots hold.
-    let mut live_warm = live_start;
-    let mut peak_warm = 0i64;
-    let mut totals_warm = Stats::default();
-    let (mut hot_ops, mut violating_ticks) = (0u64, 0u64);
-    let mut first_violation = None;
-
-    for index in 0..n {
-        if index == warmup {
-            live_warm = live;
+    m: &mut PhaseMeasure,
+    start: &mut Option<&mut TickFn<'_, S>>,
+) {
+    let (n, warmup) = (m.ticks, m.warmup);
+    let begin = |m: &mut PhaseMeasure| {
+        m.rss_start = rss_bytes();
+        m.live_start = block::sum_process().live_bytes();
+        m.live = m.live_start;
+        m.live_warm = m.live_start;
+    };
+    begin(m);
+    let mut index = 0;
+    while index < n {
+        let starting = start.is_some();
+        if index == warmup && !starting {
+            m.live_warm = m.live;
         }
-        let armed = phase.hot && index >= warmup;
+        let armed = !starting && phase.hot && index >= warmup;
         let ctx = TickContext {
             phase: &phase.name,
             index,
@@ -160,91 +338,77 @@ fn run_phase<S>(
             time: index as f64 * phase.dt,
             scale,
         };
+        let f: &mut TickFn<'_, S> = match start.take() {
+            Some(s) => s,
+            None => &mut *tick,
+        };
         let region = ProcessPeakRegion::open();
         let t0 = block::sum_process();
         let guard = armed.then(|| HotGuard::arm_here(GuardConfig::process()));
         let started = Instant::now();
-        tick(state, &ctx);
+        call_tick(f, state, &ctx);
         let elapsed = started.elapsed();
         let raw = guard.and_then(HotGuard::finish_raw);
         let t1 = block::sum_process();
         let rise = region.close();
+        if starting {
+            // The profiler's own tables are no part of the phase.
+            begin(m);
+            continue;
+        }
 
         let d = t1.since(&t0);
-        peak = peak.max(live - live_start + rise);
+        m.peak = m.peak.max(m.live - m.live_start + rise);
         if index >= warmup {
-            peak_warm = peak_warm.max(live - live_warm + rise);
-            totals_warm.add_counts(&d);
+            m.peak_warm = m.peak_warm.max(m.live - m.live_warm + rise);
+            m.totals_warm.add_counts(&d);
         }
-        live += d.live_bytes();
-        totals.add_counts(&d);
-        steps.push(elapsed.as_nanos().min(u64::MAX as u128) as u64);
-        lives.push(live);
+        m.live += d.live_bytes();
+        m.totals.add_counts(&d);
+        m.steps
+            .push(elapsed.as_nanos().min(u64::MAX as u128) as u64);
+        m.lives.push(m.live);
         if let Some(raw) = raw {
-            hot_ops += raw.count();
-            violating_ticks += 1;
-            if first_violation.is_none() {
-                first_violation = Some(TickViolation {
-                    tick: index,
-                    violation: raw.symbolise(),
-                });
+            m.hot_ops += raw.count();
+            m.violating_ticks += 1;
+            if m.first_violation.is_none() {
+                m.first_violation = Some((index, raw));
             }
         }
+        index += 1;
     }
-
-    let step_ns: Vec<i64> = steps
-        .iter()
-        .map(|&s| s.min(i64::MAX as u64) as i64)
-        .collect();
-    PhaseRun {
-        growth_input: lives[warmup as usize..].to_vec(),
-        profile: PhaseProfile {
-            name: phase.name.clone(),
-            ticks: n,
-            warmup_ticks: warmup,
-            hot_ticks: if phase.hot { n - warmup } else { 0 },
-            hot: phase.hot,
-            bounded: phase.bounded,
-            allocs: totals.allocs,
-            deallocs: totals.deallocs,
-            reallocs: totals.reallocs,
-            bytes_allocated: totals.bytes_allocated,
-            bytes_freed: totals.bytes_freed,
-            live_start,
-            live_end: live,
-            growth: live - live_start,
-            peak: peak.max(0),
-            hot_ops,
-            violating_ticks,
-            first_violation,
-            after_warmup: TickCounts {
-                ticks: n - warmup,
-                allocs: totals_warm.allocs,
-                deallocs: totals_warm.deallocs,
-                reallocs: totals_warm.reallocs,
-                bytes_allocated: totals_warm.bytes_allocated,
-                bytes_freed: totals_warm.bytes_freed,
-                growth: if warmup < n { live - live_warm } else { 0 },
-                peak: peak_warm.max(0),
-            },
-            step: StepTimes::from_samples(&steps),
-            step_histogram: StepHistogram::from_samples(&steps),
-            live_timeline: downsample(&lives),
-            step_timeline: downsample(&step_ns),
-            rss_start,
-            rss_end: rss_bytes(),
-            growth_check: GrowthCheck::default().judge(&[]),
-            pressure: PressureLevel::Low,
-            metrics: BTreeMap::new(),
-            volatile_metrics: Vec::new(),
-        },
-    }
+    m.rss_end = rss_bytes();
 }
 
 /// Resident set size of this process, from `/proc/self/status` (Linux only).
+/// Allocates nothing: the runner reads it at phase boundaries, where only the
+/// scenario may allocate.
 pub fn rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    use std::io::Read;
+    // The file is about 1.5 KiB; VmRSS is in its first half.
+    let mut buf = [0u8; 4096];
+    let mut file = std::fs::File::open("/proc/self/status").ok()?;
+    let mut len = 0;
+    while len < buf.len() {
+        match file.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(k) => len += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    let text = &buf[..len];
+    let key = b"VmRSS:";
+    let at = text.windows(key.len()).position(|w| w == key)? + key.len();
+    let digits = text[at..]
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take_while(|b| b.is_ascii_digit());
+    let mut kb: u64 = 0;
+    let mut any = false;
+    for d in digits {
+        kb = kb.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        any = true;
+    }
+    any.then_some(kb * 1024)
 }
