@@ -60,6 +60,17 @@ fn gate_text(g: &[GateResult]) -> String {
         .join("; ")
 }
 
+/// A row's PRE, POST, Δ, Δ% and gates, as shown.
+pub fn cells(r: &MetricRow) -> [String; 5] {
+    [
+        value(r, r.pre),
+        value(r, r.post),
+        delta(r),
+        pct(r.delta_pct),
+        gate_text(&r.gates),
+    ]
+}
+
 /// One scenario's rows, in order.
 struct Group<'a> {
     scenario: &'a str,

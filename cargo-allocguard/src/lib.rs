@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub mod build;
+pub mod chart;
 pub mod ci;
 pub mod cli;
 pub mod compare;
@@ -43,6 +44,7 @@ pub mod process_group;
 pub mod profile_cmd;
 pub mod progress;
 pub mod report;
+pub mod report_page;
 pub mod results;
 pub mod review;
 pub mod run_cmd;

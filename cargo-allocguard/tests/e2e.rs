@@ -557,6 +557,81 @@ fn profile_writes_a_dhat_heap_profile() {
 }
 
 #[test]
+fn the_profile_of_a_scenario_is_its_phases_and_nothing_of_allocguard() {
+    // The repository's own example: 40 hot ticks, one 64-byte allocation in
+    // tick 17, kept in a vector whose capacity setup reserved. Built in the
+    // dev profile into this workspace's target directory, where the tests'
+    // dependencies are already built.
+    let root = support::workspace_root();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dhat-heap.json");
+    let r: support::Run = support::command_in(&root, &[])
+        .env_remove("CARGO_TARGET_DIR")
+        .args([
+            "profile",
+            "examples/allocates_in_tick_17",
+            "-p",
+            "allocguard",
+            "--profile",
+            "dev",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "it covers the phases of examples/allocates_in_tick_17 at smoke scale: hot (40 \
+             ticks); not its setup or teardown, nor allocguard's own work"
+        ),
+        "{r:?}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&read(&out)).unwrap();
+    let frames = |pp: &serde_json::Value| -> Vec<String> {
+        pp["fs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                v["ftbl"][i.as_u64().unwrap() as usize]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    let pps = v["pps"].as_array().unwrap();
+    // Setup's reservation, the runner's buffers, its symbolising of the
+    // violation: none of it. The one allocation of the phase is all there is.
+    assert_eq!(pps.len(), 1, "{v:#}");
+    assert_eq!(
+        (pps[0]["tb"].as_u64(), pps[0]["tbk"].as_u64()),
+        (Some(64), Some(1))
+    );
+    let fs = frames(&pps[0]);
+    let program = fs
+        .iter()
+        .find(|f| !f.contains(" alloc::") && !f.contains(" <alloc::"))
+        .unwrap();
+    assert!(
+        program.contains("allocate_on_tick_17 (tests/support/examples.rs:53:"),
+        "{fs:#?}"
+    );
+    assert!(
+        fs.iter()
+            .all(|f| !f.contains("allocguard::") && !f.contains("dhat::")),
+        "no frame of allocguard's or DHAT's: {fs:#?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "only the profile is left"
+    );
+}
+
+#[test]
 fn review_asks_at_a_terminal_and_does_what_it_is_told() {
     // `script` (util-linux) runs the command on a pseudo-terminal and feeds
     // it single keys, no Enter: accept the first pending snapshot, then
