@@ -233,6 +233,18 @@ pub struct ReviewArgs {
     /// Path to Cargo.toml (to find the workspace root).
     #[arg(long, value_name = "PATH")]
     pub manifest_path: Option<PathBuf>,
+    /// With --unreferenced: the profile to build the scenario targets with,
+    /// to list their scenarios.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "release",
+        requires = "unreferenced"
+    )]
+    pub profile: String,
+    /// With --unreferenced: the target directory to build them in.
+    #[arg(long, value_name = "DIR", requires = "unreferenced")]
+    pub target_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

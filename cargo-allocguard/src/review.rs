@@ -235,12 +235,16 @@ pub fn unreferenced(dir: &Path, names: &[String]) -> anyhow::Result<Vec<PathBuf>
 }
 
 fn run_unreferenced(args: &ReviewArgs, dir: &Path, out: &Output) -> CliResult<bool> {
+    // Every package's scenarios: the snapshot directory is the workspace's.
     let cargo = crate::cli::CargoOpts {
         manifest_path: args.manifest_path.clone(),
+        profile: args.profile.clone(),
+        target_dir: args.target_dir.clone(),
         ..Default::default()
     };
     let meta = crate::discover::metadata(&cargo).usage_err()?;
-    let names: Vec<String> = crate::select::select(&meta, &cargo, &[], &[], out)?
+    // Ignored scenarios have snapshots too.
+    let names: Vec<String> = crate::select::list_all(&meta, &cargo, &[], out)?
         .into_iter()
         .map(|s| s.name)
         .collect();

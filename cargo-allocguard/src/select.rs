@@ -25,11 +25,40 @@ pub struct Selected {
 }
 
 /// Builds the targets and lists their scenarios, filtered, in canonical order
-/// (package, target, name).
+/// (package, target, name). Ignored scenarios are selected only by their
+/// exact name.
 pub fn select(
     meta: &cargo_metadata::Metadata,
     cargo: &CargoOpts,
     filters: &[String],
+    extra_features: &[&str],
+    out: &Output,
+) -> CliResult<Vec<Selected>> {
+    let all = list_all(meta, cargo, extra_features, out)?;
+    let selected: Vec<Selected> = all
+        .into_iter()
+        .filter(|s| {
+            if s.ignored {
+                filters.iter().any(|f| f == &s.name)
+            } else {
+                filters.is_empty() || filters.iter().any(|f| s.name.contains(f.as_str()))
+            }
+        })
+        .collect();
+    if selected.is_empty() && !filters.is_empty() {
+        return Err(CliError::usage(anyhow::anyhow!(
+            "no scenario matches {}; `cargo allocguard list` shows them all",
+            filters.join(" or ")
+        )));
+    }
+    Ok(selected)
+}
+
+/// Builds the targets and lists every scenario, ignored ones included, in
+/// canonical order.
+pub fn list_all(
+    meta: &cargo_metadata::Metadata,
+    cargo: &CargoOpts,
     extra_features: &[&str],
     out: &Output,
 ) -> CliResult<Vec<Selected>> {
@@ -63,23 +92,7 @@ pub fn select(
         ))
     });
     refuse_shared_names(&all)?;
-    let selected: Vec<Selected> = all
-        .into_iter()
-        .filter(|s| {
-            if s.ignored {
-                filters.iter().any(|f| f == &s.name)
-            } else {
-                filters.is_empty() || filters.iter().any(|f| s.name.contains(f.as_str()))
-            }
-        })
-        .collect();
-    if selected.is_empty() && !filters.is_empty() {
-        return Err(CliError::usage(anyhow::anyhow!(
-            "no scenario matches {}; `cargo allocguard list` shows them all",
-            filters.join(" or ")
-        )));
-    }
-    Ok(selected)
+    Ok(all)
 }
 
 /// Scenario names key snapshots, the phase log, gates and JUnit: two

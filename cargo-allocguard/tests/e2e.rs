@@ -557,6 +557,78 @@ fn profile_writes_a_dhat_heap_profile() {
 }
 
 #[test]
+fn unreferenced_snapshots_are_listed_then_deleted_when_asked() {
+    let f = Fixture::new();
+    let snaps = f.path("snapshots");
+    let stale = [
+        "fixture__renamed@release-default.snap.new",
+        "gone@debug-smoke.snap",
+    ];
+    for s in stale {
+        std::fs::write(snaps.join(s), "---\nsource: t.rs\n---\nscenario: gone\n").unwrap();
+    }
+    let kept: Vec<String> = std::fs::read_dir(&snaps)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !stale.contains(&n.as_str()))
+        .collect();
+    assert!(
+        kept.iter().any(|n| n.starts_with("fixture__lazy_worker@")),
+        "{kept:?}"
+    );
+    // Not at a terminal: listed, nothing deleted, exit 1.
+    let r = f.run(&["review", "--unreferenced", "--profile", "dev"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let listed: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .collect();
+    let expected: Vec<String> = stale
+        .iter()
+        .map(|s| snaps.join(s).display().to_string())
+        .collect();
+    assert_eq!(
+        listed, expected,
+        "ignored scenarios' snapshots are theirs: {r:?}"
+    );
+    assert!(
+        r.stdout.contains("2 snapshots of no scenario that exists"),
+        "{r:?}"
+    );
+    assert!(stale.iter().all(|s| snaps.join(s).exists()));
+    // At a terminal, `y` deletes exactly those.
+    let command = format!(
+        "cd {} && CARGO_TARGET_DIR={} {} allocguard review --unreferenced --profile dev",
+        f.dir.path().display(),
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("fixture-target")
+            .display(),
+        env!("CARGO_BIN_EXE_cargo-allocguard"),
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"y").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("delete them? [y/N]") && shown.contains("deleted 2 snapshots"),
+        "{shown}"
+    );
+    assert!(stale.iter().all(|s| !snaps.join(s).exists()));
+    for k in &kept {
+        assert!(snaps.join(k).exists(), "{k} was kept");
+    }
+}
+
+#[test]
 fn the_profile_of_a_scenario_is_its_phases_and_nothing_of_allocguard() {
     // The repository's own example: 40 hot ticks, one 64-byte allocation in
     // tick 17, kept in a vector whose capacity setup reserved. Built in the

@@ -238,19 +238,32 @@ fn child_processes() -> Vec<String> {
             if state.is_none() || state == Some("Z") {
                 continue;
             }
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|b| {
-                    String::from_utf8_lossy(&b)
-                        .split('\0')
-                        .filter(|s| !s.is_empty())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .unwrap_or_default();
-            out.push(format!("{pid} {cmdline}"));
+            out.push(format!("{pid} {}", command_line(pid)));
         }
     }
     out
+}
+
+/// The command line of process `pid`, as `ps` shows it. A child that has
+/// just been spawned can still be inside `execve`, where the kernel has let
+/// the parent go on but not yet set up the new argument list (it reads as
+/// empty): wait for it briefly, then fall back to the process's name.
+fn command_line(pid: &str) -> String {
+    for _ in 0..40 {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let words: Vec<_> = cmdline
+            .split(|&b| b == 0)
+            .filter(|w| !w.is_empty())
+            .map(String::from_utf8_lossy)
+            .collect();
+        if !words.is_empty() {
+            return words.join(" ");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|c| c.trim_end().to_string())
+        .unwrap_or_default()
 }
 
 /// Makes std's lazy one-time allocations happen before the first scenario,
