@@ -7,7 +7,7 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use crate::block::{self, Op, ThreadBlock, CAPTURING, EXITED, IN_INNER, REGISTERING, UNREGISTERED};
-use crate::{guard, stats};
+use crate::{guard, site_table, stats};
 
 /// Number of process-wide features that need every allocation, on every
 /// thread, to take the slow path: process-armed guards and process peak
@@ -163,29 +163,31 @@ fn fast(b: &ThreadBlock) -> bool {
 // and the operation's kind is known at compile time.
 
 #[inline(always)]
-fn record_alloc(size: usize, align: usize) {
+fn record_alloc(ptr: *mut u8, size: usize, align: usize) {
     block::with_block(|b| {
         if fast(b) {
             b.count_alloc(size as u64);
         } else {
-            slow_path(b, Op::Alloc { size: size as u64 }, align as u64);
+            let op = Op::Alloc { size: size as u64 };
+            slow_path(b, op, align as u64, ptr as usize, 0);
         }
     });
 }
 
 #[inline(always)]
-fn record_dealloc(size: usize, align: usize) {
+fn record_dealloc(ptr: *mut u8, size: usize, align: usize) {
     block::with_block(|b| {
         if fast(b) {
             b.count_dealloc(size as u64);
         } else {
-            slow_path(b, Op::Dealloc { size: size as u64 }, align as u64);
+            let op = Op::Dealloc { size: size as u64 };
+            slow_path(b, op, align as u64, ptr as usize, 0);
         }
     });
 }
 
 #[inline(always)]
-fn record_realloc(old: usize, new: usize, align: usize) {
+fn record_realloc(old_ptr: *mut u8, ptr: *mut u8, old: usize, new: usize, align: usize) {
     block::with_block(|b| {
         if fast(b) {
             b.count_realloc(old as u64, new as u64);
@@ -194,16 +196,18 @@ fn record_realloc(old: usize, new: usize, align: usize) {
                 old: old as u64,
                 new: new as u64,
             };
-            slow_path(b, op, align as u64);
+            slow_path(b, op, align as u64, ptr as usize, old_ptr as usize);
         }
     });
 }
 
-/// Registration, retired threads, guards and process-wide tracking. Never
-/// panics and never unwinds: it runs inside the allocator.
+/// Registration, retired threads, guards, process-wide tracking and
+/// allocation sites. Never panics and never unwinds: it runs inside the
+/// allocator. `ptr` is the block the operation made or freed; `old_ptr` the
+/// block a reallocation moved (0 otherwise).
 #[cold]
 #[inline(never)]
-fn slow_path(b: &ThreadBlock, op: Op, align: u64) {
+fn slow_path(b: &ThreadBlock, op: Op, align: u64, ptr: usize, old_ptr: usize) {
     let flags = b.flags.load(Relaxed);
     if flags & IN_INNER != 0 {
         return; // the inner allocator's own bookkeeping
@@ -223,6 +227,11 @@ fn slow_path(b: &ThreadBlock, op: Op, align: u64) {
     let process = !block::left_out(b);
     if flags & CAPTURING == 0 {
         guard::check(b, op, align, process);
+        if process && site_table::recording() {
+            b.set_flag(CAPTURING, true);
+            site_table::record(op, ptr, old_ptr);
+            b.set_flag(CAPTURING, false);
+        }
     }
     if process {
         stats::track_process_live(op);
@@ -239,7 +248,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
         // SAFETY: forwarded with the caller's guarantees.
         let p = self.call_inner(|a| unsafe { a.alloc(layout) });
         if !p.is_null() {
-            record_alloc(layout.size(), layout.align());
+            record_alloc(p, layout.size(), layout.align());
         }
         p
     }
@@ -249,14 +258,14 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
         // SAFETY: forwarded with the caller's guarantees.
         let p = self.call_inner(|a| unsafe { a.alloc_zeroed(layout) });
         if !p.is_null() {
-            record_alloc(layout.size(), layout.align());
+            record_alloc(p, layout.size(), layout.align());
         }
         p
     }
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        record_dealloc(layout.size(), layout.align());
+        record_dealloc(ptr, layout.size(), layout.align());
         // SAFETY: forwarded with the caller's guarantees.
         self.call_inner(|a| unsafe { a.dealloc(ptr, layout) });
     }
@@ -266,7 +275,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
         // SAFETY: forwarded with the caller's guarantees.
         let p = self.call_inner(|a| unsafe { a.realloc(ptr, layout, new_size) });
         if !p.is_null() {
-            record_realloc(layout.size(), new_size, layout.align());
+            record_realloc(ptr, p, layout.size(), new_size, layout.align());
         }
         p
     }

@@ -278,7 +278,10 @@ mod guard;
 #[cfg(feature = "harness")]
 pub mod harness;
 mod libtest;
+mod site_table;
+mod sites;
 mod stats;
+mod unwind;
 mod violation;
 mod violation_log;
 
@@ -286,6 +289,8 @@ pub use crate::alloc::{CountingAlloc, DefaultInner};
 pub use crate::guard::{
     assert_no_alloc, permit_alloc, try_no_alloc, try_no_alloc_with, GuardConfig, HotGuard, Scope,
 };
+pub use crate::site_table::{BLOCK_SLOTS, SITE_SLOTS};
+pub use crate::sites::{measure_sites, Site, SiteCounts, Sites, KEPT_SITES};
 pub use crate::stats::{
     is_installed, measure, measure_process, process_stats, thread_stats, Stats,
 };

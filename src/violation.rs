@@ -38,6 +38,17 @@ impl Frame {
     }
 }
 
+impl Frame {
+    /// Whether the frame is allocguard's own code (its sources, or by name
+    /// when there is no file).
+    pub(crate) fn is_allocguard(&self) -> bool {
+        match self.file.as_deref() {
+            Some(file) => file.starts_with(concat!(env!("CARGO_MANIFEST_DIR"), "/src/")),
+            None => self.function.trim_start_matches('<').starts_with("allocguard::"),
+        }
+    }
+}
+
 fn always_machinery(function: &str) -> bool {
     let name = function.trim_start_matches('<');
     const PREFIXES: &[&str] = &[
@@ -211,7 +222,7 @@ impl Violation {
     }
 }
 
-fn plural(n: u64, word: &str) -> String {
+pub(crate) fn plural(n: u64, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {
@@ -341,7 +352,7 @@ fn symbolise(rec: FirstRecord) -> Offence {
 
 /// With only line tables, an inlined closure is named `{closure#0}` and
 /// nothing more; name it after the function it sits in (the next frame out).
-fn qualify_bare_closures(frames: &mut [Frame]) {
+pub(crate) fn qualify_bare_closures(frames: &mut [Frame]) {
     for i in (0..frames.len().saturating_sub(1)).rev() {
         if frames[i].function.starts_with("{closure") {
             let outer = frames[i + 1].function.clone();
@@ -351,7 +362,7 @@ fn qualify_bare_closures(frames: &mut [Frame]) {
 }
 
 #[cfg(feature = "backtrace")]
-fn resolve(ips: &[usize]) -> Vec<Frame> {
+pub(crate) fn resolve(ips: &[usize]) -> Vec<Frame> {
     let mut out = Vec::new();
     for &ip in ips {
         let before = out.len();
@@ -377,7 +388,7 @@ fn resolve(ips: &[usize]) -> Vec<Frame> {
 }
 
 #[cfg(not(feature = "backtrace"))]
-fn resolve(_ips: &[usize]) -> Vec<Frame> {
+pub(crate) fn resolve(_ips: &[usize]) -> Vec<Frame> {
     Vec::new()
 }
 

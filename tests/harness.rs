@@ -118,6 +118,98 @@ fn the_slow_leak_is_flagged_and_the_ring_buffer_is_not() -> TestResult {
     })
 }
 
+/// The site of a failure message's line naming `function`.
+fn site_line<'m>(msg: &'m str, function: &str) -> Result<&'m str, Failed> {
+    msg.lines()
+        .find(|l| l.contains(&format!(" in {function}")) || l.contains(&format!("::{function}:")))
+        .ok_or_else(|| format!("no site of {function} in:\n{msg}").into())
+}
+
+fn a_failing_hot_tick_names_every_allocating_site_with_its_counts() -> TestResult {
+    // No `Phase::sites()`: the failure makes the second run record them.
+    let failure = examples::two_sites("t/two_sites", false)
+        .run_and_check(Scale::Smoke)
+        .err()
+        .ok_or("allocations in armed ticks must fail")?;
+    let msg = &failure.message;
+    ensure(
+        msg.contains("every site that used the heap in them (from a second run with sites on):"),
+        || msg.clone(),
+    )?;
+    // 30 armed ticks, each allocating and freeing one block at each line.
+    let boxes = site_line(msg, "make_small_box")?;
+    ensure(
+        boxes.contains("examples.rs:")
+            && boxes.contains("30 allocations, 30 deallocations (2 a tick), 480 B allocated"),
+        || boxes.to_string(),
+    )?;
+    let vecs = site_line(msg, "make_vec")?;
+    ensure(
+        vecs.contains("examples.rs:")
+            && vecs.contains("30 allocations, 30 deallocations (2 a tick), 960 B allocated"),
+        || vecs.to_string(),
+    )?;
+    // The sites add up to the phase's counts after warm-up.
+    let profile = failure.profile.ok_or("profile")?;
+    let p = profile.phase("hot").ok_or("phase")?;
+    let sites = p.sites.as_ref().ok_or("the phase carries its sites")?;
+    let t = sites.sites.totals();
+    let c = &p.after_warmup;
+    ensure(
+        (
+            t.allocs,
+            t.deallocs,
+            t.reallocs,
+            t.bytes_allocated,
+            t.bytes_freed,
+        ) == (
+            c.allocs,
+            c.deallocs,
+            c.reallocs,
+            c.bytes_allocated,
+            c.bytes_freed,
+        ) && (c.allocs, c.bytes_allocated) == (60, 1440)
+            && sites.sites.sites.len() == 2,
+        || format!("sites {sites:?}\nafter warm-up {c:?}"),
+    )?;
+    // Asked for in the phase, they come from the first run.
+    let failure = examples::two_sites("t/two_sites_asked", true)
+        .run_and_check(Scale::Smoke)
+        .err()
+        .ok_or("must fail")?;
+    ensure(
+        failure
+            .message
+            .contains("every site that used the heap in them:"),
+        || failure.message.clone(),
+    )
+}
+
+fn a_growth_failure_names_the_site_that_holds_the_memory() -> TestResult {
+    let failure = examples::slow_leak("t/leak_sites")
+        .run_and_check(Scale::Smoke)
+        .err()
+        .ok_or("a bounded phase that grows must fail")?;
+    let msg = &failure.message;
+    // 300 ticks, 10 of warm-up: 290 boxes of 24 bytes kept, and the vector
+    // that keeps them, pushed on the same line, reallocated 5 times after
+    // warm-up (capacity 16 → 512), now 4096 bytes: 11056 bytes in all.
+    let held = msg
+        .lines()
+        .find(|l| l.contains("examples.rs:154") && l.contains("B still held"))
+        .ok_or_else(|| format!("the box line is not named:\n{msg}"))?;
+    ensure(
+        held.contains(": 11056 B still held (290 allocations, 5 reallocations)"),
+        || held.to_string(),
+    )?;
+    let first_holder = msg
+        .split("what holds the memory at the phase's end (from a second run with sites on):")
+        .nth(1)
+        .and_then(|rest| rest.lines().nth(1))
+        .unwrap_or_default();
+    ensure(first_holder.contains("examples.rs:154"), || msg.clone())
+}
+
 fn five_runs_give_identical_counts_equal_to_construction() -> TestResult {
     let mut counts = Vec::new();
     for _ in 0..5 {
@@ -423,6 +515,14 @@ fn main() {
         Trial::test(
             "the_slow_leak_is_flagged_and_the_ring_buffer_is_not",
             the_slow_leak_is_flagged_and_the_ring_buffer_is_not,
+        ),
+        Trial::test(
+            "a_failing_hot_tick_names_every_allocating_site_with_its_counts",
+            a_failing_hot_tick_names_every_allocating_site_with_its_counts,
+        ),
+        Trial::test(
+            "a_growth_failure_names_the_site_that_holds_the_memory",
+            a_growth_failure_names_the_site_that_holds_the_memory,
         ),
         Trial::test(
             "five_runs_give_identical_counts_equal_to_construction",

@@ -20,13 +20,13 @@ pub use growth::{
 };
 pub use histogram::{Bounds, StepHistogram};
 pub use profile::{
-    PhaseProfile, Profile, StepTimes, TickCounts, TickViolation, TimelinePoint,
+    PhaseProfile, PhaseSites, Profile, StepTimes, TickCounts, TickViolation, TimelinePoint,
     MAX_TIMELINE_POINTS, PROFILE_SCHEMA_VERSION, RUSTC_VERSION,
 };
 pub use run_file::{Line, RunFile, ScenarioRecord, OUT_ENV, RUN_SCHEMA_VERSION};
 pub use runner::{build_profile, rss_bytes};
 pub use scale::{Scale, SCALE_ENV};
-pub use scenario::{Expectation, Phase, Scenario, TickContext};
+pub use scenario::{Expectation, Phase, Scenario, TickContext, SITES_ENV};
 pub use snapshot::{
     assert_profile_snapshot, default_snapshot_dir, numbered_diff, numbered_diff_labelled,
     snapshot_name, snapshot_path, workspace_root, SNAPSHOT_DIR_ENV,

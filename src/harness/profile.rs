@@ -15,7 +15,9 @@ use crate::{Stats, Violation};
 /// 2: `hot_violations` renamed `hot_ops` (read under both names); counts
 /// after warm-up, the tick-time histogram, the scenario's source and the
 /// compiler added.
-pub const PROFILE_SCHEMA_VERSION: u32 = 2;
+/// 3: allocation sites per phase (`sites`, absent when not recorded: older
+/// profiles read as having none).
+pub const PROFILE_SCHEMA_VERSION: u32 = 3;
 
 /// The version of the compiler allocguard (and so the scenario binary) was
 /// built with, as `rustc --version` prints it without the `rustc ` prefix.
@@ -129,6 +131,25 @@ pub struct PhaseProfile {
     /// Names of metrics that are volatile (kept out of snapshots).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volatile_metrics: Vec<String>,
+    /// The allocation sites of the ticks after warm-up, when recorded
+    /// ([`Phase::sites`](super::Phase::sites), a run with sites on, or the
+    /// second run of a failing scenario). Never in snapshots: line numbers
+    /// move with every edit. Since schema 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sites: Option<PhaseSites>,
+}
+
+/// A phase's allocation sites, and which run they come from.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PhaseSites {
+    /// True when they come from a second run of the scenario with sites on,
+    /// made because the first one failed (its counts may differ from this
+    /// profile's if the scenario is not deterministic).
+    #[serde(default)]
+    pub from_second_run: bool,
+    /// The sites.
+    #[serde(flatten)]
+    pub sites: crate::Sites,
 }
 
 /// Heap counts over a run of ticks.

@@ -18,7 +18,7 @@ use std::time::Instant;
 use super::growth::{GrowthCheck, PressureLevel, PressureMonitor};
 use super::histogram::StepHistogram;
 use super::profile::{
-    downsample, PhaseProfile, Profile, StepTimes, TickCounts, TickViolation,
+    downsample, PhaseProfile, PhaseSites, Profile, StepTimes, TickCounts, TickViolation,
     PROFILE_SCHEMA_VERSION, RUSTC_VERSION,
 };
 use super::scale::Scale;
@@ -26,8 +26,9 @@ use super::scenario::{Metric, Phase, Scenario, TickContext};
 use crate::block;
 use crate::guard::RawViolation;
 use crate::guard::{GuardConfig, HotGuard};
+use crate::site_table::{self, SiteTable};
 use crate::stats::{ensure_installed, ProcessPeakRegion};
-use crate::Stats;
+use crate::{Sites, Stats, KEPT_SITES};
 
 /// `debug` or `release`, as this build was compiled.
 pub fn build_profile() -> &'static str {
@@ -38,8 +39,21 @@ pub fn build_profile() -> &'static str {
     }
 }
 
+/// What a run records beyond the counts.
+pub(crate) struct RunOptions {
+    /// Per phase: whether to record its allocation sites.
+    pub(crate) sites: Vec<bool>,
+    /// Whether a DHAT profile may be taken (`ALLOCGUARD_DHAT_OUT`): not in a
+    /// second run.
+    pub(crate) dhat: bool,
+}
+
 /// Runs `scenario` at `scale`; a panic anywhere becomes `Err(message)`.
-pub(crate) fn run<S: 'static>(scenario: &mut Scenario<S>, scale: Scale) -> Result<Profile, String> {
+pub(crate) fn run<S: 'static>(
+    scenario: &mut Scenario<S>,
+    scale: Scale,
+    options: &RunOptions,
+) -> Result<Profile, String> {
     ensure_installed();
     let _monitor = scenario.pressure_monitor.as_ref().map(|(interval, cb)| {
         let cb = cb.clone();
@@ -49,7 +63,7 @@ pub(crate) fn run<S: 'static>(scenario: &mut Scenario<S>, scale: Scale) -> Resul
             }
         })
     });
-    catch_unwind(AssertUnwindSafe(|| run_inner(scenario, scale))).map_err(panic_message)
+    catch_unwind(AssertUnwindSafe(|| run_inner(scenario, scale, options))).map_err(panic_message)
 }
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
@@ -62,7 +76,11 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-fn run_inner<S: 'static>(scenario: &mut Scenario<S>, scale: Scale) -> Profile {
+fn run_inner<S: 'static>(
+    scenario: &mut Scenario<S>,
+    scale: Scale,
+    options: &RunOptions,
+) -> Profile {
     let before_setup = block::sum_process();
     let setup = scenario
         .setup
@@ -79,9 +97,13 @@ fn run_inner<S: 'static>(scenario: &mut Scenario<S>, scale: Scale) -> Profile {
     let mut measures: Vec<PhaseMeasure> = scenario
         .phases
         .iter()
-        .map(|(phase, _)| PhaseMeasure::new(phase, scale, scenario.metrics.len()))
+        .enumerate()
+        .map(|(i, (phase, _))| {
+            let sites = options.sites.get(i).copied().unwrap_or(false);
+            PhaseMeasure::new(phase, scale, scenario.metrics.len(), sites)
+        })
         .collect();
-    let dhat_out = dhat_window::wanted();
+    let dhat_out = dhat_window::wanted().filter(|_| options.dhat);
     {
         // The profiler, once started, writes its file as this block ends.
         let mut profiler: Option<dhat_window::Profiler> = None;
@@ -203,10 +225,14 @@ struct PhaseMeasure {
     violating_ticks: u64,
     first_violation: Option<(u64, RawViolation)>,
     metric_values: Vec<f64>,
+    /// Where the ticks after warm-up record their sites, when they do.
+    sites: Option<SiteTable>,
+    /// Whether a tick has recorded into `sites` yet.
+    sites_started: bool,
 }
 
 impl PhaseMeasure {
-    fn new(phase: &Phase, scale: Scale, metrics: usize) -> Self {
+    fn new(phase: &Phase, scale: Scale, metrics: usize, record_sites: bool) -> Self {
         let n = phase.ticks_at(scale);
         Self {
             ticks: n,
@@ -226,6 +252,8 @@ impl PhaseMeasure {
             violating_ticks: 0,
             first_violation: None,
             metric_values: Vec::with_capacity(metrics),
+            sites: record_sites.then(SiteTable::new),
+            sites_started: false,
         }
     }
 
@@ -296,6 +324,10 @@ impl PhaseMeasure {
             pressure: PressureLevel::Low,
             metrics: values,
             volatile_metrics: volatile,
+            sites: self.sites.map(|table| PhaseSites {
+                from_second_run: false,
+                sites: Sites::from_table(&table, KEPT_SITES),
+            }),
         }
     }
 }
@@ -345,9 +377,19 @@ fn measure_phase<S>(
         let region = ProcessPeakRegion::open();
         let t0 = block::sum_process();
         let guard = armed.then(|| HotGuard::arm_here(GuardConfig::process()));
+        let recording = match &mut m.sites {
+            Some(table) if !starting && index >= warmup => {
+                let fresh = !std::mem::replace(&mut m.sites_started, true);
+                Some(site_table::start(table, fresh).unwrap_or_else(|_| {
+                    panic!("allocguard: sites are already being recorded (one recording at a time)")
+                }))
+            }
+            _ => None,
+        };
         let started = Instant::now();
         call_tick(f, state, &ctx);
         let elapsed = started.elapsed();
+        drop(recording);
         let raw = guard.and_then(HotGuard::finish_raw);
         let t1 = block::sum_process();
         let rise = region.close();

@@ -46,6 +46,7 @@ pub struct Phase {
     pub(crate) hot: bool,
     pub(crate) bounded: bool,
     pub(crate) dt: f64,
+    pub(crate) sites: bool,
 }
 
 impl Phase {
@@ -58,6 +59,7 @@ impl Phase {
             hot: false,
             bounded: false,
             dt: 1.0 / 30.0,
+            sites: false,
         }
     }
 
@@ -94,6 +96,18 @@ impl Phase {
         self
     }
 
+    /// Records the phase's allocation sites: every line that used the heap in
+    /// its ticks after warm-up, with its counts and the bytes it still holds
+    /// at the phase's end (see [`Sites`](crate::Sites)). Heap operations are
+    /// about ten times slower in those ticks. Off by default; a run can turn
+    /// it on for every phase (`cargo allocguard run --sites`, or
+    /// `ALLOCGUARD_SITES=on`), and a failing scenario is run a second time
+    /// with it on, so that its failure names every site.
+    pub fn sites(mut self) -> Self {
+        self.sites = true;
+        self
+    }
+
     /// The fixed time step passed to every tick, in seconds.
     pub fn dt(mut self, seconds: f64) -> Self {
         self.dt = seconds;
@@ -111,6 +125,31 @@ impl Phase {
     /// The phase's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+}
+
+/// `ALLOCGUARD_SITES`: whether runs record allocation sites.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SitesMode {
+    /// In every phase.
+    On,
+    /// Only where a phase asks; never a second run.
+    Off,
+    /// Where a phase asks, and in a second run of a failing scenario (the
+    /// default).
+    Auto,
+}
+
+/// The variable that sets [`SitesMode`]: `on`, `off` or `auto`.
+pub const SITES_ENV: &str = "ALLOCGUARD_SITES";
+
+impl SitesMode {
+    pub(crate) fn from_env() -> Self {
+        match std::env::var(SITES_ENV).as_deref() {
+            Ok("on" | "1" | "true") => Self::On,
+            Ok("off" | "0" | "false") => Self::Off,
+            _ => Self::Auto,
+        }
     }
 }
 
@@ -327,24 +366,65 @@ impl<S: 'static> Scenario<S> {
 
     /// Runs the scenario once at `scale` and returns its profile, without
     /// judging it. A panic in setup, a tick, a metric or teardown is returned
-    /// as `Err` with its message.
+    /// as `Err` with its message. Phases record their sites when they ask
+    /// for it ([`Phase::sites`]) or when `ALLOCGUARD_SITES=on`.
     pub fn run(&mut self, scale: Scale) -> Result<Profile, String> {
-        runner::run(self, scale)
+        let everywhere = SitesMode::from_env() == SitesMode::On;
+        let options = runner::RunOptions {
+            sites: self
+                .phases
+                .iter()
+                .map(|(p, _)| p.sites || everywhere)
+                .collect(),
+            dhat: true,
+        };
+        runner::run(self, scale, &options)
     }
 
     /// Runs the scenario and judges the profile against its expectations
     /// (no snapshot; the [`Harness`](super::Harness) adds that).
+    ///
+    /// When it fails in phases that did not record their sites, it runs a
+    /// second time with sites on in those phases (unless
+    /// `ALLOCGUARD_SITES=off`), and the failure lists them.
     pub fn run_and_check(&mut self, scale: Scale) -> Result<Profile, super::Failure> {
-        let profile = self.run(scale).map_err(|msg| super::Failure {
+        let mut profile = self.run(scale).map_err(|msg| super::Failure {
             message: format!("scenario `{}` panicked: {msg}", self.name),
             profile: None,
         })?;
-        match super::verdict::judge(&profile) {
-            Ok(()) => Ok(profile),
-            Err(message) => Err(super::Failure {
+        let Err(message) = super::verdict::judge(&profile) else {
+            return Ok(profile);
+        };
+        let missing: Vec<usize> = super::verdict::failing_phases(&profile)
+            .into_iter()
+            .filter(|&i| profile.phases[i].sites.is_none())
+            .collect();
+        if missing.is_empty() || SitesMode::from_env() == SitesMode::Off {
+            return Err(super::Failure {
                 message,
                 profile: Some(Box::new(profile)),
-            }),
+            });
         }
+        let options = runner::RunOptions {
+            sites: (0..self.phases.len())
+                .map(|i| missing.contains(&i))
+                .collect(),
+            dhat: false,
+        };
+        if let Ok(second) = runner::run(self, scale, &options) {
+            for i in missing {
+                if let (Some(p), Some(q)) = (profile.phases.get_mut(i), second.phases.get(i)) {
+                    p.sites = q.sites.clone().map(|mut s| {
+                        s.from_second_run = true;
+                        s
+                    });
+                }
+            }
+        }
+        let message = super::verdict::judge(&profile).err().unwrap_or(message);
+        Err(super::Failure {
+            message,
+            profile: Some(Box::new(profile)),
+        })
     }
 }

@@ -1,6 +1,6 @@
 //! Judging a profile: violations, growth, and what the scenario expected.
 
-use super::profile::{PhaseProfile, Profile};
+use super::profile::{PhaseProfile, PhaseSites, Profile};
 
 /// Why a scenario failed, with the profile when the run got that far.
 #[derive(Debug)]
@@ -77,6 +77,33 @@ pub(crate) fn judge(profile: &Profile) -> Result<(), String> {
     }
 }
 
+/// The phases the judgement complains about: violations not expected, and
+/// steady growth in a bounded phase not expected.
+pub(crate) fn failing_phases(profile: &Profile) -> Vec<usize> {
+    profile
+        .phases
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            (!profile.expect.violation && p.hot_ops > 0)
+                || (!profile.expect.growth && p.bounded && p.growth_check.steady_growth)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Sites listed in a failure message.
+const LISTED_SITES: usize = 10;
+
+/// `sites …` and where they come from.
+fn sites_heading(what: &str, sites: &PhaseSites) -> String {
+    if sites.from_second_run {
+        format!("{what} (from a second run with sites on):")
+    } else {
+        format!("{what}:")
+    }
+}
+
 fn describe_violation(p: &PhaseProfile) -> String {
     let mut s = String::new();
     if let Some(first) = &p.first_violation {
@@ -92,17 +119,43 @@ fn describe_violation(p: &PhaseProfile) -> String {
         p.hot_ticks,
         p.name
     ));
+    if let Some(sites) = &p.sites {
+        s.push_str(&format!(
+            "\n{}{}",
+            sites_heading("every site that used the heap in them", sites),
+            sites.sites.describe(LISTED_SITES, p.hot_ticks)
+        ));
+    }
     s
 }
 
 fn describe_growth(p: &PhaseProfile) -> String {
     let g = &p.growth_check;
-    format!(
+    let mut text = format!(
         "phase `{}` is bounded, but live bytes grew steadily: {:.1} bytes per tick over the {} \
          ticks after warm-up (R² = {:.3}), {} bytes in all.\nfind what keeps growing (a \
          history, a cache, slots that are never reused) and cap it",
         p.name, g.slope_bytes_per_tick, g.ticks, g.r_squared, p.growth
-    )
+    );
+    if let Some(sites) = &p.sites {
+        let holding = sites.sites.holding();
+        text.push_str(&format!(
+            "\n{}",
+            sites_heading("what holds the memory at the phase's end", sites)
+        ));
+        if holding.is_empty() {
+            text.push_str("\n  no site allocated in the phase holds memory at its end");
+        }
+        for site in holding.iter().take(LISTED_SITES) {
+            text.push_str(&format!(
+                "\n  {}: {} B still held ({})",
+                site.location(),
+                site.counts.live_bytes,
+                site.counts.ops_text()
+            ));
+        }
+    }
+    text
 }
 
 /// `1 heap operation`, `2 heap operations`.

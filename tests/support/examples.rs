@@ -214,3 +214,29 @@ pub fn fixed_work() -> Scenario<Work> {
         )
         .volatile_metric("sum", |w| w.sum as f64)
 }
+
+/// A 16-byte box: one of the two allocating lines of [`two_sites`].
+#[inline(never)]
+pub fn make_small_box(t: &allocguard::TickContext<'_>) -> Box<[u8; 16]> {
+    black_box(Box::new([t.index as u8; 16]))
+}
+
+/// A vector of eight `u32`s (32 bytes): the other allocating line.
+#[inline(never)]
+pub fn make_vec(t: &allocguard::TickContext<'_>) -> Vec<u32> {
+    black_box(vec![t.index as u32; 8])
+}
+
+/// A hot phase whose every armed tick allocates at two lines and frees both
+/// blocks: 2 allocations and 2 deallocations a tick, 48 bytes. With
+/// `sites`, the phase records its sites itself.
+pub fn two_sites(name: &str, sites: bool) -> Scenario<u64> {
+    let phase = Phase::new("hot").ticks(40).warmup(10).hot();
+    Scenario::new(name)
+        .setup(|_| 0u64)
+        .phase(if sites { phase.sites() } else { phase }, |n, t| {
+            let b = make_small_box(t);
+            let v = make_vec(t);
+            *n += u64::from(b[0]) + u64::from(v[0]);
+        })
+}

@@ -1,0 +1,498 @@
+//! Where the allocator writes down allocation sites, without allocating.
+//!
+//! While a [`SiteTable`] is recording (between [`start`] and [`stop`]), every
+//! heap operation of every thread that process-wide counts include takes the
+//! allocator's slow path, and [`record`] attributes it to a *site*: the raw
+//! call stack of the operation ([`unwind::capture`]). Sites live in a bounded
+//! open-addressing table, keyed by the stack. A second, global table remembers
+//! which site each block came from, so that freeing it is attributed to its
+//! site and the bytes each site still holds are known at any time:
+//!
+//! - an allocation: one allocation at its own site, which now holds the block;
+//! - a reallocation: one reallocation at its own site (its growth is bytes
+//!   allocated there, its shrinkage bytes freed there), which now holds the
+//!   block at its new size;
+//! - a deallocation of a block allocated while recording: one deallocation at
+//!   the block's site; of any other block (allocated before, or not tracked
+//!   because the block table was full): one deallocation at its own site.
+//!
+//! So the sites' counts add up to the process's counts over the same time,
+//! exactly. When the site table is full, further new stacks are counted in an
+//! overflow entry (no stack); when the block table is full, new blocks go
+//! untracked (counted). Both tables come from the system allocator directly,
+//! so they are never part of the counts: a site table is about 1 MiB
+//! ([`SITE_SLOTS`] entries), the block table 4 MiB ([`BLOCK_SLOTS`] entries,
+//! allocated once per process, on first use).
+//!
+//! One table records at a time. All recording threads share one spin lock:
+//! sites are a diagnostic mode, exact rather than fast.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+
+use crate::block::Op;
+use crate::unwind::{self, SITE_FRAMES};
+
+/// Distinct stacks one table holds; more are counted as overflow.
+pub const SITE_SLOTS: usize = 4096;
+/// Blocks the block table tracks at once; more go untracked.
+pub const BLOCK_SLOTS: usize = 1 << 18;
+
+/// One site's raw stack and counts.
+#[derive(Clone, Copy)]
+pub(crate) struct RawSite {
+    pub(crate) used: bool,
+    pub(crate) hash: u64,
+    pub(crate) len: usize,
+    pub(crate) frames: [usize; SITE_FRAMES],
+    pub(crate) counts: RawCounts,
+}
+
+/// The counts of one site.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RawCounts {
+    pub(crate) allocs: u64,
+    pub(crate) reallocs: u64,
+    pub(crate) deallocs: u64,
+    pub(crate) bytes_allocated: u64,
+    pub(crate) bytes_freed: u64,
+    /// Bytes of the blocks this site holds now.
+    pub(crate) live: i64,
+}
+
+/// A bounded table of sites, allocated from the system allocator.
+pub struct SiteTable {
+    slots: *mut RawSite,
+    /// Operations whose stack found no free slot.
+    pub(crate) overflow: RawCounts,
+    /// Blocks allocated while the block table was full.
+    pub(crate) untracked_blocks: u64,
+}
+
+// SAFETY: the slots are only touched under `LOCK` (while recording) or by the
+// owner (while not).
+unsafe impl Send for SiteTable {}
+
+const fn sites_layout() -> Layout {
+    match Layout::array::<RawSite>(SITE_SLOTS) {
+        Ok(l) => l,
+        Err(_) => panic!("site table layout"),
+    }
+}
+
+impl SiteTable {
+    /// An empty table, and the block table and unwinder it needs. Allocates
+    /// (from the system allocator, uncounted, for the tables; through the
+    /// global allocator, once per process, for the unwinder's module list):
+    /// call it before the region to record.
+    pub fn new() -> Self {
+        unwind::prepare();
+        blocks();
+        // SAFETY: a non-zero layout; all-zero bytes are an empty `RawSite`.
+        let slots = unsafe { System.alloc_zeroed(sites_layout()) } as *mut RawSite;
+        if slots.is_null() {
+            std::alloc::handle_alloc_error(sites_layout());
+        }
+        Self {
+            slots,
+            overflow: RawCounts::default(),
+            untracked_blocks: 0,
+        }
+    }
+
+    /// The used slots.
+    pub(crate) fn sites(&self) -> impl Iterator<Item = &RawSite> {
+        // SAFETY: `slots` holds `SITE_SLOTS` initialised entries; not
+        // recording, so nobody writes them.
+        unsafe { std::slice::from_raw_parts(self.slots, SITE_SLOTS) }
+            .iter()
+            .filter(|s| s.used)
+    }
+
+    /// The slot of `frames`, or `None` when the table is full.
+    fn slot(&mut self, frames: &[usize]) -> Option<usize> {
+        let hash = hash_frames(frames);
+        let mask = SITE_SLOTS - 1;
+        let mut i = hash as usize & mask;
+        for _ in 0..SITE_SLOTS {
+            // SAFETY: `i < SITE_SLOTS`; the caller holds the lock.
+            let s = unsafe { &mut *self.slots.add(i) };
+            if !s.used {
+                s.used = true;
+                s.hash = hash;
+                s.len = frames.len();
+                s.frames[..frames.len()].copy_from_slice(frames);
+                return Some(i);
+            }
+            if s.hash == hash && s.frames[..s.len] == *frames {
+                return Some(i);
+            }
+            i = (i + 1) & mask;
+        }
+        None
+    }
+
+    /// The counts of slot `i`, or the overflow entry for `None`.
+    fn counts(&mut self, i: Option<usize>) -> &mut RawCounts {
+        match i {
+            // SAFETY: `i < SITE_SLOTS`; the caller holds the lock.
+            Some(i) => unsafe { &mut (*self.slots.add(i)).counts },
+            None => &mut self.overflow,
+        }
+    }
+}
+
+impl Default for SiteTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for SiteTable {
+    fn drop(&mut self) {
+        // Never dropped while recording: `Recording` borrows it.
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { System.dealloc(self.slots as *mut u8, sites_layout()) }
+    }
+}
+
+/// The slot index that stands for the overflow entry in the block table.
+const OVERFLOW_SITE: u64 = SITE_SLOTS as u64;
+
+fn hash_frames(frames: &[usize]) -> u64 {
+    // FNV-1a over the words: cheap, and stacks differ in their low bits.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &f in frames {
+        h ^= f as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The block table: pointer → (size, site), linear probing with
+/// backward-shift deletion (no tombstones). Entry `[ptr, size << 16 | site]`.
+struct Blocks {
+    entries: *mut [u64; 2],
+    len: usize,
+}
+
+const BLOCK_MASK: usize = BLOCK_SLOTS - 1;
+
+static BLOCKS: AtomicPtr<Blocks> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The process's block table, made on first use (outside the allocator).
+fn blocks() -> *mut Blocks {
+    let p = BLOCKS.load(Ordering::Acquire);
+    if !p.is_null() {
+        return p;
+    }
+    let layout = Layout::array::<[u64; 2]>(BLOCK_SLOTS).expect("block table layout");
+    // SAFETY: non-zero layouts; zeroed entries are empty.
+    let entries = unsafe { System.alloc_zeroed(layout) } as *mut [u64; 2];
+    let table = unsafe { System.alloc(Layout::new::<Blocks>()) } as *mut Blocks;
+    if entries.is_null() || table.is_null() {
+        std::alloc::handle_alloc_error(layout);
+    }
+    // SAFETY: freshly allocated.
+    unsafe { table.write(Blocks { entries, len: 0 }) };
+    match BLOCKS.compare_exchange(
+        std::ptr::null_mut(),
+        table,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => table,
+        Err(existing) => {
+            // Another thread made it first: keep theirs.
+            // SAFETY: ours, never shared.
+            unsafe {
+                System.dealloc(entries as *mut u8, layout);
+                System.dealloc(table as *mut u8, Layout::new::<Blocks>());
+            }
+            existing
+        }
+    }
+}
+
+impl Blocks {
+    fn home(ptr: usize) -> usize {
+        // Fibonacci hashing: allocators align blocks, so the low bits repeat.
+        ((ptr as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 46) as usize & BLOCK_MASK
+    }
+
+    fn entry(&mut self, i: usize) -> &mut [u64; 2] {
+        // SAFETY: `i` is masked to the table; the caller holds the lock.
+        unsafe { &mut *self.entries.add(i & BLOCK_MASK) }
+    }
+
+    fn clear(&mut self) {
+        if self.len > 0 {
+            // SAFETY: the whole table, zeroed.
+            unsafe { std::ptr::write_bytes(self.entries, 0, BLOCK_SLOTS) };
+            self.len = 0;
+        }
+    }
+
+    /// False when the table is full (the block goes untracked).
+    fn insert(&mut self, ptr: usize, size: u64, site: u64) -> bool {
+        // Keep a tenth free, so probes stay short.
+        if self.len >= BLOCK_SLOTS - BLOCK_SLOTS / 10 {
+            return false;
+        }
+        let mut i = Self::home(ptr);
+        loop {
+            let e = self.entry(i);
+            if e[0] == 0 || e[0] == ptr as u64 {
+                if e[0] == 0 {
+                    self.len += 1;
+                }
+                let e = self.entry(i);
+                *e = [ptr as u64, size << 16 | site];
+                return true;
+            }
+            i = (i + 1) & BLOCK_MASK;
+        }
+    }
+
+    /// Removes `ptr`; its `(size, site)` when it was tracked.
+    fn remove(&mut self, ptr: usize) -> Option<(u64, u64)> {
+        let mut i = Self::home(ptr);
+        loop {
+            let e = *self.entry(i);
+            if e[0] == 0 {
+                return None;
+            }
+            if e[0] == ptr as u64 {
+                break;
+            }
+            i = (i + 1) & BLOCK_MASK;
+        }
+        let found = *self.entry(i);
+        // Backward-shift deletion: move later entries of the cluster into
+        // the hole when their home allows it.
+        let mut hole = i;
+        let mut j = i;
+        loop {
+            j = (j + 1) & BLOCK_MASK;
+            let e = *self.entry(j);
+            if e[0] == 0 {
+                break;
+            }
+            let home = Self::home(e[0] as usize);
+            // Can `e` move to `hole`? Only if its home is not in (hole, j].
+            let between = if hole <= j {
+                hole < home && home <= j
+            } else {
+                hole < home || home <= j
+            };
+            if !between {
+                *self.entry(hole) = e;
+                hole = j;
+            }
+        }
+        *self.entry(hole) = [0, 0];
+        self.len -= 1;
+        Some((found[1] >> 16, found[1] & 0xffff))
+    }
+}
+
+/// The table recording now (null: none).
+static ACTIVE: AtomicPtr<SiteTable> = AtomicPtr::new(std::ptr::null_mut());
+/// Serialises recording: the tables and the unwinder's rule cache.
+static LOCK: AtomicBool = AtomicBool::new(false);
+
+struct Locked;
+
+impl Locked {
+    fn take() -> Self {
+        while LOCK
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            std::hint::spin_loop();
+        }
+        Locked
+    }
+}
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        LOCK.store(false, Ordering::Release);
+    }
+}
+
+/// Whether a table is recording: the allocator's slow path asks this first.
+#[inline(always)]
+pub(crate) fn recording() -> bool {
+    !ACTIVE.load(Ordering::Relaxed).is_null()
+}
+
+/// Recording into a table; stops when dropped.
+pub(crate) struct Recording<'t> {
+    _table: std::marker::PhantomData<&'t mut SiteTable>,
+}
+
+/// Another table is recording already.
+#[derive(Debug)]
+pub struct AlreadyRecording;
+
+/// Starts recording into `table`. `fresh` forgets which blocks earlier
+/// recordings saw allocated (a new phase starts; a later tick of the same
+/// phase passes `false`, so frees of blocks its earlier ticks allocated are
+/// attributed).
+pub(crate) fn start(table: &mut SiteTable, fresh: bool) -> Result<Recording<'_>, AlreadyRecording> {
+    let _l = Locked::take();
+    if recording() {
+        return Err(AlreadyRecording);
+    }
+    if fresh {
+        // SAFETY: made in `SiteTable::new`; guarded by the lock.
+        unsafe { (*blocks()).clear() };
+    }
+    ACTIVE.store(table as *mut SiteTable, Ordering::Relaxed);
+    crate::alloc::PROCESS_SLOW_PATH.fetch_add(1, Ordering::Relaxed);
+    Ok(Recording {
+        _table: std::marker::PhantomData,
+    })
+}
+
+impl Drop for Recording<'_> {
+    fn drop(&mut self) {
+        {
+            // After this, no thread is inside `record` for this table.
+            let _l = Locked::take();
+            ACTIVE.store(std::ptr::null_mut(), Ordering::Relaxed);
+        }
+        crate::alloc::PROCESS_SLOW_PATH.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Attributes `op` (at `ptr`; a reallocation moved `old_ptr` to `ptr`) to
+/// its site. Called from the allocator's slow path: allocates nothing and
+/// never panics. The caller marks the thread as capturing, so that nothing
+/// nested re-enters.
+pub(crate) fn record(op: Op, ptr: usize, old_ptr: usize) {
+    let _l = Locked::take();
+    let table = ACTIVE.load(Ordering::Relaxed);
+    if table.is_null() {
+        return; // stopped while we waited
+    }
+    // SAFETY: the table outlives its `Recording`, whose drop takes the lock.
+    let table = unsafe { &mut *table };
+    // SAFETY: made before recording started.
+    let blocks = unsafe { &mut *BLOCKS.load(Ordering::Relaxed) };
+    let mut frames = [0usize; SITE_FRAMES];
+    let mut here = |table: &mut SiteTable| {
+        // SAFETY: we hold the lock.
+        let n = unsafe { unwind::capture(&mut frames) };
+        table.slot(&frames[..n])
+    };
+    match op {
+        Op::Alloc { size } => {
+            let site = here(table);
+            let c = table.counts(site);
+            c.allocs += 1;
+            c.bytes_allocated += size;
+            c.live += size as i64;
+            track(table, blocks, ptr, size, site);
+        }
+        Op::Realloc { old, new } => {
+            let site = here(table);
+            let c = table.counts(site);
+            c.reallocs += 1;
+            c.bytes_allocated += new.saturating_sub(old);
+            c.bytes_freed += old.saturating_sub(new);
+            if let Some((size, from)) = blocks.remove(old_ptr) {
+                table.counts(site_index(from)).live -= size as i64;
+            }
+            table.counts(site).live += new as i64;
+            track(table, blocks, ptr, new, site);
+        }
+        Op::Dealloc { size } => {
+            let (site, held) = match blocks.remove(ptr) {
+                Some((held, from)) => (site_index(from), Some(held)),
+                None => (here(table), None),
+            };
+            let c = table.counts(site);
+            c.deallocs += 1;
+            c.bytes_freed += size;
+            if let Some(held) = held {
+                c.live -= held as i64;
+            }
+        }
+    }
+}
+
+fn site_index(stored: u64) -> Option<usize> {
+    (stored != OVERFLOW_SITE).then_some(stored as usize)
+}
+
+fn track(table: &mut SiteTable, blocks: &mut Blocks, ptr: usize, size: u64, site: Option<usize>) {
+    let stored = site.map_or(OVERFLOW_SITE, |i| i as u64);
+    if !blocks.insert(ptr, size, stored) {
+        table.untracked_blocks += 1;
+        // Nobody will free it against this site: it no longer holds it.
+        table.counts(site).live -= size as i64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_block_table_finds_what_it_holds_after_deletions_in_a_cluster() {
+        let mut b = Blocks {
+            entries: unsafe { System.alloc_zeroed(Layout::array::<[u64; 2]>(BLOCK_SLOTS).unwrap()) }
+                as *mut [u64; 2],
+            len: 0,
+        };
+        // Pointers that share a home slot collide into one cluster.
+        let home = Blocks::home(0x1000);
+        let colliding: Vec<usize> = (1..200_000usize)
+            .map(|k| 0x1000 + k * 16)
+            .filter(|&p| Blocks::home(p) == home)
+            .take(5)
+            .collect();
+        assert_eq!(colliding.len(), 5);
+        for (k, &p) in colliding.iter().enumerate() {
+            assert!(b.insert(p, k as u64 + 1, k as u64));
+        }
+        assert_eq!(b.remove(colliding[1]), Some((2, 1)));
+        assert_eq!(b.remove(colliding[1]), None);
+        for (k, &p) in colliding.iter().enumerate().filter(|(k, _)| *k != 1) {
+            assert_eq!(b.remove(p), Some((k as u64 + 1, k as u64)), "entry {k}");
+        }
+        assert_eq!(b.len, 0);
+        unsafe {
+            System.dealloc(
+                b.entries as *mut u8,
+                Layout::array::<[u64; 2]>(BLOCK_SLOTS).unwrap(),
+            )
+        };
+    }
+
+    #[test]
+    fn a_full_block_table_refuses_instead_of_looping() {
+        let mut b = Blocks {
+            entries: unsafe { System.alloc_zeroed(Layout::array::<[u64; 2]>(BLOCK_SLOTS).unwrap()) }
+                as *mut [u64; 2],
+            len: 0,
+        };
+        let limit = BLOCK_SLOTS - BLOCK_SLOTS / 10;
+        for k in 0..limit {
+            assert!(b.insert(16 * (k + 1), 8, 0));
+        }
+        assert!(!b.insert(16 * (limit + 1), 8, 0));
+        b.clear();
+        assert_eq!(b.len, 0);
+        assert!(b.insert(16, 8, 3));
+        assert_eq!(b.remove(16), Some((8, 3)));
+        unsafe {
+            System.dealloc(
+                b.entries as *mut u8,
+                Layout::array::<[u64; 2]>(BLOCK_SLOTS).unwrap(),
+            )
+        };
+    }
+}
