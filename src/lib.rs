@@ -290,7 +290,7 @@ pub use crate::guard::{
     assert_no_alloc, permit_alloc, try_no_alloc, try_no_alloc_with, GuardConfig, HotGuard, Scope,
 };
 pub use crate::site_table::{BLOCK_SLOTS, SITE_SLOTS};
-pub use crate::sites::{measure_sites, Site, SiteCounts, Sites, KEPT_SITES};
+pub use crate::sites::{measure_sites, Site, SiteCounts, SiteRecorder, Sites, KEPT_SITES};
 pub use crate::stats::{
     is_installed, measure, measure_process, process_stats, thread_stats, Stats,
 };

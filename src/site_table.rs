@@ -58,6 +58,20 @@ pub(crate) struct RawCounts {
     pub(crate) bytes_freed: u64,
     /// Bytes of the blocks this site holds now.
     pub(crate) live: i64,
+    /// Recordings (ticks) in which the site had an operation.
+    pub(crate) ticks: u64,
+    /// The last recording that counted in `ticks`.
+    last_tick: u64,
+}
+
+impl RawCounts {
+    /// Counts recording `tick` once.
+    fn seen_in(&mut self, tick: u64) {
+        if self.last_tick != tick {
+            self.last_tick = tick;
+            self.ticks += 1;
+        }
+    }
 }
 
 /// A bounded table of sites, allocated from the system allocator.
@@ -67,6 +81,8 @@ pub struct SiteTable {
     pub(crate) overflow: RawCounts,
     /// Blocks allocated while the block table was full.
     pub(crate) untracked_blocks: u64,
+    /// Recordings into this table so far (ticks, for the harness).
+    pub(crate) recordings: u64,
 }
 
 // SAFETY: the slots are only touched under `LOCK` (while recording) or by the
@@ -97,6 +113,7 @@ impl SiteTable {
             slots,
             overflow: RawCounts::default(),
             untracked_blocks: 0,
+            recordings: 0,
         }
     }
 
@@ -349,6 +366,7 @@ pub(crate) fn start(table: &mut SiteTable, fresh: bool) -> Result<Recording<'_>,
         // SAFETY: made in `SiteTable::new`; guarded by the lock.
         unsafe { (*blocks()).clear() };
     }
+    table.recordings += 1;
     ACTIVE.store(table as *mut SiteTable, Ordering::Relaxed);
     crate::alloc::PROCESS_SLOW_PATH.fetch_add(1, Ordering::Relaxed);
     Ok(Recording {
@@ -381,6 +399,7 @@ pub(crate) fn record(op: Op, ptr: usize, old_ptr: usize) {
     let table = unsafe { &mut *table };
     // SAFETY: made before recording started.
     let blocks = unsafe { &mut *BLOCKS.load(Ordering::Relaxed) };
+    let tick = table.recordings;
     let mut frames = [0usize; SITE_FRAMES];
     let mut here = |table: &mut SiteTable| {
         // SAFETY: we hold the lock.
@@ -391,6 +410,7 @@ pub(crate) fn record(op: Op, ptr: usize, old_ptr: usize) {
         Op::Alloc { size } => {
             let site = here(table);
             let c = table.counts(site);
+            c.seen_in(tick);
             c.allocs += 1;
             c.bytes_allocated += size;
             c.live += size as i64;
@@ -399,6 +419,7 @@ pub(crate) fn record(op: Op, ptr: usize, old_ptr: usize) {
         Op::Realloc { old, new } => {
             let site = here(table);
             let c = table.counts(site);
+            c.seen_in(tick);
             c.reallocs += 1;
             c.bytes_allocated += new.saturating_sub(old);
             c.bytes_freed += old.saturating_sub(new);
@@ -414,6 +435,7 @@ pub(crate) fn record(op: Op, ptr: usize, old_ptr: usize) {
                 None => (here(table), None),
             };
             let c = table.counts(site);
+            c.seen_in(tick);
             c.deallocs += 1;
             c.bytes_freed += size;
             if let Some(held) = held {
@@ -449,7 +471,7 @@ mod tests {
         };
         // Pointers that share a home slot collide into one cluster.
         let home = Blocks::home(0x1000);
-        let colliding: Vec<usize> = (1..200_000usize)
+        let colliding: Vec<usize> = (1..1usize << 26)
             .map(|k| 0x1000 + k * 16)
             .filter(|&p| Blocks::home(p) == home)
             .take(5)

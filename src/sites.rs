@@ -26,6 +26,7 @@
 //! # drop(kept);
 //! ```
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -72,6 +73,11 @@ pub struct SiteCounts {
     /// Bytes of the blocks this site allocated or last resized in the region
     /// that are still live at its end: what a leak leaves.
     pub live_bytes: i64,
+    /// Ticks in which the site used the heap (for a site merged from several
+    /// stacks that trim to the same frames: the most of any of them). Zero
+    /// in sums of several sites.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub ticks: u64,
 }
 
 impl SiteCounts {
@@ -83,7 +89,15 @@ impl SiteCounts {
             bytes_allocated: c.bytes_allocated,
             bytes_freed: c.bytes_freed,
             live_bytes: c.live,
+            ticks: c.ticks,
         }
+    }
+
+    /// Merges the counts of another stack of the same site.
+    fn merge(&mut self, other: &SiteCounts) {
+        let ticks = self.ticks.max(other.ticks);
+        self.add(other);
+        self.ticks = ticks;
     }
 
     /// Adds `other` to these counts.
@@ -94,6 +108,7 @@ impl SiteCounts {
         self.bytes_allocated += other.bytes_allocated;
         self.bytes_freed += other.bytes_freed;
         self.live_bytes += other.live_bytes;
+        self.ticks = 0;
     }
 
     /// Allocations, reallocations and deallocations.
@@ -127,10 +142,34 @@ impl Site {
         self.frames.first()
     }
 
-    /// `src/world.rs:42` (the allocating line), the function when there is
-    /// no line, or `<no frame of your code>`.
+    /// The innermost frame outside the crates your code depends on (files
+    /// under cargo's registry or git checkouts): the line of *your* code that
+    /// made the allocation, directly or through a dependency. The innermost
+    /// frame when every frame is a dependency's.
+    pub fn own_frame(&self) -> Option<&Frame> {
+        self.frames
+            .iter()
+            .find(|f| !f.file.as_deref().is_some_and(is_dependency))
+            .or_else(|| self.frame())
+    }
+
+    /// The dependency's function the allocation was made in, when it was
+    /// made inside a dependency called from [`own_frame`](Self::own_frame).
+    pub fn via(&self) -> Option<&str> {
+        let first = self.frame()?;
+        first
+            .file
+            .as_deref()
+            .is_some_and(is_dependency)
+            .then_some(first.function.as_str())
+            .filter(|_| self.own_frame() != Some(first))
+    }
+
+    /// `src/world.rs:42` (the line of your code that allocated: see
+    /// [`own_frame`](Self::own_frame)), the function when there is no line,
+    /// or `<no frame of your code>`.
     pub fn location(&self) -> String {
-        match self.frame() {
+        match self.own_frame() {
             Some(Frame {
                 file: Some(file),
                 line,
@@ -144,10 +183,49 @@ impl Site {
         }
     }
 
-    /// The allocating function, when known.
-    pub fn function(&self) -> Option<&str> {
-        self.frame().map(|f| f.function.as_str())
+    /// Where the function of [`location`](Self::location) was called from
+    /// (`src/world.rs:30`), when the stack goes on: what tells apart two
+    /// sites in one helper.
+    pub fn caller(&self) -> Option<String> {
+        let own = self.own_frame()?;
+        let i = self.frames.iter().position(|f| f == own)?;
+        let next = self.frames.get(i + 1)?;
+        Some(match (&next.file, next.line) {
+            (Some(file), Some(line)) => format!("{}:{line}", short_path(file)),
+            (Some(file), None) => short_path(file),
+            (None, _) => next.function.clone(),
+        })
     }
+
+    /// `src/world.rs:42 in spawn (called from src/world.rs:30)`: the
+    /// location, its function, the dependency's function it allocated
+    /// inside when it did, and its caller.
+    pub fn place(&self) -> String {
+        let mut text = self.location();
+        if let Some(f) = self
+            .function()
+            .filter(|_| self.own_frame().is_some_and(|f| f.file.is_some()))
+        {
+            text.push_str(&format!(" in {f}"));
+        }
+        if let Some(via) = self.via() {
+            text.push_str(&format!(" (inside {via})"));
+        }
+        if let Some(caller) = self.caller() {
+            text.push_str(&format!(" (called from {caller})"));
+        }
+        text
+    }
+
+    /// The function of [`location`](Self::location), when known.
+    pub fn function(&self) -> Option<&str> {
+        self.own_frame().map(|f| f.function.as_str())
+    }
+}
+
+/// Whether `file` belongs to a crate from cargo's registry or a git checkout.
+fn is_dependency(file: &str) -> bool {
+    file.contains("/registry/src/") || file.contains("/git/checkouts/")
 }
 
 /// The frames from the innermost of the user's code out to where
@@ -192,6 +270,9 @@ pub struct Sites {
     /// Blocks not tracked because the block table was full: their frees are
     /// attributed where they happen, and their bytes to no site's live bytes.
     pub untracked_blocks: u64,
+    /// Ticks recorded (1 for [`measure_sites`]).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub ticks: u64,
 }
 
 impl Sites {
@@ -210,10 +291,13 @@ impl Sites {
                 .filter(|f| !f.is_machinery())
                 .take(KEPT_FRAMES)
                 .collect();
-            merged
-                .entry(user)
-                .or_default()
-                .add(&SiteCounts::from_raw(&raw.counts));
+            let counts = SiteCounts::from_raw(&raw.counts);
+            match merged.entry(user) {
+                Entry::Occupied(mut e) => e.get_mut().merge(&counts),
+                Entry::Vacant(e) => {
+                    e.insert(counts);
+                }
+            }
         }
         let mut all: Vec<Site> = merged
             .into_iter()
@@ -251,6 +335,7 @@ impl Sites {
             omitted,
             overflow: SiteCounts::from_raw(&table.overflow),
             untracked_blocks: table.untracked_blocks,
+            ticks: table.recordings,
         }
     }
 
@@ -312,19 +397,25 @@ impl Sites {
     }
 }
 
-/// `src/world.rs:42 in world::spawn: 40 allocations (1 a tick), 2,560 B`.
+impl Site {
+    /// `src/world.rs:42 in world::spawn: 40 allocations (1 a tick), 2560 B
+    /// allocated, 64 B still held`: the site with its counts, and how many
+    /// operations a tick when they divide evenly over `ticks`.
+    pub fn summary(&self, ticks: u64) -> String {
+        describe_site(self, ticks)
+    }
+}
+
 fn describe_site(s: &Site, ticks: u64) -> String {
     let c = &s.counts;
-    let mut text = s.location();
-    if let Some(f) = s
-        .function()
-        .filter(|_| s.frame().is_some_and(|f| f.file.is_some()))
-    {
-        text.push_str(&format!(" in {f}"));
-    }
+    let mut text = s.place();
     text.push_str(&format!(": {}", c.ops_text()));
-    if ticks > 1 && c.ops() > 0 && c.ops().is_multiple_of(ticks) {
+    if ticks > 1 && c.ticks == ticks && c.ops().is_multiple_of(ticks) {
         text.push_str(&format!(" ({} a tick)", c.ops() / ticks));
+    } else if ticks > 1 && c.ticks == ticks {
+        text.push_str(" (every tick)");
+    } else if ticks > 1 && c.ticks > 0 {
+        text.push_str(&format!(" (in {} of {ticks} ticks)", c.ticks));
     }
     if c.bytes_allocated > 0 {
         text.push_str(&format!(", {} B allocated", c.bytes_allocated));
@@ -353,13 +444,67 @@ impl fmt::Display for Site {
 /// When sites are already being recorded (a harness phase with sites on, or
 /// another `measure_sites` on any thread): one recording at a time.
 pub fn measure_sites<R>(f: impl FnOnce() -> R) -> (R, Sites) {
-    crate::stats::ensure_installed();
-    let mut table = SiteTable::new();
-    let r = {
-        let _recording = crate::site_table::start(&mut table, true).unwrap_or_else(|_| {
+    let mut recorder = SiteRecorder::new();
+    let r = recorder.record(f);
+    (r, recorder.finish())
+}
+
+/// Records allocation sites over several regions, as the harness does over
+/// a phase's ticks: whatever runs between them (a progress bar, logging) is
+/// left out, and a block allocated in one region and freed in a later one is
+/// still its site's.
+///
+/// ```
+/// # #[global_allocator]
+/// # static ALLOC: allocguard::CountingAlloc = allocguard::CountingAlloc::system();
+/// let mut recorder = allocguard::SiteRecorder::new();
+/// let mut kept = Vec::with_capacity(3);
+/// for step in 0..3 {
+///     recorder.record(|| kept.push(vec![step; 4]));
+///     let _not_recorded = format!("step {step} done");
+/// }
+/// let sites = recorder.finish();
+/// assert_eq!(sites.totals().allocs, 3);
+/// assert_eq!(sites.ticks, 3);
+/// ```
+pub struct SiteRecorder {
+    table: SiteTable,
+    started: bool,
+}
+
+impl SiteRecorder {
+    /// A recorder with its tables allocated (about 1 MiB for the sites, and
+    /// once per process 4 MiB for the blocks, from the system allocator).
+    pub fn new() -> Self {
+        crate::stats::ensure_installed();
+        Self {
+            table: SiteTable::new(),
+            started: false,
+        }
+    }
+
+    /// Runs `f`, recording the sites of every heap operation the process
+    /// makes meanwhile. Each call counts as one tick.
+    ///
+    /// # Panics
+    /// When sites are already being recorded (a harness phase with sites on,
+    /// or another recorder on any thread): one recording at a time.
+    pub fn record<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        let fresh = !std::mem::replace(&mut self.started, true);
+        let _recording = crate::site_table::start(&mut self.table, fresh).unwrap_or_else(|_| {
             panic!("allocguard: sites are already being recorded; one recording at a time")
         });
-        f()
-    };
-    (r, Sites::from_table(&table, KEPT_SITES))
+        crate::unwind::bounded(f)
+    }
+
+    /// The sites, symbolised, the [`KEPT_SITES`] busiest kept.
+    pub fn finish(self) -> Sites {
+        Sites::from_table(&self.table, KEPT_SITES)
+    }
+}
+
+impl Default for SiteRecorder {
+    fn default() -> Self {
+        Self::new()
+    }
 }

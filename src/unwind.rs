@@ -24,6 +24,28 @@
 /// Most return addresses kept for one allocation site.
 pub(crate) const SITE_FRAMES: usize = 32;
 
+use std::cell::Cell;
+
+thread_local! {
+    /// Stacks captured on this thread stop at this address: the frame of the
+    /// innermost [`bounded`] call (`usize::MAX`: nowhere).
+    static STACK_LIMIT: Cell<usize> = const { Cell::new(usize::MAX) };
+}
+
+/// Runs `f`, with the stacks [`capture`] takes on this thread meanwhile
+/// ending at this call: the frames beyond it (whoever started the tick or
+/// the recording) are the same for every site and cost time to walk.
+#[inline(never)]
+pub(crate) fn bounded<R>(f: impl FnOnce() -> R) -> R {
+    let marker = 0u8;
+    // The marker lives in this frame: everything `f` calls is below it.
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    let outer = STACK_LIMIT.with(|l| l.replace(here));
+    let r = f();
+    STACK_LIMIT.with(|l| l.set(outer));
+    r
+}
+
 #[cfg(all(feature = "backtrace", target_os = "linux", target_arch = "x86_64"))]
 mod fast {
     use std::cell::{Cell, UnsafeCell};
@@ -205,6 +227,8 @@ mod fast {
     pub(super) unsafe fn capture(out: &mut [usize]) -> usize {
         let Some(state) = STATE.get() else { return 0 };
         let Some(top) = stack_top() else { return 0 };
+        // Reads beyond the limit fail, which ends the walk there.
+        let top = top.min(super::STACK_LIMIT.with(Cell::get) as u64);
         let (rip, rsp, rbp): (u64, u64, u64);
         // SAFETY: reads three registers, nothing else.
         unsafe {

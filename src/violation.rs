@@ -44,7 +44,10 @@ impl Frame {
     pub(crate) fn is_allocguard(&self) -> bool {
         match self.file.as_deref() {
             Some(file) => file.starts_with(concat!(env!("CARGO_MANIFEST_DIR"), "/src/")),
-            None => self.function.trim_start_matches('<').starts_with("allocguard::"),
+            None => self
+                .function
+                .trim_start_matches('<')
+                .starts_with("allocguard::"),
         }
     }
 }
@@ -351,10 +354,13 @@ fn symbolise(rec: FirstRecord) -> Offence {
 }
 
 /// With only line tables, an inlined closure is named `{closure#0}` and
-/// nothing more; name it after the function it sits in (the next frame out).
+/// nothing more; name it after the function it sits in (the next frame out),
+/// unless that is allocguard's or the standard library's (a closure a
+/// harness or an iterator adaptor called): its file and line say more.
 pub(crate) fn qualify_bare_closures(frames: &mut [Frame]) {
     for i in (0..frames.len().saturating_sub(1)).rev() {
-        if frames[i].function.starts_with("{closure") {
+        let outer = &frames[i + 1];
+        if frames[i].function.starts_with("{closure") && !outer.is_machinery() {
             let outer = frames[i + 1].function.clone();
             frames[i].function = format!("{outer}::{}", frames[i].function);
         }
@@ -454,5 +460,13 @@ mod tests {
                 "{closure#0}"
             ]
         );
+        // Called by allocguard's harness (inlined into its frame): left bare.
+        let own = concat!(env!("CARGO_MANIFEST_DIR"), "/src/unwind.rs");
+        let mut frames = vec![
+            frame("{closure#2}", Some("tests/allocguard.rs")),
+            frame("bounded<(), call_tick::{closure_env#0}<u64>>", Some(own)),
+        ];
+        qualify_bare_closures(&mut frames);
+        assert_eq!(frames[0].function, "{closure#2}");
     }
 }

@@ -121,7 +121,7 @@ fn the_slow_leak_is_flagged_and_the_ring_buffer_is_not() -> TestResult {
 /// The site of a failure message's line naming `function`.
 fn site_line<'m>(msg: &'m str, function: &str) -> Result<&'m str, Failed> {
     msg.lines()
-        .find(|l| l.contains(&format!(" in {function}")) || l.contains(&format!("::{function}:")))
+        .find(|l| l.contains(&format!("::{function} (called from ")))
         .ok_or_else(|| format!("no site of {function} in:\n{msg}").into())
 }
 

@@ -15,7 +15,12 @@ pub const W2_STRINGS: u64 = 1_000_000;
 
 /// W1 on the calling thread.
 pub fn w1_boxes() {
-    for i in 0..W1_BOXES {
+    w1_boxes_n(W1_BOXES);
+}
+
+/// W1's loop over `n` boxes.
+pub fn w1_boxes_n(n: u64) {
+    for i in 0..n {
         let b = Box::new([i as u8; 32]);
         black_box(&b);
     }

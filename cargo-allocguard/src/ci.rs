@@ -202,6 +202,53 @@ struct FailureRow {
     value: String,
     bound: String,
     place: Option<Place>,
+    /// The top sites of the failure, when the phase recorded them.
+    sites: Vec<String>,
+}
+
+/// Sites listed per failure in the step summary.
+const SUMMARY_SITES: usize = 3;
+
+/// The busiest sites of a phase (or, for growth, those holding the most),
+/// as `` `src/x.rs:42` 30 ops `` relative to the workspace root.
+fn site_cells(
+    phase: &allocguard::harness::PhaseProfile,
+    root: &Path,
+    holding: bool,
+) -> Vec<String> {
+    let Some(sites) = &phase.sites else {
+        return Vec::new();
+    };
+    let listed: Vec<&allocguard::Site> = if holding {
+        sites.sites.holding()
+    } else {
+        sites.sites.sites.iter().collect()
+    };
+    listed
+        .into_iter()
+        .take(SUMMARY_SITES)
+        .map(|site| {
+            let place = site
+                .frames
+                .iter()
+                .find_map(|f| {
+                    Some(format!(
+                        "{}:{}",
+                        in_workspace(f.file.as_deref()?, root)?,
+                        f.line?
+                    ))
+                })
+                .unwrap_or_else(|| site.location());
+            if holding {
+                format!("`{place}` {} held", bytes(site.counts.live_bytes, false))
+            } else {
+                format!(
+                    "`{place}` {}",
+                    crate::table::plural(site.counts.ops() as usize, "op")
+                )
+            }
+        })
+        .collect()
 }
 
 fn failure_rows(run: &Run, gates: &[GateResult], root: &Path) -> Vec<FailureRow> {
@@ -220,6 +267,7 @@ fn failure_rows(run: &Run, gates: &[GateResult], root: &Path) -> Vec<FailureRow>
                 value: String::new(),
                 bound: String::new(),
                 place: None,
+                sites: Vec::new(),
             });
             continue;
         };
@@ -233,6 +281,7 @@ fn failure_rows(run: &Run, gates: &[GateResult], root: &Path) -> Vec<FailureRow>
                     value: count(ph.hot_ops),
                     bound: "0".into(),
                     place: phase_allocating_place(ph, root),
+                    sites: site_cells(ph, root, false),
                 });
             }
         }
@@ -253,6 +302,7 @@ fn failure_rows(run: &Run, gates: &[GateResult], root: &Path) -> Vec<FailureRow>
                     ),
                     bound: "no steady growth".into(),
                     place: scenario_place(p, root),
+                    sites: site_cells(ph, root, true),
                 });
             }
         }
@@ -269,6 +319,7 @@ fn failure_rows(run: &Run, gates: &[GateResult], root: &Path) -> Vec<FailureRow>
                 value: String::new(),
                 bound: String::new(),
                 place: scenario_place(p, root),
+                sites: Vec::new(),
             });
         }
     }
@@ -299,6 +350,7 @@ fn failure_rows(run: &Run, gates: &[GateResult], root: &Path) -> Vec<FailureRow>
             bound,
             place: profile
                 .and_then(|p| allocating_place(p, root).or_else(|| scenario_place(p, root))),
+            sites: Vec::new(),
         });
     }
     rows
@@ -338,10 +390,14 @@ pub fn markdown_summary(run: &Run, gates: &[GateResult], root: &Path) -> String 
                 md_cell(&f.what),
                 md_cell(&f.value),
                 md_cell(&f.bound),
-                f.place
-                    .as_ref()
-                    .map(|p| format!("`{p}`"))
-                    .unwrap_or_default()
+                if f.sites.is_empty() {
+                    f.place
+                        .as_ref()
+                        .map(|p| format!("`{p}`"))
+                        .unwrap_or_default()
+                } else {
+                    f.sites.join("<br>")
+                }
             ));
         }
         md.push('\n');

@@ -143,6 +143,12 @@ pub struct RunArgs {
     /// Apply relative gates against the latest run of this label.
     #[arg(long, value_name = "LABEL")]
     pub baseline: Option<String>,
+    /// Record every phase's allocation sites (every line that used the heap,
+    /// with its counts and the bytes it still holds) and list them under
+    /// each phase. Heap operations run about ten times slower meanwhile:
+    /// compare time only between runs that both had --sites.
+    #[arg(long)]
+    pub sites: bool,
     /// Kill a scenario that runs longer than this (e.g. 90s, 10m).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,

@@ -70,6 +70,10 @@ pub struct Comparison {
     pub compiler_note: Option<String>,
     /// Whether every gate passed and nothing is missing.
     pub passed: bool,
+    /// Allocation sites that appeared, went away or changed, in phases whose
+    /// sites both runs recorded (from the latest run file of each label).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<crate::site_diff::SiteChange>,
 }
 
 /// What POST lacks of PRE: phases gone, and (with `crashes`) scenarios that
@@ -213,6 +217,7 @@ pub fn compare(
         compiler_note: compiler_note(&pre, &post),
         passed: passed && missing.is_empty(),
         missing,
+        sites: Vec::new(),
     })
 }
 
@@ -227,8 +232,18 @@ pub fn run(args: CompareArgs, out: &Output) -> CliResult<bool> {
     let config = load_config(args.config.as_deref(), root, out)?;
     let path = phase_log_path(args.phase_log.as_deref(), &config, root);
     let rows = phase_log::read(&path).usage_err()?;
-    let c = compare(&rows, &args.pre, &args.post, &config.gates)
+    let mut c = compare(&rows, &args.pre, &args.post, &config.gates)
         .map_err(|e| CliError::usage(e.context(format!("in {}", path.display()))))?;
+    // Sites live in the run files, when they are still there.
+    let runs_dir = meta.target_directory.as_std_path().join("allocguard");
+    let run_of = |label: &str| {
+        crate::report::locate_baseline(label, &runs_dir, Some(&path))
+            .ok()
+            .and_then(|file| crate::model::Run::read(&file).ok())
+    };
+    if let (Some(pre), Some(post)) = (run_of(&args.pre), run_of(&args.post)) {
+        c.sites = crate::site_diff::diff(&pre, &post);
+    }
     let text = match args.format {
         Format::Human => compare_output::human(&c, args.all),
         Format::Markdown => compare_output::markdown(&c, args.all),

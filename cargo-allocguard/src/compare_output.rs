@@ -6,7 +6,8 @@
 
 use crate::compare::{Comparison, MetricRow};
 use crate::gates::GateResult;
-use crate::table::{bad, dim, good, plural, render_rows, Cell, Row};
+use crate::site_diff::{self, Change};
+use crate::table::{bad, dim, good, plural, render_rows, warn, Cell, Row};
 
 /// `3 runs` from comma-separated run ids.
 fn runs(ids: &str) -> String {
@@ -232,6 +233,24 @@ pub fn human(c: &Comparison, all: bool) -> String {
             ));
         }
     }
+    if !c.sites.is_empty() {
+        s.push_str("\nallocation sites:\n");
+        for sc in &c.sites {
+            let style = match sc.change {
+                Change::New => bad(),
+                Change::Gone => good(),
+                Change::Changed => warn(),
+            };
+            s.push_str(&format!(
+                "  {} › {}: {}{}{}\n",
+                sc.scenario,
+                sc.phase,
+                style.render(),
+                site_diff::line(sc),
+                style.render_reset()
+            ));
+        }
+    }
     if !c.missing.is_empty() {
         s.push_str("\nmissing results:\n");
         for m in &c.missing {
@@ -329,6 +348,17 @@ pub fn markdown(c: &Comparison, all: bool) -> String {
                 delta(r),
                 pct(r.delta_pct),
                 md_cell(&gate_text(&r.gates))
+            ));
+        }
+    }
+    if !c.sites.is_empty() {
+        s.push_str("\n**Allocation sites**\n\n| scenario | phase | site |\n| --- | --- | --- |\n");
+        for sc in &c.sites {
+            s.push_str(&format!(
+                "| {} | {} | {} |\n",
+                md_cell(&sc.scenario),
+                md_cell(&sc.phase),
+                md_cell(&site_diff::line(sc))
             ));
         }
     }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use allocguard::harness::{RunFile, ScenarioRecord, OUT_ENV, SCALE_ENV};
+use allocguard::harness::{RunFile, ScenarioRecord, OUT_ENV, SCALE_ENV, SITES_ENV};
 
 use crate::error::{CliResult, WithCode};
 use crate::exec::{self, Event};
@@ -33,6 +33,8 @@ pub struct Settings<'a> {
     pub ci_mode: bool,
     /// Per scenario.
     pub timeout: Duration,
+    /// Record every phase's allocation sites (`--sites`).
+    pub sites: bool,
 }
 
 fn scenario_env(
@@ -57,6 +59,9 @@ fn scenario_env(
     ];
     if settings.ci_mode {
         env.push(("CI".to_string(), PathBuf::from("true")));
+    }
+    if settings.sites {
+        env.push((SITES_ENV.to_string(), PathBuf::from("on")));
     }
     env
 }

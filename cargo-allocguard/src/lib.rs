@@ -49,6 +49,7 @@ pub mod results;
 pub mod review;
 pub mod run_cmd;
 pub mod select;
+pub mod site_diff;
 pub mod table;
 
 use cli::{Cli, ColorWhen, Command};

@@ -156,7 +156,7 @@ pub fn run(args: MergeArgs, out: &Output) -> CliResult<bool> {
         let _ = write!(
             stdout,
             "{}",
-            results::table(&merged, crate::table::terminal_width())
+            results::table(&merged, crate::table::terminal_width(), out.verbose > 0)
         );
     }
     let _ = write!(stdout, "{}", results::failure_details(&merged));

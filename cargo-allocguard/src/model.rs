@@ -9,8 +9,10 @@ use anyhow::Context;
 
 /// Version of the [`Run`] layout. 2: profiles of schema 2 (`hot_ops`,
 /// counts after warm-up, tick histograms), the workspace root, real
-/// per-scenario durations. Files of schema 1 are still read.
-pub const RUN_SCHEMA_VERSION: u32 = 2;
+/// per-scenario durations. 3: profiles of schema 3 (phases may carry their
+/// allocation sites). Files of schemas 1 and 2 are still read (their phases
+/// have no sites).
+pub const RUN_SCHEMA_VERSION: u32 = 3;
 
 /// One `cargo allocguard run`, or the merge of several partitioned ones.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

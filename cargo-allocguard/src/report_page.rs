@@ -475,6 +475,9 @@ fn scenario_section(i: usize, sc: &ScenarioResult, base: Option<&Baseline<'_>>) 
     };
     let rows: Vec<Vec<String>> = phase_cells(sc, p).into_iter().map(Vec::from).collect();
     s.push_str(&html_table(&HEADERS, &rows, &[1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    for phase in &p.phases {
+        s.push_str(&sites_table(phase));
+    }
     let base_profile = base.and_then(|b| {
         let other = b
             .run
@@ -490,6 +493,84 @@ fn scenario_section(i: usize, sc: &ScenarioResult, base: Option<&Baseline<'_>>) 
         s.push_str(&chart.svg());
         s.push('\n');
     }
+    s
+}
+
+const SITE_HEADERS: [(&str, &str); 8] = [
+    ("site", "the allocating line: the innermost frame of your code"),
+    ("function", ""),
+    ("allocs", "allocations made here"),
+    ("reallocs", "reallocations made here"),
+    ("deallocs", "frees of blocks allocated here in the phase, or made here of older blocks"),
+    ("allocated", "bytes allocated here, with reallocations' growth"),
+    ("held at end", "bytes of blocks allocated (or last resized) here still live when the phase ended: a leak's sites"),
+    ("a tick", "heap operations a tick when the site used the heap in every tick evenly; else in how many ticks it did"),
+];
+
+/// The phase's allocation sites, when it recorded them.
+fn sites_table(p: &PhaseProfile) -> String {
+    let Some(sites) = &p.sites else {
+        return String::new();
+    };
+    let ticks = sites.sites.ticks;
+    let mut s = format!(
+        "<h3>Allocation sites of <code>{}</code></h3>\n<p class=\"meta\">Every line that used the heap in its {} after warm-up{}.</p>\n",
+        esc(&p.name),
+        crate::table::plural(ticks as usize, "tick"),
+        if sites.from_second_run {
+            ", from a second run with sites on (the first one failed)"
+        } else {
+            ""
+        }
+    );
+    let mut rows: Vec<Vec<String>> = sites
+        .sites
+        .sites
+        .iter()
+        .map(|site| {
+            let c = &site.counts;
+            let per_tick = if ticks > 0 && c.ticks == ticks && c.ops().is_multiple_of(ticks) {
+                count(c.ops() / ticks)
+            } else if ticks > 1 && c.ticks > 0 {
+                format!("in {} of {}", count(c.ticks), count(ticks))
+            } else {
+                String::new()
+            };
+            vec![
+                esc(&site.location()),
+                esc(site.function().unwrap_or("")),
+                count(c.allocs),
+                count(c.reallocs),
+                count(c.deallocs),
+                bytes(c.bytes_allocated as i64, false),
+                bytes(c.live_bytes.max(0), false),
+                per_tick,
+            ]
+        })
+        .collect();
+    let rest = sites
+        .sites
+        .distinct
+        .saturating_sub(sites.sites.sites.len() as u64);
+    if rest > 0 || sites.sites.overflow.ops() > 0 {
+        let mut c = sites.sites.omitted;
+        c.add(&sites.sites.overflow);
+        rows.push(vec![
+            format!("… {} more", crate::table::plural(rest as usize, "site")),
+            String::new(),
+            count(c.allocs),
+            count(c.reallocs),
+            count(c.deallocs),
+            bytes(c.bytes_allocated as i64, false),
+            bytes(c.live_bytes.max(0), false),
+            String::new(),
+        ]);
+    }
+    if rows.is_empty() {
+        s.push_str("<p class=\"meta\">No heap operation.</p>\n");
+        return s;
+    }
+    s.push_str(&html_table(&SITE_HEADERS, &rows, &[2, 3, 4, 5, 6, 7]));
     s
 }
 

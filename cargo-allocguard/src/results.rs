@@ -55,9 +55,13 @@ const HEADER: [&str; 8] = [
 /// terminal: ticks, then peak, then p95 step.
 const DROPPABLE: [usize; 3] = [1, 5, 6];
 
+/// Sites listed under a phase in the table.
+const TABLE_SITES: usize = 5;
+
 /// Each scenario on a line of its own (status and name), its phases under
-/// it; no wider than `width` when given (see [`table::render_rows`]).
-pub fn table(run: &Run, width: Option<usize>) -> String {
+/// it, and with `show_sites` the busiest sites of phases that recorded them;
+/// no wider than `width` when given (see [`table::render_rows`]).
+pub fn table(run: &Run, width: Option<usize>, show_sites: bool) -> String {
     let mut rows = Vec::new();
     for s in &run.scenarios {
         let style = if s.label() == s.status.label() {
@@ -96,6 +100,9 @@ pub fn table(run: &Run, width: Option<usize>) -> String {
                 Cell::num(table::duration_ns(p.step.p95_ns as f64)),
                 Cell::text(verdict).styled(style),
             ]));
+            if let Some(sites) = p.sites.as_ref().filter(|_| show_sites) {
+                rows.extend(site_rows(&sites.sites, p.after_warmup.ticks));
+            }
         }
     }
     let (mut text, dropped) = table::render_rows(&HEADER, &rows, width, &DROPPABLE);
@@ -109,6 +116,33 @@ pub fn table(run: &Run, width: Option<usize>) -> String {
         ));
     }
     text
+}
+
+/// One row per listed site, then one for the rest.
+fn site_rows(sites: &allocguard::Sites, ticks: u64) -> Vec<Row> {
+    if sites.distinct == 0 {
+        return vec![Row::Span(
+            Cell::text("      no heap operation after warm-up").styled(dim()),
+        )];
+    }
+    let mut rows: Vec<Row> = sites
+        .sites
+        .iter()
+        .take(TABLE_SITES)
+        .map(|s| Row::Span(Cell::text(format!("      {}", s.summary(ticks))).styled(dim())))
+        .collect();
+    let more = sites.distinct.saturating_sub(TABLE_SITES as u64);
+    if more > 0 {
+        rows.push(Row::Span(
+            Cell::text(format!(
+                "      … {} more (the report lists {})",
+                plural(more as usize, "site"),
+                sites.sites.len()
+            ))
+            .styled(dim()),
+        ));
+    }
+    rows
 }
 
 /// The failure messages, one block per failed scenario.

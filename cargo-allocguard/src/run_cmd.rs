@@ -121,6 +121,8 @@ pub struct Outcome<'a> {
     pub gates: &'a [GateResult],
     /// Missing results, against the baseline.
     pub missing: &'a [String],
+    /// List the sites under each phase that recorded them.
+    pub show_sites: bool,
 }
 
 /// Prints the results, the failures and the gates; writes the CI outputs.
@@ -136,13 +138,14 @@ pub fn report_run(
         run,
         gates,
         missing,
+        show_sites,
     } = *outcome;
     let mut stdout = out.stdout();
     if !out.quiet {
         let _ = write!(
             stdout,
             "{}",
-            results::table(run, crate::table::terminal_width())
+            results::table(run, crate::table::terminal_width(), show_sites)
         );
     }
     let _ = write!(stdout, "{}", results::failure_details(run));
@@ -257,6 +260,7 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
         scale,
         ci_mode,
         timeout,
+        sites: args.sites,
     };
     let scenarios = execute(&selected, settings, out)?;
     stage("scenarios ran");
@@ -307,6 +311,7 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
         run: &run,
         gates: &gates,
         missing: &missing,
+        show_sites: args.sites || out.verbose > 0,
     };
     let passed = report_run(
         &outcome,

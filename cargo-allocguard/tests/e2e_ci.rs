@@ -111,9 +111,19 @@ fn github_actions_gets_one_annotation_per_failure_a_summary_and_junit() {
     let failures = md.find("### Failures").expect("a failures section");
     let table = md.find("### Scenarios").expect("the table");
     assert!(failures < table, "{md}");
+    // Where: the failure's sites, from the second run a failure makes.
     assert!(
         md.contains(&format!(
-            "| fixture/hot_alloc | run | heap operations in hot ticks | 1 | 0 | `tests/allocguard.rs:{alloc_line}` |"
+            "| fixture/hot_alloc | run | heap operations in hot ticks | 1 | 0 | `tests/allocguard.rs:{alloc_line}` 1 op |"
+        )),
+        "{md}"
+    );
+    // 95 boxes of 48 bytes after warm-up, and the vector that keeps them,
+    // pushed on the same line: reallocated 4 times (capacity 8 → 128), now
+    // 1,024 bytes.
+    assert!(
+        md.contains(&format!(
+            "| fixture/leak | run | steady growth in a bounded phase | +5.69 KiB (59.9 B/tick) | no steady growth | `tests/allocguard.rs:{alloc_line}` 5.45 KiB held |"
         )),
         "{md}"
     );
@@ -142,6 +152,17 @@ fn github_actions_gets_one_annotation_per_failure_a_summary_and_junit() {
     assert!(
         clean.contains("<system-out>phase") && clean.contains("hot_ops"),
         "{clean}"
+    );
+    // The hot scenario's failure lists its sites.
+    let hot = &xml[xml.find("<testcase name=\"fixture/hot_alloc\"").unwrap()..];
+    let hot = &hot[..hot.find("</testcase>").unwrap()];
+    assert!(
+        hot.contains("every site that used the heap in them (from a second run with sites on):")
+            && hot.contains(&format!(
+                "tests/allocguard.rs:{alloc_line} in allocguard::spawn_enemy (called from tests/allocguard.rs:{}): 1 allocation (in 1 of 18 ticks), 48 B allocated, 48 B still held",
+                line_of(&f, "spawn_enemy(kept);")
+            )),
+        "{hot}"
     );
     let run = r.run_json();
     let ms = run["scenarios"][0]["duration_ms"].as_f64().unwrap();

@@ -397,7 +397,11 @@ fn main() -> std::process::ExitCode {
             variant,
         ))
         .scenario(
-            waves_scenario("waves/stress_500_naive", |_| 500, Variant::Naive).expect_violation(),
+            // Sites on: the report and `run --sites` list the string-keyed
+            // maps and per-step vectors that make every step allocate.
+            waves_scenario("waves/stress_500_naive", |_| 500, Variant::Naive)
+                .expect_violation()
+                .sites(),
         )
         .scenario(by_env(
             genes_scenario("genes/regulated_5k_x_100", true, variant, GENES_SIZES),
@@ -432,7 +436,8 @@ fn main() -> std::process::ExitCode {
                 [1_500, 3_000, 5_000],
                 100,
             )
-            .expect_growth(),
+            .expect_growth()
+            .sites(),
         )
         .scenario(by_env(
             combat_scenario("combat/tier4_focused", variant, [2000, 10, 1]),

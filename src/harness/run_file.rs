@@ -18,7 +18,10 @@ use super::scale::Scale;
 pub const OUT_ENV: &str = "ALLOCGUARD_OUT";
 
 /// Version of the [`RunFile`] layout (see `PROFILE_SCHEMA_VERSION` for the rules).
-pub const RUN_SCHEMA_VERSION: u32 = 1;
+///
+/// 2: profiles of schema 3 (allocation sites); files of schema 1 are still
+/// read.
+pub const RUN_SCHEMA_VERSION: u32 = 2;
 
 /// One run of one harness binary.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -202,7 +202,7 @@ fn call_tick<S>(
     state: &mut S,
     ctx: &TickContext<'_>,
 ) {
-    tick(state, ctx)
+    crate::unwind::bounded(|| tick(state, ctx))
 }
 
 /// What one phase measured, in buffers allocated before it ran.

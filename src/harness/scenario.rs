@@ -194,6 +194,8 @@ pub struct Scenario<S = ()> {
     pub(crate) pressure_monitor: Option<(Duration, PressureCallback)>,
     pub(crate) snapshot: bool,
     pub(crate) snapshot_bytes: bool,
+    /// Every phase records its sites ([`Scenario::sites`]).
+    pub(crate) sites: bool,
     /// Where `Scenario::new` was called: the scenario's own file.
     pub(crate) source: Option<&'static std::panic::Location<'static>>,
 }
@@ -219,6 +221,7 @@ impl Scenario<()> {
             pressure_monitor: None,
             snapshot: true,
             snapshot_bytes: true,
+            sites: false,
             source: Some(std::panic::Location::caller()),
         }
     }
@@ -242,6 +245,7 @@ impl Scenario<()> {
             pressure_monitor: self.pressure_monitor,
             snapshot: self.snapshot,
             snapshot_bytes: self.snapshot_bytes,
+            sites: self.sites,
             source: self.source,
         }
     }
@@ -340,6 +344,12 @@ impl<S: 'static> Scenario<S> {
         self
     }
 
+    /// Records the allocation sites of every phase (see [`Phase::sites`]).
+    pub fn sites(mut self) -> Self {
+        self.sites = true;
+        self
+    }
+
     /// Turns the snapshot off (it is on by default).
     pub fn without_snapshot(mut self) -> Self {
         self.snapshot = false;
@@ -374,7 +384,7 @@ impl<S: 'static> Scenario<S> {
             sites: self
                 .phases
                 .iter()
-                .map(|(p, _)| p.sites || everywhere)
+                .map(|(p, _)| p.sites || self.sites || everywhere)
                 .collect(),
             dhat: true,
         };

@@ -149,7 +149,7 @@ fn describe_growth(p: &PhaseProfile) -> String {
         for site in holding.iter().take(LISTED_SITES) {
             text.push_str(&format!(
                 "\n  {}: {} B still held ({})",
-                site.location(),
+                site.place(),
                 site.counts.live_bytes,
                 site.counts.ops_text()
             ));

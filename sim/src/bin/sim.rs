@@ -232,6 +232,11 @@ struct GenesArgs {
     /// Broadcast the model value instead of regulating through A.
     #[arg(long)]
     unregulated: bool,
+    /// Do not record allocation sites (the hotspots): allocation is about
+    /// ten times slower while they are recorded, which the naive variant's
+    /// step time shows.
+    #[arg(long)]
+    no_hotspots: bool,
 }
 
 #[derive(Args)]
@@ -244,6 +249,9 @@ struct AutomatonArgs {
     /// The JSONL file (default: automaton.jsonl in a temporary directory).
     #[arg(long)]
     file: Option<std::path::PathBuf>,
+    /// Do not record allocation sites (what grows).
+    #[arg(long)]
+    no_hotspots: bool,
 }
 
 fn mib(b: i64) -> String {
@@ -367,10 +375,15 @@ fn genes_cmd(a: GenesArgs) -> anyhow::Result<()> {
     let (mut net, setup) = allocguard::measure(|| Network::new(config, c.variant()));
     let mut progress = Progress::new(gens, "generations", c.quiet);
     let started = Instant::now();
+    let mut recorder = (!a.no_hotspots).then(allocguard::SiteRecorder::new);
     for _ in 0..gens {
-        net.step();
+        match &mut recorder {
+            Some(r) => r.record(|| net.step()),
+            None => net.step(),
+        }
         progress.tick();
     }
+    let sites = recorder.map(allocguard::SiteRecorder::finish);
     let per_step = started.elapsed() / gens.max(1) as u32;
     progress.bar.finish_and_clear();
     let last = net.last();
@@ -400,7 +413,83 @@ fn genes_cmd(a: GenesArgs) -> anyhow::Result<()> {
         setup.live_bytes() as f64 / (n * g) as f64,
         result.state_hash
     );
+    if let Some(sites) = sites {
+        print_hotspots(&sites, gens, "step");
+    }
     Ok(())
+}
+
+/// Sites listed by `sim`.
+const HOTSPOTS: usize = 3;
+
+/// Seed 004's "allocation hotspots (top 3)": where, and bytes per step.
+fn print_hotspots(sites: &allocguard::Sites, steps: u64, unit: &str) {
+    let steps = steps.max(1);
+    if sites.totals().ops() == 0 {
+        outln!("allocation hotspots: none (no heap operation in {steps} {unit}s)");
+        return;
+    }
+    let mut by_bytes: Vec<&allocguard::Site> = sites.sites.iter().collect();
+    by_bytes.sort_by_key(|s| std::cmp::Reverse(s.counts.bytes_allocated));
+    outln!(
+        "allocation hotspots (top {} of {} sites, over {steps} {unit}s; allocation ran ~10x slower \
+         while they were recorded, --no-hotspots to time without):",
+        HOTSPOTS.min(by_bytes.len()),
+        sites.distinct
+    );
+    for (i, s) in by_bytes.into_iter().take(HOTSPOTS).enumerate() {
+        let per = s.counts.allocs as f64 / steps as f64;
+        outln!(
+            "  {}. {} per {unit} ({} allocations per {unit})",
+            i + 1,
+            kib(s.counts.bytes_allocated as f64 / steps as f64),
+            if per.fract() == 0.0 {
+                format!("{per:.0}")
+            } else {
+                format!("{per:.1}")
+            }
+        );
+        outln!("     location: {}", s.location());
+        if let Some(f) = s.function() {
+            outln!("     in: {f}");
+        }
+        if let Some(caller) = s.caller() {
+            outln!("     called from: {caller}");
+        }
+    }
+}
+
+/// The sites holding the most memory at the end: what grows.
+fn print_growing(sites: &allocguard::Sites) {
+    let holding = sites.holding();
+    if holding.is_empty() {
+        outln!("growing sites: none (nothing allocated in the run is still held)");
+        return;
+    }
+    outln!(
+        "growing sites (held at the end, top {} of {}):",
+        HOTSPOTS.min(holding.len()),
+        holding.len()
+    );
+    for (i, s) in holding.into_iter().take(HOTSPOTS).enumerate() {
+        outln!(
+            "  {}. {} held ({}): {}",
+            i + 1,
+            kib(s.counts.live_bytes as f64),
+            s.counts.ops_text(),
+            s.place()
+        );
+    }
+}
+
+fn kib(bytes: f64) -> String {
+    if bytes >= 1024.0 * 1024.0 {
+        format!("{:.2} MiB", bytes / (1024.0 * 1024.0))
+    } else if bytes >= 1024.0 {
+        format!("{:.1} KiB", bytes / 1024.0)
+    } else {
+        format!("{bytes:.0} B")
+    }
 }
 
 fn automaton_cmd(a: AutomatonArgs) -> anyhow::Result<()> {
@@ -414,10 +503,15 @@ fn automaton_cmd(a: AutomatonArgs) -> anyhow::Result<()> {
     let mut auto = Automaton::new(&path, c.seed.unwrap_or(42), c.variant())?;
     let mut progress = Progress::new(iterations, "iterations", c.quiet);
     let heap_start = allocguard::process_stats().live_bytes();
+    let mut recorder = (!a.no_hotspots).then(allocguard::SiteRecorder::new);
     for _ in 0..iterations {
-        auto.iterate()?;
+        match &mut recorder {
+            Some(r) => r.record(|| auto.iterate())?,
+            None => auto.iterate()?,
+        }
         progress.tick();
     }
+    let sites = recorder.map(allocguard::SiteRecorder::finish);
     progress.bar.finish_and_clear();
     let r = auto.result();
     outln!(
@@ -444,6 +538,9 @@ fn automaton_cmd(a: AutomatonArgs) -> anyhow::Result<()> {
         "heap grew {} over the run",
         mib(allocguard::process_stats().live_bytes() - heap_start)
     );
+    if let Some(sites) = sites {
+        print_growing(&sites);
+    }
     Ok(())
 }
 

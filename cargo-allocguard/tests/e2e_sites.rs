@@ -1,0 +1,135 @@
+//! End-to-end tests of allocation sites: `run --sites` lists them under each
+//! phase, `compare` says which appeared or went away, the report has a
+//! table of them. On the fixture's `fixture/two_sites`: ten ticks, two of
+//! warm-up, each allocating and freeing a 24-byte box at one line and a
+//! 32-byte vector at another (the second unless FIXTURE_SECOND_SITE=off).
+
+mod support;
+use support::{read, Fixture, Run};
+
+/// The line of the fixture's scenario file that contains `needle`.
+fn line_of(f: &Fixture, needle: &str) -> usize {
+    read(&f.path("tests/allocguard.rs"))
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no `{needle}` in the fixture"))
+        + 1
+}
+
+fn run_with(f: &Fixture, second: &str, args: &[&str]) -> Run {
+    let mut all = vec!["run", "--profile", "dev", "--scale", "smoke"];
+    all.extend_from_slice(args);
+    Run::from(
+        f.command(&all)
+            .env("FIXTURE_SECOND_SITE", second)
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn run_with_sites_lists_them_and_compare_names_the_one_that_went_away() {
+    let f = Fixture::new();
+    let first = line_of(&f, "black_box(Box::new([1; 24]))");
+    let second = line_of(&f, "black_box(vec![2; 4])");
+    let (first_call, second_call) = (
+        line_of(&f, "first_site()[0]"),
+        line_of(&f, "second_site()[0]"),
+    );
+    let with = run_with(
+        &f,
+        "on",
+        &["--sites", "--label", "with", "fixture/two_sites"],
+    );
+    assert_eq!(with.code, 0, "{with:?}");
+    // Eight ticks after warm-up, each allocating and freeing at both lines.
+    for expected in [
+        format!(
+            "tests/allocguard.rs:{first} in allocguard::first_site (called from tests/allocguard.rs:{first_call}): 8 allocations, 8 deallocations (2 a tick), 192 B allocated"
+        ),
+        format!(
+            "tests/allocguard.rs:{second} in allocguard::second_site (called from tests/allocguard.rs:{second_call}): 8 allocations, 8 deallocations (2 a tick), 256 B allocated"
+        ),
+    ] {
+        assert!(
+            with.stdout.lines().any(|l| l.trim_start() == expected),
+            "no line `{expected}` in:\n{}",
+            with.stdout
+        );
+    }
+    // A run file from before sites (schema 2, no `sites`) is still read.
+    let mut old = with.run_json();
+    old["schema_version"] = 2.into();
+    for s in old["scenarios"].as_array_mut().unwrap() {
+        for p in s["profile"]["phases"].as_array_mut().unwrap() {
+            p.as_object_mut()
+                .unwrap()
+                .remove("sites")
+                .expect("recorded");
+        }
+    }
+    std::fs::write(f.path("old.json"), old.to_string()).unwrap();
+    let r = f.run(&["report", "old.json", "--out", "old"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!read(&f.path("old/report.html")).contains("Allocation sites"));
+
+    // Without --sites the table has no site lines.
+    let plain = run_with(&f, "on", &["fixture/two_sites"]);
+    assert!(!plain.stdout.contains("first_site"), "{}", plain.stdout);
+
+    let without = run_with(
+        &f,
+        "off",
+        &["--sites", "--label", "without", "fixture/two_sites"],
+    );
+    assert_eq!(without.code, 0, "{without:?}");
+    assert!(
+        without.stdout.contains("first_site") && !without.stdout.contains("second_site"),
+        "{}",
+        without.stdout
+    );
+
+    let c = f.run(&["compare", "with", "without"]);
+    let gone = format!(
+        "fixture/two_sites › run: gone: tests/allocguard.rs:{second} in allocguard::second_site (called from tests/allocguard.rs:{second_call}), was 2 heap operations a tick"
+    );
+    assert!(
+        c.stdout.lines().any(|l| l.trim_start() == gone),
+        "no line `{gone}` in:\n{}",
+        c.stdout
+    );
+    assert!(
+        !c.stdout.contains("first_site"),
+        "an unchanged site is not listed:\n{}",
+        c.stdout
+    );
+    let back = f.run(&["compare", "without", "with", "--format", "markdown"]);
+    assert!(
+        back.stdout.contains(&format!(
+            "| fixture/two_sites | run | new: tests/allocguard.rs:{second} in allocguard::second_site (called from tests/allocguard.rs:{second_call}), 2 heap operations a tick |"
+        )),
+        "{}",
+        back.stdout
+    );
+
+    // The report of the latest run: a table of the phase's sites.
+    let report = f.run(&["report", "--out", "rep"]);
+    assert_eq!(report.code, 0, "{report:?}");
+    let html = read(&f.path("rep/report.html"));
+    assert!(
+        html.contains("Allocation sites of <code>run</code>"),
+        "{html}"
+    );
+    let row = html
+        .split("<tr>")
+        .find(|r| r.contains(&format!("tests/allocguard.rs:{first}")))
+        .unwrap_or_else(|| panic!("no row of the first site"));
+    assert!(
+        row.contains("allocguard::first_site")
+            && row.contains(">8<")
+            && row.contains(">192 B<")
+            && row.contains(">2<"),
+        "{row}"
+    );
+    assert!(!html.contains("second_site"));
+}

@@ -1,0 +1,60 @@
+//! What allocguard's allocation sites say about the naive simulations: the
+//! lines their users would have to change. One test, so that no other test
+//! of this binary allocates while sites are recorded (they are
+//! process-wide).
+
+use allocguard::{CountingAlloc, Site, SiteRecorder, Sites};
+use allocguard_sim::waves::{self, WavePhase, World};
+use allocguard_sim::Variant;
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc::system();
+
+/// `file:line in function` of every site.
+fn described(sites: &Sites) -> Vec<String> {
+    sites
+        .sites
+        .iter()
+        .map(|s: &Site| format!("{} in {}", s.location(), s.function().unwrap_or("?")))
+        .collect()
+}
+
+/// Ten steps of the stress test's first phase at 500 enemies, after 30 of
+/// warm-up, with sites recorded.
+fn waves_sites(variant: Variant) -> Sites {
+    let mut world = World::new(waves::Config::stress(500), variant);
+    world.begin_phase(WavePhase::ALL[0]);
+    for _ in 0..30 {
+        world.step();
+    }
+    let mut recorder = SiteRecorder::new();
+    for _ in 0..10 {
+        recorder.record(|| world.step());
+    }
+    recorder.finish()
+}
+
+#[test]
+fn the_naive_waves_sites_are_its_string_keyed_maps_and_per_step_vectors() {
+    let naive = waves_sites(Variant::Naive);
+    let sites = described(&naive);
+    let naive_rs = |function: &str| {
+        sites
+            .iter()
+            .any(|s| s.contains("waves/naive.rs:") && s.contains(function))
+    };
+    // The string keys of the entity map and the grid, the maps themselves,
+    // the vector of living enemies and the render buffers, every step.
+    for function in ["entity_key", "cell_key", "index", "render"] {
+        assert!(naive_rs(function), "no site in {function}: {sites:#?}");
+    }
+    let keys = naive
+        .sites
+        .iter()
+        .find(|s| s.function().is_some_and(|f| f.contains("entity_key")))
+        .unwrap();
+    assert_eq!(keys.counts.ticks, 10, "every step: {keys:?}");
+    // The lean world allocates nothing after warm-up: no site at all.
+    let lean = waves_sites(Variant::Lean);
+    assert_eq!(lean.totals().ops(), 0, "{:#?}", described(&lean));
+}
