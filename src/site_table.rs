@@ -20,7 +20,7 @@
 //! exactly. When the site table is full, further new stacks are counted in an
 //! overflow entry (no stack); when the block table is full, new blocks go
 //! untracked (counted). Both tables come from the system allocator directly,
-//! so they are never part of the counts: a site table is about 1 MiB
+//! so they are never part of the counts: a site table is about 1.3 MiB
 //! ([`SITE_SLOTS`] entries), the block table 4 MiB ([`BLOCK_SLOTS`] entries,
 //! allocated once per process, on first use).
 //!
@@ -77,6 +77,8 @@ impl RawCounts {
 /// A bounded table of sites, allocated from the system allocator.
 pub struct SiteTable {
     slots: *mut RawSite,
+    /// Entries in `slots`: a power of two, at most [`SITE_SLOTS`].
+    capacity: usize,
     /// Operations whose stack found no free slot.
     pub(crate) overflow: RawCounts,
     /// Blocks allocated while the block table was full.
@@ -89,11 +91,8 @@ pub struct SiteTable {
 // owner (while not).
 unsafe impl Send for SiteTable {}
 
-const fn sites_layout() -> Layout {
-    match Layout::array::<RawSite>(SITE_SLOTS) {
-        Ok(l) => l,
-        Err(_) => panic!("site table layout"),
-    }
+fn sites_layout(capacity: usize) -> Layout {
+    Layout::array::<RawSite>(capacity).expect("site table layout")
 }
 
 impl SiteTable {
@@ -102,15 +101,23 @@ impl SiteTable {
     /// global allocator, once per process, for the unwinder's module list):
     /// call it before the region to record.
     pub fn new() -> Self {
+        Self::with_capacity(SITE_SLOTS)
+    }
+
+    /// A table of `capacity` distinct stacks (a power of two).
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        assert!(capacity.is_power_of_two() && capacity <= SITE_SLOTS);
         unwind::prepare();
         blocks();
+        let layout = sites_layout(capacity);
         // SAFETY: a non-zero layout; all-zero bytes are an empty `RawSite`.
-        let slots = unsafe { System.alloc_zeroed(sites_layout()) } as *mut RawSite;
+        let slots = unsafe { System.alloc_zeroed(layout) } as *mut RawSite;
         if slots.is_null() {
-            std::alloc::handle_alloc_error(sites_layout());
+            std::alloc::handle_alloc_error(layout);
         }
         Self {
             slots,
+            capacity,
             overflow: RawCounts::default(),
             untracked_blocks: 0,
             recordings: 0,
@@ -119,9 +126,9 @@ impl SiteTable {
 
     /// The used slots.
     pub(crate) fn sites(&self) -> impl Iterator<Item = &RawSite> {
-        // SAFETY: `slots` holds `SITE_SLOTS` initialised entries; not
+        // SAFETY: `slots` holds `capacity` initialised entries; not
         // recording, so nobody writes them.
-        unsafe { std::slice::from_raw_parts(self.slots, SITE_SLOTS) }
+        unsafe { std::slice::from_raw_parts(self.slots, self.capacity) }
             .iter()
             .filter(|s| s.used)
     }
@@ -129,10 +136,10 @@ impl SiteTable {
     /// The slot of `frames`, or `None` when the table is full.
     fn slot(&mut self, frames: &[usize]) -> Option<usize> {
         let hash = hash_frames(frames);
-        let mask = SITE_SLOTS - 1;
+        let mask = self.capacity - 1;
         let mut i = hash as usize & mask;
-        for _ in 0..SITE_SLOTS {
-            // SAFETY: `i < SITE_SLOTS`; the caller holds the lock.
+        for _ in 0..self.capacity {
+            // SAFETY: `i < capacity`; the caller holds the lock.
             let s = unsafe { &mut *self.slots.add(i) };
             if !s.used {
                 s.used = true;
@@ -152,7 +159,7 @@ impl SiteTable {
     /// The counts of slot `i`, or the overflow entry for `None`.
     fn counts(&mut self, i: Option<usize>) -> &mut RawCounts {
         match i {
-            // SAFETY: `i < SITE_SLOTS`; the caller holds the lock.
+            // SAFETY: `i < capacity`; the caller holds the lock.
             Some(i) => unsafe { &mut (*self.slots.add(i)).counts },
             None => &mut self.overflow,
         }
@@ -169,7 +176,7 @@ impl Drop for SiteTable {
     fn drop(&mut self) {
         // Never dropped while recording: `Recording` borrows it.
         // SAFETY: allocated in `new` with this layout.
-        unsafe { System.dealloc(self.slots as *mut u8, sites_layout()) }
+        unsafe { System.dealloc(self.slots as *mut u8, sites_layout(self.capacity)) }
     }
 }
 
@@ -492,6 +499,53 @@ mod tests {
                 Layout::array::<[u64; 2]>(BLOCK_SLOTS).unwrap(),
             )
         };
+    }
+
+    /// Records one allocation of `size` bytes at a fake block, from the
+    /// caller's own stack.
+    #[inline(never)]
+    fn alloc_here(ptr: usize, size: u64) {
+        record(Op::Alloc { size }, ptr, 0);
+    }
+
+    #[test]
+    fn stacks_beyond_the_table_are_counted_as_overflow_and_nothing_is_lost() {
+        let mut table = SiteTable::with_capacity(2);
+        {
+            let _r = start(&mut table, true).unwrap();
+            // Three call sites (three closures, none a tail call), two slots.
+            let sites: [&dyn Fn(usize); 3] = [
+                &|p| std::hint::black_box(alloc_here(p, 8)),
+                &|p| std::hint::black_box(alloc_here(p, 16)),
+                &|p| std::hint::black_box(alloc_here(p, 32)),
+            ];
+            for (k, site) in sites.iter().enumerate() {
+                for base in [0x10_000, 0x20_000] {
+                    // Cut at `bounded`: the stacks differ by closure only,
+                    // however the loop is unrolled.
+                    crate::unwind::bounded(|| site(base + k * 64));
+                }
+            }
+            // Frees go to the block's site, the overflow entry included.
+            for k in 0..3 {
+                record(Op::Dealloc { size: 8 << k }, 0x10_000 + k * 64, 0);
+            }
+        }
+        let used: Vec<RawCounts> = table.sites().map(|s| s.counts).collect();
+        assert_eq!(used.len(), 2);
+        assert_eq!(table.overflow.allocs, 2, "{:?}", table.overflow);
+        assert_eq!(table.overflow.live, 32, "{:?}", table.overflow);
+        let allocs: u64 = used.iter().map(|c| c.allocs).sum::<u64>() + table.overflow.allocs;
+        let live: i64 = used.iter().map(|c| c.live).sum::<i64>() + table.overflow.live;
+        let deallocs: u64 = used.iter().map(|c| c.deallocs).sum::<u64>() + table.overflow.deallocs;
+        assert_eq!((allocs, deallocs, live), (6, 3, 8 + 16 + 32));
+    }
+
+    #[test]
+    fn the_tables_take_what_the_docs_say() {
+        let sites = std::mem::size_of::<RawSite>() * SITE_SLOTS;
+        assert_eq!(sites, 344 * 4096, "about 1.3 MiB");
+        assert_eq!(std::mem::size_of::<[u64; 2]>() * BLOCK_SLOTS, 4 << 20);
     }
 
     #[test]

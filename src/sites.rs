@@ -473,7 +473,7 @@ pub struct SiteRecorder {
 }
 
 impl SiteRecorder {
-    /// A recorder with its tables allocated (about 1 MiB for the sites, and
+    /// A recorder with its tables allocated (about 1.3 MiB for the sites, and
     /// once per process 4 MiB for the blocks, from the system allocator).
     pub fn new() -> Self {
         crate::stats::ensure_installed();
