@@ -504,8 +504,9 @@ mod tests {
     /// Records one allocation of `size` bytes at a fake block, from the
     /// caller's own stack.
     #[inline(never)]
-    fn alloc_here(ptr: usize, size: u64) {
+    fn alloc_here(ptr: usize, size: u64) -> usize {
         record(Op::Alloc { size }, ptr, 0);
+        ptr
     }
 
     #[test]
@@ -515,9 +516,15 @@ mod tests {
             let _r = start(&mut table, true).unwrap();
             // Three call sites (three closures, none a tail call), two slots.
             let sites: [&dyn Fn(usize); 3] = [
-                &|p| std::hint::black_box(alloc_here(p, 8)),
-                &|p| std::hint::black_box(alloc_here(p, 16)),
-                &|p| std::hint::black_box(alloc_here(p, 32)),
+                &|p| {
+                    std::hint::black_box(alloc_here(p, 8));
+                },
+                &|p| {
+                    std::hint::black_box(alloc_here(p, 16));
+                },
+                &|p| {
+                    std::hint::black_box(alloc_here(p, 32));
+                },
             ];
             for (k, site) in sites.iter().enumerate() {
                 for base in [0x10_000, 0x20_000] {

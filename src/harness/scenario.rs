@@ -140,7 +140,10 @@ pub(crate) enum SitesMode {
     Auto,
 }
 
-/// The variable that sets [`SitesMode`]: `on`, `off` or `auto`.
+/// The variable that says whether runs record allocation sites: `on` (in
+/// every phase), `off` (only where a phase asks, and never a second run of a
+/// failing scenario) or `auto` (the default: where a phase asks, and in a
+/// second run of a failing scenario).
 pub const SITES_ENV: &str = "ALLOCGUARD_SITES";
 
 impl SitesMode {
