@@ -39,6 +39,15 @@ impl Frame {
 }
 
 impl Frame {
+    /// Whether the frame is `unwind::bounded`, through which the harness
+    /// and `SiteRecorder` call the user's code.
+    pub(crate) fn is_recording_boundary(&self) -> bool {
+        match self.file.as_deref() {
+            Some(file) => file == concat!(env!("CARGO_MANIFEST_DIR"), "/src/unwind.rs"),
+            None => self.function.contains("unwind::bounded"),
+        }
+    }
+
     /// Whether the frame is allocguard's own code (its sources, or by name
     /// when there is no file).
     pub(crate) fn is_allocguard(&self) -> bool {
@@ -354,14 +363,21 @@ fn symbolise(rec: FirstRecord) -> Offence {
 }
 
 /// With only line tables, an inlined closure is named `{closure#0}` and
-/// nothing more; name it after the function it sits in (the next frame out),
-/// unless that is allocguard's or the standard library's (a closure a
-/// harness or an iterator adaptor called): its file and line say more.
+/// nothing more; name it after the function it sits in: the next frame out
+/// that is the user's (a guard's wrapper or an iterator adaptor between
+/// them is skipped). A closure that allocguard's harness or recorder called
+/// (through `unwind::bounded`) stays bare: its file and line say more.
 pub(crate) fn qualify_bare_closures(frames: &mut [Frame]) {
     for i in (0..frames.len().saturating_sub(1)).rev() {
-        let outer = &frames[i + 1];
-        if frames[i].function.starts_with("{closure") && !outer.is_machinery() {
-            let outer = frames[i + 1].function.clone();
+        if !frames[i].function.starts_with("{closure") {
+            continue;
+        }
+        let outer = frames[i + 1..]
+            .iter()
+            .take_while(|f| !f.is_recording_boundary())
+            .find(|f| !f.is_machinery())
+            .map(|f| f.function.clone());
+        if let Some(outer) = outer {
             frames[i].function = format!("{outer}::{}", frames[i].function);
         }
     }
@@ -468,5 +484,20 @@ mod tests {
         ];
         qualify_bare_closures(&mut frames);
         assert_eq!(frames[0].function, "{closure#2}");
+        // Inside a guard's wrapper: named after the user's function beyond it.
+        let guard = concat!(env!("CARGO_MANIFEST_DIR"), "/src/guard.rs");
+        let mut frames = vec![
+            frame("{closure#0}", Some("tests/guard.rs")),
+            frame("try_no_alloc_with<(), {closure_env#0}>", Some(guard)),
+            frame(
+                "the_report_leads_with_the_users_frame",
+                Some("tests/guard.rs"),
+            ),
+        ];
+        qualify_bare_closures(&mut frames);
+        assert_eq!(
+            frames[0].function,
+            "the_report_leads_with_the_users_frame::{closure#0}"
+        );
     }
 }
