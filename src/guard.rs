@@ -295,8 +295,8 @@ impl HotGuard {
     }
 
     /// Disarms without symbolising: for the scenario runner, which must take
-    /// its closing snapshot before anything allocates.
-    #[cfg_attr(not(feature = "harness"), allow(dead_code))]
+    /// its closing snapshot before anything allocates, and for reports built
+    /// out of sight of enclosing guards.
     pub(crate) fn finish_raw(mut self) -> Option<RawViolation> {
         self.disarm_raw()
     }
@@ -384,6 +384,12 @@ impl RawViolation {
     pub(crate) fn symbolise(self) -> Violation {
         permit_alloc(|| Violation::new(self.scope, self.counts, self.first))
     }
+
+    /// The report as text, built and its parts freed where enclosing guards
+    /// do not look: only the message (a panic's payload) leaves.
+    pub(crate) fn message(self) -> String {
+        permit_alloc(|| Violation::new(self.scope, self.counts, self.first).to_string())
+    }
 }
 
 impl Drop for HotGuard {
@@ -391,11 +397,15 @@ impl Drop for HotGuard {
         if self.done {
             return;
         }
-        let violation = self.disarm();
-        if let Some(v) = violation {
-            if !std::thread::panicking() {
-                panic!("{v}");
-            }
+        // Unwinding through the guard: disarm and report nothing, so that
+        // no report is built (and freed) where an enclosing guard would see
+        // it. The panic that is unwinding is the one to report.
+        let raw = self.disarm_raw();
+        if std::thread::panicking() {
+            return;
+        }
+        if let Some(raw) = raw {
+            std::panic::panic_any(raw.message());
         }
     }
 }
@@ -425,9 +435,12 @@ impl std::fmt::Debug for HotGuard {
 /// ```
 #[track_caller]
 pub fn assert_no_alloc<R>(f: impl FnOnce() -> R) -> R {
-    match try_no_alloc(f) {
-        Ok(r) => r,
-        Err(v) => panic!("{v}"),
+    let guard = HotGuard::arm(GuardConfig::thread());
+    let r = f();
+    match guard.finish_raw() {
+        None => r,
+        // The message moves into the payload: nothing is freed on the way out.
+        Some(raw) => std::panic::panic_any(raw.message()),
     }
 }
 
