@@ -7,6 +7,7 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use crate::block::{self, Op, ThreadBlock, CAPTURING, EXITED, IN_INNER, REGISTERING, UNREGISTERED};
+use crate::block_set::SharedBlockSet;
 use crate::{guard, site_table, stats};
 
 /// Number of process-wide features that need every allocation, on every
@@ -14,6 +15,12 @@ use crate::{guard, site_table, stats};
 /// tracking. Zero almost always, so the allocation path reads a cache line
 /// that nobody writes.
 pub(crate) static PROCESS_SLOW_PATH: AtomicU32 = AtomicU32::new(0);
+
+/// The blocks a wrapped profiler allocated for itself (inside its own
+/// calls): when it frees them later, outside its calls (a DHAT profiler
+/// being dropped), they are still not the program's. Used only by
+/// [`CountingAlloc::wrapping_profiler`].
+static INNER_BLOCKS: SharedBlockSet = SharedBlockSet::new();
 
 /// A global allocator that counts every heap operation, exactly, per thread
 /// and per process, and enforces hot-scope guards.
@@ -100,7 +107,10 @@ impl<A: GlobalAlloc> CountingAlloc<A> {
     /// Counts on top of an `inner` allocator that itself allocates through
     /// the global allocator while serving a request (a heap profiler such as
     /// `dhat::Alloc`). Such nested allocations are forwarded to `inner` but not
-    /// counted and never count as violations.
+    /// counted and never count as violations; the blocks they make are
+    /// remembered (up to [`BLOCK_SLOTS`](crate::BLOCK_SLOTS) at once), so
+    /// that freeing them later, from anywhere (a profiler's tables freed as
+    /// it is dropped), is not counted either.
     pub const fn wrapping_profiler(inner: A) -> Self {
         Self {
             inner,
@@ -210,7 +220,10 @@ fn record_realloc(old_ptr: *mut u8, ptr: *mut u8, old: usize, new: usize, align:
 fn slow_path(b: &ThreadBlock, op: Op, align: u64, ptr: usize, old_ptr: usize) {
     let flags = b.flags.load(Relaxed);
     if flags & IN_INNER != 0 {
-        return; // the inner allocator's own bookkeeping
+        // The inner allocator's own bookkeeping: not counted, but its blocks
+        // are remembered, so that their frees are not counted either.
+        track_inner(op, ptr, old_ptr);
+        return;
     }
     if flags & REGISTERING != 0 {
         block::count_orphan(op);
@@ -236,6 +249,30 @@ fn slow_path(b: &ThreadBlock, op: Op, align: u64, ptr: usize, old_ptr: usize) {
     if process {
         stats::track_process_live(op);
     }
+}
+
+/// Whether `ptr` is a block of the wrapped profiler's own (removing it: it is
+/// being freed or moved).
+#[cold]
+#[inline(never)]
+fn is_inner_block(ptr: *mut u8) -> bool {
+    INNER_BLOCKS.maybe_nonempty() && INNER_BLOCKS.with(|s| s.remove(ptr as usize).is_some())
+}
+
+/// Remembers or forgets a block of the wrapped profiler's own.
+fn track_inner(op: Op, ptr: usize, old_ptr: usize) {
+    INNER_BLOCKS.with(|s| match op {
+        Op::Alloc { size } => {
+            s.insert(ptr, size, 0);
+        }
+        Op::Realloc { new, .. } => {
+            s.remove(old_ptr);
+            s.insert(ptr, new, 0);
+        }
+        Op::Dealloc { .. } => {
+            s.remove(ptr);
+        }
+    });
 }
 
 // SAFETY: every method forwards to the inner allocator with the caller's
@@ -265,6 +302,10 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if self.exclude_inner_allocations && is_inner_block(ptr) {
+            // SAFETY: forwarded with the caller's guarantees.
+            return self.call_inner(|a| unsafe { a.dealloc(ptr, layout) });
+        }
         record_dealloc(ptr, layout.size(), layout.align());
         // SAFETY: forwarded with the caller's guarantees.
         self.call_inner(|a| unsafe { a.dealloc(ptr, layout) });
@@ -272,6 +313,13 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if self.exclude_inner_allocations && is_inner_block(ptr) {
+            // SAFETY: forwarded with the caller's guarantees.
+            let p = self.call_inner(|a| unsafe { a.realloc(ptr, layout, new_size) });
+            let p_ = if p.is_null() { ptr } else { p };
+            INNER_BLOCKS.with(|s| s.insert(p_ as usize, new_size as u64, 0));
+            return p;
+        }
         // SAFETY: forwarded with the caller's guarantees.
         let p = self.call_inner(|a| unsafe { a.realloc(ptr, layout, new_size) });
         if !p.is_null() {

@@ -274,6 +274,7 @@
 
 mod alloc;
 mod block;
+mod block_set;
 mod guard;
 #[cfg(feature = "harness")]
 pub mod harness;

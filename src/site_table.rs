@@ -31,12 +31,12 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use crate::block::Op;
+use crate::block_set::{BlockSet, SharedBlockSet};
 use crate::unwind::{self, SITE_FRAMES};
 
 /// Distinct stacks one table holds; more are counted as overflow.
 pub const SITE_SLOTS: usize = 4096;
-/// Blocks the block table tracks at once; more go untracked.
-pub const BLOCK_SLOTS: usize = 1 << 18;
+pub use crate::block_set::BLOCK_SLOTS;
 
 /// One site's raw stack and counts.
 #[derive(Clone, Copy)]
@@ -193,131 +193,12 @@ fn hash_frames(frames: &[usize]) -> u64 {
     h
 }
 
-/// The block table: pointer → (size, site), linear probing with
-/// backward-shift deletion (no tombstones). Entry `[ptr, size << 16 | site]`.
-struct Blocks {
-    entries: *mut [u64; 2],
-    len: usize,
-}
-
-const BLOCK_MASK: usize = BLOCK_SLOTS - 1;
-
-static BLOCKS: AtomicPtr<Blocks> = AtomicPtr::new(std::ptr::null_mut());
+/// Which site each block recorded came from (`tag` = site index).
+static BLOCKS: SharedBlockSet = SharedBlockSet::new();
 
 /// The process's block table, made on first use (outside the allocator).
-fn blocks() -> *mut Blocks {
-    let p = BLOCKS.load(Ordering::Acquire);
-    if !p.is_null() {
-        return p;
-    }
-    let layout = Layout::array::<[u64; 2]>(BLOCK_SLOTS).expect("block table layout");
-    // SAFETY: non-zero layouts; zeroed entries are empty.
-    let entries = unsafe { System.alloc_zeroed(layout) } as *mut [u64; 2];
-    let table = unsafe { System.alloc(Layout::new::<Blocks>()) } as *mut Blocks;
-    if entries.is_null() || table.is_null() {
-        std::alloc::handle_alloc_error(layout);
-    }
-    // SAFETY: freshly allocated.
-    unsafe { table.write(Blocks { entries, len: 0 }) };
-    match BLOCKS.compare_exchange(
-        std::ptr::null_mut(),
-        table,
-        Ordering::AcqRel,
-        Ordering::Acquire,
-    ) {
-        Ok(_) => table,
-        Err(existing) => {
-            // Another thread made it first: keep theirs.
-            // SAFETY: ours, never shared.
-            unsafe {
-                System.dealloc(entries as *mut u8, layout);
-                System.dealloc(table as *mut u8, Layout::new::<Blocks>());
-            }
-            existing
-        }
-    }
-}
-
-impl Blocks {
-    fn home(ptr: usize) -> usize {
-        // Fibonacci hashing: allocators align blocks, so the low bits repeat.
-        ((ptr as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 46) as usize & BLOCK_MASK
-    }
-
-    fn entry(&mut self, i: usize) -> &mut [u64; 2] {
-        // SAFETY: `i` is masked to the table; the caller holds the lock.
-        unsafe { &mut *self.entries.add(i & BLOCK_MASK) }
-    }
-
-    fn clear(&mut self) {
-        if self.len > 0 {
-            // SAFETY: the whole table, zeroed.
-            unsafe { std::ptr::write_bytes(self.entries, 0, BLOCK_SLOTS) };
-            self.len = 0;
-        }
-    }
-
-    /// False when the table is full (the block goes untracked).
-    fn insert(&mut self, ptr: usize, size: u64, site: u64) -> bool {
-        // Keep a tenth free, so probes stay short.
-        if self.len >= BLOCK_SLOTS - BLOCK_SLOTS / 10 {
-            return false;
-        }
-        let mut i = Self::home(ptr);
-        loop {
-            let e = self.entry(i);
-            if e[0] == 0 || e[0] == ptr as u64 {
-                if e[0] == 0 {
-                    self.len += 1;
-                }
-                let e = self.entry(i);
-                *e = [ptr as u64, size << 16 | site];
-                return true;
-            }
-            i = (i + 1) & BLOCK_MASK;
-        }
-    }
-
-    /// Removes `ptr`; its `(size, site)` when it was tracked.
-    fn remove(&mut self, ptr: usize) -> Option<(u64, u64)> {
-        let mut i = Self::home(ptr);
-        loop {
-            let e = *self.entry(i);
-            if e[0] == 0 {
-                return None;
-            }
-            if e[0] == ptr as u64 {
-                break;
-            }
-            i = (i + 1) & BLOCK_MASK;
-        }
-        let found = *self.entry(i);
-        // Backward-shift deletion: move later entries of the cluster into
-        // the hole when their home allows it.
-        let mut hole = i;
-        let mut j = i;
-        loop {
-            j = (j + 1) & BLOCK_MASK;
-            let e = *self.entry(j);
-            if e[0] == 0 {
-                break;
-            }
-            let home = Self::home(e[0] as usize);
-            // Can `e` move to `hole`? Only if its home is not in (hole, j].
-            let between = if hole <= j {
-                hole < home && home <= j
-            } else {
-                hole < home || home <= j
-            };
-            if !between {
-                *self.entry(hole) = e;
-                hole = j;
-            }
-        }
-        *self.entry(hole) = [0, 0];
-        self.len -= 1;
-        Some((found[1] >> 16, found[1] & 0xffff))
-    }
+fn blocks() -> *mut BlockSet {
+    BLOCKS.get_or_make()
 }
 
 /// The table recording now (null: none).
@@ -405,7 +286,7 @@ pub(crate) fn record(op: Op, ptr: usize, old_ptr: usize) {
     // SAFETY: the table outlives its `Recording`, whose drop takes the lock.
     let table = unsafe { &mut *table };
     // SAFETY: made before recording started.
-    let blocks = unsafe { &mut *BLOCKS.load(Ordering::Relaxed) };
+    let blocks = unsafe { &mut *blocks() };
     let tick = table.recordings;
     let mut frames = [0usize; SITE_FRAMES];
     let mut here = |table: &mut SiteTable| {
@@ -456,7 +337,7 @@ fn site_index(stored: u64) -> Option<usize> {
     (stored != OVERFLOW_SITE).then_some(stored as usize)
 }
 
-fn track(table: &mut SiteTable, blocks: &mut Blocks, ptr: usize, size: u64, site: Option<usize>) {
+fn track(table: &mut SiteTable, blocks: &mut BlockSet, ptr: usize, size: u64, site: Option<usize>) {
     let stored = site.map_or(OVERFLOW_SITE, |i| i as u64);
     if !blocks.insert(ptr, size, stored) {
         table.untracked_blocks += 1;
@@ -468,38 +349,6 @@ fn track(table: &mut SiteTable, blocks: &mut Blocks, ptr: usize, size: u64, site
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_block_table_finds_what_it_holds_after_deletions_in_a_cluster() {
-        let mut b = Blocks {
-            entries: unsafe { System.alloc_zeroed(Layout::array::<[u64; 2]>(BLOCK_SLOTS).unwrap()) }
-                as *mut [u64; 2],
-            len: 0,
-        };
-        // Pointers that share a home slot collide into one cluster.
-        let home = Blocks::home(0x1000);
-        let colliding: Vec<usize> = (1..1usize << 26)
-            .map(|k| 0x1000 + k * 16)
-            .filter(|&p| Blocks::home(p) == home)
-            .take(5)
-            .collect();
-        assert_eq!(colliding.len(), 5);
-        for (k, &p) in colliding.iter().enumerate() {
-            assert!(b.insert(p, k as u64 + 1, k as u64));
-        }
-        assert_eq!(b.remove(colliding[1]), Some((2, 1)));
-        assert_eq!(b.remove(colliding[1]), None);
-        for (k, &p) in colliding.iter().enumerate().filter(|(k, _)| *k != 1) {
-            assert_eq!(b.remove(p), Some((k as u64 + 1, k as u64)), "entry {k}");
-        }
-        assert_eq!(b.len, 0);
-        unsafe {
-            System.dealloc(
-                b.entries as *mut u8,
-                Layout::array::<[u64; 2]>(BLOCK_SLOTS).unwrap(),
-            )
-        };
-    }
 
     /// Records one allocation of `size` bytes at a fake block, from the
     /// caller's own stack.
@@ -552,30 +401,9 @@ mod tests {
     fn the_tables_take_what_the_docs_say() {
         let sites = std::mem::size_of::<RawSite>() * SITE_SLOTS;
         assert_eq!(sites, 344 * 4096, "about 1.3 MiB");
-        assert_eq!(std::mem::size_of::<[u64; 2]>() * BLOCK_SLOTS, 4 << 20);
-    }
-
-    #[test]
-    fn a_full_block_table_refuses_instead_of_looping() {
-        let mut b = Blocks {
-            entries: unsafe { System.alloc_zeroed(Layout::array::<[u64; 2]>(BLOCK_SLOTS).unwrap()) }
-                as *mut [u64; 2],
-            len: 0,
-        };
-        let limit = BLOCK_SLOTS - BLOCK_SLOTS / 10;
-        for k in 0..limit {
-            assert!(b.insert(16 * (k + 1), 8, 0));
-        }
-        assert!(!b.insert(16 * (limit + 1), 8, 0));
-        b.clear();
-        assert_eq!(b.len, 0);
-        assert!(b.insert(16, 8, 3));
-        assert_eq!(b.remove(16), Some((8, 3)));
-        unsafe {
-            System.dealloc(
-                b.entries as *mut u8,
-                Layout::array::<[u64; 2]>(BLOCK_SLOTS).unwrap(),
-            )
-        };
+        assert_eq!(
+            std::mem::size_of::<[u64; 2]>() * crate::block_set::BLOCK_SLOTS,
+            4 << 20
+        );
     }
 }
