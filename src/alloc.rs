@@ -4,17 +4,12 @@
 use std::alloc::System;
 use std::alloc::{GlobalAlloc, Layout};
 
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 
 use crate::block::{self, Op, ThreadBlock, CAPTURING, EXITED, IN_INNER, REGISTERING, UNREGISTERED};
 use crate::block_set::SharedBlockSet;
 use crate::{guard, site_table, stats};
 
-/// Number of process-wide features that need every allocation, on every
-/// thread, to take the slow path: process-armed guards and process peak
-/// tracking. Zero almost always, so the allocation path reads a cache line
-/// that nobody writes.
-pub(crate) static PROCESS_SLOW_PATH: AtomicU32 = AtomicU32::new(0);
 
 /// The blocks a wrapped profiler allocated for itself (inside its own
 /// calls): when it frees them later, outside its calls (a DHAT profiler
@@ -143,6 +138,37 @@ impl<A: GlobalAlloc> CountingAlloc<A> {
     }
 }
 
+impl<A: GlobalAlloc> CountingAlloc<A> {
+    /// `alloc` off the fast path (a guard, a process-wide feature, a thread
+    /// not registered yet, a wrapped profiler).
+    ///
+    /// # Safety
+    /// `GlobalAlloc::alloc`'s.
+    #[cold]
+    #[inline(never)]
+    unsafe fn alloc_slow(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let p = self.call_inner(|a| unsafe { a.alloc(layout) });
+        if !p.is_null() && !fast_alloc(layout.size()) {
+            slow_alloc(p, layout.size(), layout.align());
+        }
+        p
+    }
+
+    /// The slow path of `dealloc`, inner call included, so that the fast
+    /// path ends in a tail call and needs no stack frame.
+    ///
+    /// # Safety
+    /// `GlobalAlloc::dealloc`'s.
+    #[cold]
+    #[inline(never)]
+    unsafe fn dealloc_slow(&self, ptr: *mut u8, layout: Layout) {
+        slow_dealloc(ptr, layout.size(), layout.align());
+        // SAFETY: forwarded with the caller's guarantees.
+        self.call_inner(|a| unsafe { a.dealloc(ptr, layout) });
+    }
+}
+
 impl<A: Default> Default for CountingAlloc<A> {
     fn default() -> Self {
         Self {
@@ -162,61 +188,87 @@ impl<A: std::fmt::Debug> std::fmt::Debug for CountingAlloc<A> {
 }
 
 /// True when this thread may use the fast path: registered, no guard or
-/// permit open, nothing process-wide switched on.
+/// permit open, nothing process-wide switched on (one thread-local word).
 #[inline(always)]
 fn fast(b: &ThreadBlock) -> bool {
-    b.flags.load(Relaxed) | PROCESS_SLOW_PATH.load(Relaxed) == 0
+    b.flags.load(Relaxed) == 0
+}
+
+/// [`fast`] for the calling thread.
+#[inline(always)]
+fn thread_is_fast() -> bool {
+    block::with_block(fast)
 }
 
 // One function per operation, each with its own closure, so that each
 // `LocalKey::with` instance is small enough to be inlined into the allocator
-// and the operation's kind is known at compile time.
+// and the operation's kind is known at compile time. Each counts on the fast
+// path and returns true, or returns false for the caller to take the slow
+// path: a separate, cold call with plain arguments, so that the fast path
+// needs no stack frame and can end in a tail call to the inner allocator.
 
 #[inline(always)]
-fn record_alloc(ptr: *mut u8, size: usize, align: usize) {
+fn fast_alloc(size: usize) -> bool {
     block::with_block(|b| {
-        if fast(b) {
+        let fast = fast(b);
+        if fast {
             b.count_alloc(size as u64);
-        } else {
-            let op = Op::Alloc { size: size as u64 };
-            slow_path(b, op, align as u64, ptr as usize, 0);
         }
-    });
+        fast
+    })
 }
 
 #[inline(always)]
-fn record_dealloc(ptr: *mut u8, size: usize, align: usize) {
+fn fast_dealloc(size: usize) -> bool {
     block::with_block(|b| {
-        if fast(b) {
+        let fast = fast(b);
+        if fast {
             b.count_dealloc(size as u64);
-        } else {
-            let op = Op::Dealloc { size: size as u64 };
-            slow_path(b, op, align as u64, ptr as usize, 0);
         }
-    });
+        fast
+    })
 }
 
 #[inline(always)]
-fn record_realloc(old_ptr: *mut u8, ptr: *mut u8, old: usize, new: usize, align: usize) {
+fn fast_realloc(old: usize, new: usize) -> bool {
     block::with_block(|b| {
-        if fast(b) {
+        let fast = fast(b);
+        if fast {
             b.count_realloc(old as u64, new as u64);
-        } else {
-            let op = Op::Realloc {
-                old: old as u64,
-                new: new as u64,
-            };
-            slow_path(b, op, align as u64, ptr as usize, old_ptr as usize);
         }
-    });
+        fast
+    })
+}
+
+#[cold]
+#[inline(never)]
+fn slow_alloc(ptr: *mut u8, size: usize, align: usize) {
+    let op = Op::Alloc { size: size as u64 };
+    block::with_block(|b| slow_path(b, op, align as u64, ptr as usize, 0));
+}
+
+#[cold]
+#[inline(never)]
+fn slow_dealloc(ptr: *mut u8, size: usize, align: usize) {
+    let op = Op::Dealloc { size: size as u64 };
+    block::with_block(|b| slow_path(b, op, align as u64, ptr as usize, 0));
+}
+
+#[cold]
+#[inline(never)]
+fn slow_realloc(old_ptr: *mut u8, ptr: *mut u8, old: usize, new: usize, align: usize) {
+    let op = Op::Realloc {
+        old: old as u64,
+        new: new as u64,
+    };
+    block::with_block(|b| slow_path(b, op, align as u64, ptr as usize, old_ptr as usize));
 }
 
 /// Registration, retired threads, guards, process-wide tracking and
 /// allocation sites. Never panics and never unwinds: it runs inside the
 /// allocator. `ptr` is the block the operation made or freed; `old_ptr` the
 /// block a reallocation moved (0 otherwise).
-#[cold]
-#[inline(never)]
+#[inline(always)]
 fn slow_path(b: &ThreadBlock, op: Op, align: u64, ptr: usize, old_ptr: usize) {
     let flags = b.flags.load(Relaxed);
     if flags & IN_INNER != 0 {
@@ -282,10 +334,17 @@ fn track_inner(op: Op, ptr: usize, old_ptr: usize) {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // Decided before the call, so that the fast path keeps nothing but
+        // the size across it; an operation racing with another thread that
+        // switches something process-wide on may be counted either way.
+        if self.exclude_inner_allocations || !thread_is_fast() {
+            // SAFETY: the caller's guarantees.
+            return unsafe { self.alloc_slow(layout) };
+        }
         // SAFETY: forwarded with the caller's guarantees.
-        let p = self.call_inner(|a| unsafe { a.alloc(layout) });
+        let p = unsafe { self.inner.alloc(layout) };
         if !p.is_null() {
-            record_alloc(p, layout.size(), layout.align());
+            block::with_block(|b| b.count_alloc(layout.size() as u64));
         }
         p
     }
@@ -294,8 +353,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's guarantees.
         let p = self.call_inner(|a| unsafe { a.alloc_zeroed(layout) });
-        if !p.is_null() {
-            record_alloc(p, layout.size(), layout.align());
+        if !p.is_null() && !fast_alloc(layout.size()) {
+            slow_alloc(p, layout.size(), layout.align());
         }
         p
     }
@@ -306,7 +365,10 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
             // SAFETY: forwarded with the caller's guarantees.
             return self.call_inner(|a| unsafe { a.dealloc(ptr, layout) });
         }
-        record_dealloc(ptr, layout.size(), layout.align());
+        if !fast_dealloc(layout.size()) {
+            // SAFETY: the caller's guarantees.
+            return unsafe { self.dealloc_slow(ptr, layout) };
+        }
         // SAFETY: forwarded with the caller's guarantees.
         self.call_inner(|a| unsafe { a.dealloc(ptr, layout) });
     }
@@ -322,8 +384,8 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
         }
         // SAFETY: forwarded with the caller's guarantees.
         let p = self.call_inner(|a| unsafe { a.realloc(ptr, layout, new_size) });
-        if !p.is_null() {
-            record_realloc(ptr, p, layout.size(), new_size, layout.align());
+        if !p.is_null() && !fast_realloc(layout.size(), new_size) {
+            slow_realloc(ptr, p, layout.size(), new_size, layout.align());
         }
         p
     }

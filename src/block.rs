@@ -31,6 +31,11 @@ pub(crate) const CAPTURING: u32 = 1 << 4;
 /// Flag: the inner allocator is running on behalf of `CountingAlloc`;
 /// allocations it makes itself are not the program's and are not counted.
 pub(crate) const IN_INNER: u32 = 1 << 5;
+/// Flag: something process-wide (a process-armed guard, a process peak
+/// region, allocation sites) needs every operation on the slow path. Set in
+/// every registered thread's flags by [`enter_process_wide`], so that the
+/// fast path reads one thread-local word and nothing shared.
+pub(crate) const PROCESS_WIDE: u32 = 1 << 6;
 
 /// Which guard scope is innermost on a thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,11 +123,16 @@ impl ThreadBlock {
             .wrapping_sub(self.bytes_freed.load(Relaxed)) as i64
     }
 
+    /// Sets or clears `bit`. Other threads set and clear
+    /// [`PROCESS_WIDE`] in this word, so this is an atomic read-modify-write;
+    /// it is never on the fast path.
     #[inline(always)]
     pub(crate) fn set_flag(&self, bit: u32, on: bool) {
-        let f = self.flags.load(Relaxed);
-        self.flags
-            .store(if on { f | bit } else { f & !bit }, Relaxed);
+        if on {
+            self.flags.fetch_or(bit, Relaxed);
+        } else {
+            self.flags.fetch_and(!bit, Relaxed);
+        }
     }
 
     pub(crate) fn scope(&self) -> ThreadScope {
@@ -363,6 +373,9 @@ pub(crate) fn register(b: &ThreadBlock) {
     let hooked = EXIT_HOOK.try_with(ExitHook::touch).is_ok();
     if hooked {
         let mut reg = registry();
+        if PROCESS_WIDE_USERS.load(Relaxed) > 0 {
+            b.set_flag(PROCESS_WIDE, true);
+        }
         b.next.store(reg.head, Relaxed);
         reg.head = b as *const ThreadBlock as usize;
         let _ = FIRST_BLOCK.compare_exchange(0, reg.head, Relaxed, Relaxed);
@@ -370,6 +383,39 @@ pub(crate) fn register(b: &ThreadBlock) {
         b.set_flag(EXITED, true);
     }
     b.set_flag(REGISTERING | UNREGISTERED, false);
+}
+
+/// How many process-wide features are on (each sets [`PROCESS_WIDE`] in
+/// every thread while on); changed under the registry lock.
+static PROCESS_WIDE_USERS: AtomicU32 = AtomicU32::new(0);
+
+/// Sends every thread's operations to the slow path until the matching
+/// [`exit_process_wide`]: for process-armed guards, process peak regions
+/// and allocation sites. Threads that register meanwhile start on it too.
+pub(crate) fn enter_process_wide() {
+    let reg = registry();
+    if PROCESS_WIDE_USERS.fetch_add(1, Relaxed) == 0 {
+        for_each_linked(&reg, |b| b.set_flag(PROCESS_WIDE, true));
+    }
+}
+
+/// Undoes one [`enter_process_wide`]; the last one lets every thread back
+/// on the fast path.
+pub(crate) fn exit_process_wide() {
+    let reg = registry();
+    if PROCESS_WIDE_USERS.fetch_sub(1, Relaxed) == 1 {
+        for_each_linked(&reg, |b| b.set_flag(PROCESS_WIDE, false));
+    }
+}
+
+fn for_each_linked(reg: &Registry, mut f: impl FnMut(&ThreadBlock)) {
+    let mut cur = reg.head as *const ThreadBlock;
+    // SAFETY: see `Registry::unlink`: linked blocks belong to live threads and
+    // the list is stable while the lock is held.
+    while let Some(block) = unsafe { cur.as_ref() } {
+        f(block);
+        cur = block.next();
+    }
 }
 
 /// The block of the first thread that allocated: the main thread (it

@@ -7,7 +7,6 @@
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
 
-use crate::alloc::PROCESS_SLOW_PATH;
 use crate::block::{self, LeaveOut, Op, ThreadBlock, ThreadScope, CAPTURING};
 use crate::violation::Violation;
 use crate::violation_log::{FirstRecord, LogCounts, ViolationLog, MAX_FRAMES};
@@ -246,7 +245,7 @@ impl HotGuard {
                 let start = PROCESS_LOG.counts();
                 PROCESS_DEALLOCS_VIOLATE.store(config.deallocs_are_violations, Relaxed);
                 PROCESS_ARMED.fetch_add(1, Relaxed);
-                PROCESS_SLOW_PATH.fetch_add(1, Relaxed);
+                block::enter_process_wide();
                 let saved_scope = b.replace_scope(ThreadScope::ArmedProcess);
                 Self::new(
                     config,
@@ -325,7 +324,7 @@ impl HotGuard {
                     &b.log
                 }
                 Scope::Process => {
-                    PROCESS_SLOW_PATH.fetch_sub(1, Relaxed);
+                    block::exit_process_wide();
                     PROCESS_ARMED.fetch_sub(1, Relaxed);
                     PROCESS_DEALLOCS_VIOLATE.store(self.saved_deallocs, Relaxed);
                     &PROCESS_LOG

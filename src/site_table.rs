@@ -256,7 +256,7 @@ pub(crate) fn start(table: &mut SiteTable, fresh: bool) -> Result<Recording<'_>,
     }
     table.recordings += 1;
     ACTIVE.store(table as *mut SiteTable, Ordering::Relaxed);
-    crate::alloc::PROCESS_SLOW_PATH.fetch_add(1, Ordering::Relaxed);
+    crate::block::enter_process_wide();
     Ok(Recording {
         _table: std::marker::PhantomData,
     })
@@ -269,7 +269,7 @@ impl Drop for Recording<'_> {
             let _l = Locked::take();
             ACTIVE.store(std::ptr::null_mut(), Ordering::Relaxed);
         }
-        crate::alloc::PROCESS_SLOW_PATH.fetch_sub(1, Ordering::Relaxed);
+        crate::block::exit_process_wide();
     }
 }
 

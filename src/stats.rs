@@ -3,7 +3,6 @@
 
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU8, Ordering::Relaxed};
 
-use crate::alloc::PROCESS_SLOW_PATH;
 use crate::block::{self, Op};
 
 /// A snapshot of allocation counters, or the difference between two.
@@ -240,7 +239,7 @@ pub(crate) struct ProcessPeakRegion {
 impl ProcessPeakRegion {
     pub(crate) fn open() -> Self {
         PROCESS_TRACKING.fetch_add(1, Relaxed);
-        PROCESS_SLOW_PATH.fetch_add(1, Relaxed);
+        crate::block::enter_process_wide();
         let base = PROCESS_NET.load(Relaxed);
         let saved_peak = PROCESS_NET_PEAK.swap(base, Relaxed);
         Self {
@@ -260,7 +259,7 @@ impl ProcessPeakRegion {
         self.closed = true;
         let peak = PROCESS_NET_PEAK.load(Relaxed);
         PROCESS_NET_PEAK.fetch_max(self.saved_peak, Relaxed);
-        PROCESS_SLOW_PATH.fetch_sub(1, Relaxed);
+        crate::block::exit_process_wide();
         PROCESS_TRACKING.fetch_sub(1, Relaxed);
         (peak - self.base).max(0)
     }

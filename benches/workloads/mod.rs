@@ -3,7 +3,6 @@
 //! [`bench_all`] with its name, so criterion files the three allocators side
 //! by side under the same group and workload ids.
 
-use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
@@ -13,25 +12,20 @@ pub const W1_BOXES: u64 = 10_000_000;
 /// W2: this many short `String`s built and dropped.
 pub const W2_STRINGS: u64 = 1_000_000;
 
-/// W1 on the calling thread.
+/// W1 on the calling thread, from the workload crate (see its docs: the
+/// allocations come from another crate, as a user's do).
 pub fn w1_boxes() {
     w1_boxes_n(W1_BOXES);
 }
 
 /// W1's loop over `n` boxes.
 pub fn w1_boxes_n(n: u64) {
-    for i in 0..n {
-        let b = Box::new([i as u8; 32]);
-        black_box(&b);
-    }
+    allocguard_bench_workload::box_pairs(n);
 }
 
 /// W2: formatting a short string allocates, and may grow it once or twice.
 pub fn w2_strings() {
-    for i in 0..W2_STRINGS {
-        let s = format!("item-{i}");
-        black_box(&s);
-    }
+    allocguard_bench_workload::strings(W2_STRINGS);
 }
 
 /// W3: W1 on two threads at once.

@@ -1,7 +1,8 @@
 //! The workload both callgrind examples run: N allocate-and-free pairs of a
-//! `Box<[u8; 32]>`, N from the first argument (default 1,000,000).
-
-use std::hint::black_box;
+//! `Box<[u8; 32]>`, N from the first argument (default 1,000,000), made in
+//! the workload crate (`benches/workload`): through the allocator shims, as
+//! a user's allocations are, where the optimiser cannot fold the counting
+//! into the loop.
 
 /// Reads N and runs the pairs.
 pub fn run_pairs() {
@@ -9,8 +10,5 @@ pub fn run_pairs() {
         .nth(1)
         .map(|a| a.parse().expect("N must be a whole number"))
         .unwrap_or(1_000_000);
-    for i in 0..n {
-        let b = Box::new([i as u8; 32]);
-        black_box(&b);
-    }
+    allocguard_bench_workload::box_pairs(n);
 }
