@@ -10,7 +10,6 @@ use crate::block::{self, Op, ThreadBlock, CAPTURING, EXITED, IN_INNER, REGISTERI
 use crate::block_set::SharedBlockSet;
 use crate::{guard, site_table, stats};
 
-
 /// The blocks a wrapped profiler allocated for itself (inside its own
 /// calls): when it frees them later, outside its calls (a DHAT profiler
 /// being dropped), they are still not the program's. Used only by

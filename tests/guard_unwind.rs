@@ -39,7 +39,9 @@ fn an_inner_guard_unwinding_inside_an_outer_one_adds_nothing_to_it() {
     let (with_assert, with_guard) = (outer_sees(in_assert), outer_sees(in_guard));
     // A report that does panic (an allocation in the inner scope) leaves
     // only its message, the panic's payload.
-    let r = catch_unwind(AssertUnwindSafe(|| assert_no_alloc(|| drop(Box::new(1u8)))));
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        assert_no_alloc(|| drop(std::hint::black_box(Box::new(1u8))))
+    }));
     let _ = std::panic::take_hook(); // the default hook again, for the asserts
     assert_eq!(with_assert, without);
     assert_eq!(with_guard, without);
