@@ -6,8 +6,9 @@ use std::alloc::{GlobalAlloc, Layout};
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use crate::block::{self, Op, ThreadBlock, CAPTURING, EXITED, IN_INNER, REGISTERING, UNREGISTERED};
+use crate::block::{self, ThreadBlock, CAPTURING, EXITED, IN_INNER, REGISTERING, UNREGISTERED};
 use crate::block_set::SharedBlockSet;
+use crate::counts::Op;
 use crate::{guard, site_table, stats};
 
 /// The blocks a wrapped profiler allocated for itself (inside its own

@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::stats::Stats;
+use crate::counts::{Op, Stats};
 use crate::violation_log::ViolationLog;
 
 /// Flag: the thread has not linked its block into the registry yet.
@@ -260,25 +260,6 @@ static ORPHANS: OrphanCounters = OrphanCounters {
     bytes_allocated: AtomicU64::new(0),
     bytes_freed: AtomicU64::new(0),
 };
-
-/// One heap operation, as the allocator reports it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Op {
-    Alloc { size: u64 },
-    Dealloc { size: u64 },
-    Realloc { old: u64, new: u64 },
-}
-
-impl Op {
-    /// Change in live bytes caused by the operation.
-    pub(crate) fn live_delta(self) -> i64 {
-        match self {
-            Op::Alloc { size } => size as i64,
-            Op::Dealloc { size } => -(size as i64),
-            Op::Realloc { old, new } => new as i64 - old as i64,
-        }
-    }
-}
 
 impl ThreadBlock {
     /// Counts an allocation of `size` bytes in this (owner's) block. Values

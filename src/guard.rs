@@ -7,22 +7,11 @@
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
 
-use crate::block::{self, LeaveOut, Op, ThreadBlock, ThreadScope, CAPTURING};
-use crate::violation::Violation;
+use crate::block::{self, LeaveOut, ThreadBlock, ThreadScope, CAPTURING};
+use crate::counts::Op;
+use crate::hole::{permit_alloc, DEPTH};
+use crate::violation::{Scope, Violation};
 use crate::violation_log::{FirstRecord, LogCounts, ViolationLog, MAX_FRAMES};
-
-/// Which allocations a guard watches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub enum Scope {
-    /// Only allocations made by the thread that armed the guard.
-    Thread,
-    /// Allocations made by any thread while the guard is armed, so work handed
-    /// to a thread pool is watched too. Process-armed guards are meant to be
-    /// armed one at a time (as the scenario harness does); two armed at once
-    /// from different threads see each other's offences.
-    Process,
-}
 
 /// How a guard behaves. Build it with [`GuardConfig::thread`] or
 /// [`GuardConfig::process`] and adjust it with the `with_*` methods.
@@ -181,12 +170,6 @@ pub struct HotGuard {
     /// libtest's runner, left out while a process-armed guard is open in a test.
     left_out: Option<LeaveOut>,
     _not_send: PhantomData<*const ()>,
-}
-
-thread_local! {
-    /// Nesting depth of guards and permits on this thread, to catch
-    /// out-of-order ends.
-    static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
 impl HotGuard {
@@ -454,38 +437,4 @@ pub fn try_no_alloc_with<R>(config: GuardConfig, f: impl FnOnce() -> R) -> Resul
     let guard = HotGuard::arm(config);
     let r = f();
     guard.finish().map(|()| r)
-}
-
-/// Runs `f` with guards suspended on this thread: a hole in a hot scope for
-/// work that may allocate (logging an error, say).
-///
-/// Guards armed inside `f` watch again, but what they see stays inside the
-/// hole: enclosing guards on this thread see nothing of it. Allocations that
-/// other threads make meanwhile are still seen by process-armed guards.
-pub fn permit_alloc<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore {
-        scope: ThreadScope,
-        counts: LogCounts,
-        first: Option<FirstRecord>,
-    }
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            block::with_block(|b| {
-                b.replace_scope(self.scope);
-                b.log.reset_counts(self.counts);
-                let _inside = b.log.take_first();
-                if let Some(first) = self.first.take() {
-                    b.log.restore_first(first);
-                }
-            });
-            DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
-        }
-    }
-    DEPTH.with(|d| d.set(d.get() + 1));
-    let _restore = block::with_block(|b| Restore {
-        first: b.log.take_first(),
-        counts: b.log.counts(),
-        scope: b.replace_scope(ThreadScope::Permit),
-    });
-    f()
 }

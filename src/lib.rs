@@ -260,6 +260,51 @@
 //!   time; under nextest each has its own. The harness warms up std's lazy
 //!   allocations before the first scenario so both give the same counts.
 //!
+//! ## What exactly is counted
+//!
+//! - **A thread's counts are its own operations**, including frees of blocks
+//!   other threads allocated (its live bytes can go below zero). A region
+//!   ([`measure`], [`measure_process`]) is the difference of two readings:
+//!   its live bytes dip below zero when it frees what was made before it.
+//! - **The process peak is what the program held.** allocguard counts a free
+//!   before the block is handed back and an allocation after it is handed
+//!   out, so its peak never includes a block that another thread has already
+//!   freed. DHAT counts both inside its lock, and under contention its peak
+//!   can be higher (by the blocks threads were exchanging at that moment).
+//! - **The install check allocates once**: the first [`is_installed`] (or the
+//!   first guard or region, which call it) allocates and frees one byte to
+//!   see whether it was counted. Do it before a region that must see nothing
+//!   else.
+//! - **`std::thread::scope` returns before the scoped threads' thread-local
+//!   destructors have run**: their frees can land in the next process-wide
+//!   region. Join threads spawned with `std::thread::spawn` (joining waits
+//!   for them) when a region must end with them.
+//! - **Reports are allocguard's**: building a [`Violation`] (or unwinding
+//!   through a guard, which builds none) is never seen by an enclosing guard;
+//!   a `Violation` you keep is a heap value like any other, so drop it inside
+//!   [`permit_alloc`] if an enclosing guard is still watching.
+//! - With `CountingAlloc::dhat()`, DHAT's own tables are invisible in both
+//!   directions: made inside its calls, and freed (as the profiler is
+//!   dropped) from anywhere.
+//!
+//! ## Coming from dhat, assert_no_alloc, stats_alloc or allocation-counter
+//!
+//! `tests/peers.rs` ports each one's own tests; how their notions map:
+//!
+//! | they say | allocguard says |
+//! | --- | --- |
+//! | DHAT's *total blocks* | `allocs + reallocs` (DHAT counts a reallocation as a block of its new size) |
+//! | DHAT's *current blocks / bytes* | `allocs - deallocs` / [`Stats::live_bytes`] |
+//! | DHAT ignores frees of blocks made before the profiler started | every free is counted: a region's live bytes can go below zero |
+//! | assert_no_alloc: a reallocation is two violations (alloc + dealloc) | one heap operation ([`Violation::count`]) |
+//! | assert_no_alloc's `permit_alloc` | [`permit_alloc`] (a hole in the hot scope; nested guards inside it watch again) |
+//! | stats_alloc's `Region` is the process | [`measure`] is the calling thread, [`measure_process`] the process |
+//! | stats_alloc's `bytes_reallocated` (signed) | growth in `bytes_allocated`, shrinkage in `bytes_freed` |
+//! | allocation-counter's `opt_out` hides what it wraps | [`permit_alloc`] lets a hot scope allow it, but it is still counted |
+//! | allocation-counter's `count_max` / `bytes_max` of a parent adds its child's | [`Stats::peak_live_bytes`] is the true peak of the region |
+//! | allocation-counter nests 64 deep | regions nest without limit |
+//! | divan's grow / shrink tallies | `reallocs_grow` / `reallocs_shrink` |
+//!
 //! ## In CI: `cargo allocguard`
 //!
 //! The `cargo allocguard` subcommand runs the scenario targets of a
@@ -275,9 +320,11 @@
 mod alloc;
 mod block;
 mod block_set;
+mod counts;
 mod guard;
 #[cfg(feature = "harness")]
 pub mod harness;
+mod hole;
 mod libtest;
 mod site_table;
 mod sites;
@@ -287,15 +334,13 @@ mod violation;
 mod violation_log;
 
 pub use crate::alloc::{CountingAlloc, DefaultInner};
-pub use crate::guard::{
-    assert_no_alloc, permit_alloc, try_no_alloc, try_no_alloc_with, GuardConfig, HotGuard, Scope,
-};
+pub use crate::counts::Stats;
+pub use crate::guard::{assert_no_alloc, try_no_alloc, try_no_alloc_with, GuardConfig, HotGuard};
+pub use crate::hole::permit_alloc;
 pub use crate::site_table::{BLOCK_SLOTS, SITE_SLOTS};
 pub use crate::sites::{measure_sites, Site, SiteCounts, SiteRecorder, Sites, KEPT_SITES};
-pub use crate::stats::{
-    is_installed, measure, measure_process, process_stats, thread_stats, Stats,
-};
-pub use crate::violation::{Frame, Offence, OpKind, Violation};
+pub use crate::stats::{is_installed, measure, measure_process, process_stats, thread_stats};
+pub use crate::violation::{Frame, Offence, OpKind, Scope, Violation};
 
 #[cfg(feature = "harness")]
 pub use crate::harness::{Harness, Phase, Scale, Scenario, TickContext};

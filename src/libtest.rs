@@ -48,7 +48,7 @@ pub(crate) fn on_test_thread() -> bool {
         TEST => true,
         NOT_A_TEST => false,
         _ => {
-            let test = crate::permit_alloc(detect);
+            let test = crate::hole::permit_alloc(detect);
             KIND.with(|k| k.set(if test { TEST } else { NOT_A_TEST }));
             test
         }
@@ -156,7 +156,7 @@ pub(crate) fn process_region(what: &str) -> usize {
     if runner == own {
         return 0;
     }
-    if let Some(others) = crate::permit_alloc(concurrent) {
+    if let Some(others) = crate::hole::permit_alloc(concurrent) {
         refuse(what, &others);
     }
     runner
@@ -168,7 +168,7 @@ pub(crate) fn process_region_end(what: &str, left_out: usize) {
     if left_out == 0 || std::thread::panicking() {
         return;
     }
-    if let Some(others) = crate::permit_alloc(concurrent) {
+    if let Some(others) = crate::hole::permit_alloc(concurrent) {
         refuse(what, &others);
     }
 }

@@ -30,8 +30,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
-use crate::block::Op;
 use crate::block_set::{BlockSet, SharedBlockSet};
+use crate::counts::Op;
 use crate::unwind::{self, SITE_FRAMES};
 
 /// Distinct stacks one table holds; more are counted as overflow.

@@ -2,9 +2,21 @@
 
 use std::fmt;
 
-use crate::guard::Scope;
 pub use crate::violation_log::OpKind;
 use crate::violation_log::{FirstRecord, LogCounts};
+
+/// Which allocations a guard watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Scope {
+    /// Only allocations made by the thread that armed the guard.
+    Thread,
+    /// Allocations made by any thread while the guard is armed, so work handed
+    /// to a thread pool is watched too. Process-armed guards are meant to be
+    /// armed one at a time (as the scenario harness does); two armed at once
+    /// from different threads see each other's offences.
+    Process,
+}
 
 /// One stack frame of an offending allocation, after symbolisation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

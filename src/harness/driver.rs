@@ -180,11 +180,6 @@ fn start_run_file(path: &std::path::Path, scale: Scale) -> Result<(), String> {
     })
 }
 
-/// With the `dhat` feature, a DHAT heap profile of a scenario's phases (not
-/// its setup or teardown, nor allocguard's own work) is written to the path in
-/// this variable. Run one scenario at a time with it: each writes the file.
-pub const DHAT_OUT_ENV: &str = "ALLOCGUARD_DHAT_OUT";
-
 /// Set to `off` to skip snapshot assertions (exploratory and profiling runs).
 pub const SNAPSHOTS_ENV: &str = "ALLOCGUARD_SNAPSHOTS";
 

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use super::growth::{GrowthVerdict, PressureLevel};
 use super::histogram::StepHistogram;
 use super::scale::Scale;
-use super::scenario::Expectation;
 use crate::{Stats, Violation};
 
 /// Version of the [`Profile`] layout. Bumped when a field changes meaning or
@@ -26,6 +25,16 @@ pub const RUSTC_VERSION: &str = env!("ALLOCGUARD_RUSTC_VERSION");
 
 /// The most points a timeline keeps; longer phases are downsampled.
 pub const MAX_TIMELINE_POINTS: usize = 1000;
+
+/// What a scenario is expected to reveal. A deliberately bad variant declares
+/// what allocguard must catch, so that it passes only when it is caught.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Expectation {
+    /// A hot tick must allocate (and be caught).
+    pub violation: bool,
+    /// The growth check must flag steady growth in some phase.
+    pub growth: bool,
+}
 
 /// One run of one scenario.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]

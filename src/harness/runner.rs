@@ -22,7 +22,7 @@ use super::profile::{
     PROFILE_SCHEMA_VERSION, RUSTC_VERSION,
 };
 use super::scale::Scale;
-use super::scenario::{Metric, Phase, Scenario, TickContext};
+use super::scenario::{Metric, Phase, Scenario, SitesMode, TickContext};
 use crate::block;
 use crate::guard::RawViolation;
 use crate::guard::{GuardConfig, HotGuard};
@@ -39,6 +39,11 @@ pub fn build_profile() -> &'static str {
     }
 }
 
+/// With the `dhat` feature, a DHAT heap profile of a scenario's phases (not
+/// its setup or teardown, nor allocguard's own work) is written to the path in
+/// this variable. Run one scenario at a time with it: each writes the file.
+pub const DHAT_OUT_ENV: &str = "ALLOCGUARD_DHAT_OUT";
+
 /// What a run records beyond the counts.
 pub(crate) struct RunOptions {
     /// Per phase: whether to record its allocation sites.
@@ -46,6 +51,25 @@ pub(crate) struct RunOptions {
     /// Whether a DHAT profile may be taken (`ALLOCGUARD_DHAT_OUT`): not in a
     /// second run.
     pub(crate) dhat: bool,
+}
+
+impl<S: 'static> Scenario<S> {
+    /// Runs the scenario once at `scale` and returns its profile, without
+    /// judging it. A panic in setup, a tick, a metric or teardown is returned
+    /// as `Err` with its message. Phases record their sites when they ask
+    /// for it ([`Phase::sites`]) or when `ALLOCGUARD_SITES=on`.
+    pub fn run(&mut self, scale: Scale) -> Result<Profile, String> {
+        let everywhere = SitesMode::from_env() == SitesMode::On;
+        let options = RunOptions {
+            sites: self
+                .phases
+                .iter()
+                .map(|(p, _)| p.sites || self.sites || everywhere)
+                .collect(),
+            dhat: true,
+        };
+        run(self, scale, &options)
+    }
 }
 
 /// Runs `scenario` at `scale`; a panic anywhere becomes `Err(message)`.
@@ -162,7 +186,7 @@ mod dhat_window {
 
     /// Where to write the profile, when one is wanted (`ALLOCGUARD_DHAT_OUT`).
     pub fn wanted() -> Option<std::ffi::OsString> {
-        std::env::var_os(super::super::driver::DHAT_OUT_ENV)
+        std::env::var_os(super::DHAT_OUT_ENV)
     }
 
     /// Starts the profiler; it writes `path` when dropped.

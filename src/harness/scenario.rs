@@ -4,8 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::growth::{GrowthCheck, PressureChange, PressureEdges};
-use super::profile::Profile;
-use super::runner;
+use super::profile::Expectation;
 use super::scale::Scale;
 
 /// What a tick closure is told about the tick it runs.
@@ -168,16 +167,6 @@ pub(crate) struct Metric<S> {
     pub(crate) read: MetricFn<S>,
     /// Whether the value is deterministic and belongs in the snapshot.
     pub(crate) stable: bool,
-}
-
-/// What a scenario is expected to reveal. A deliberately bad variant declares
-/// what allocguard must catch, so that it passes only when it is caught.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Expectation {
-    /// A hot tick must allocate (and be caught).
-    pub violation: bool,
-    /// The growth check must flag steady growth in some phase.
-    pub growth: bool,
 }
 
 /// A scenario: a state built by `setup`, then phases of ticks run on it.
@@ -375,69 +364,5 @@ impl<S: 'static> Scenario<S> {
     /// The phases, in order.
     pub fn phases(&self) -> impl Iterator<Item = &Phase> {
         self.phases.iter().map(|(p, _)| p)
-    }
-
-    /// Runs the scenario once at `scale` and returns its profile, without
-    /// judging it. A panic in setup, a tick, a metric or teardown is returned
-    /// as `Err` with its message. Phases record their sites when they ask
-    /// for it ([`Phase::sites`]) or when `ALLOCGUARD_SITES=on`.
-    pub fn run(&mut self, scale: Scale) -> Result<Profile, String> {
-        let everywhere = SitesMode::from_env() == SitesMode::On;
-        let options = runner::RunOptions {
-            sites: self
-                .phases
-                .iter()
-                .map(|(p, _)| p.sites || self.sites || everywhere)
-                .collect(),
-            dhat: true,
-        };
-        runner::run(self, scale, &options)
-    }
-
-    /// Runs the scenario and judges the profile against its expectations
-    /// (no snapshot; the [`Harness`](super::Harness) adds that).
-    ///
-    /// When it fails in phases that did not record their sites, it runs a
-    /// second time with sites on in those phases (unless
-    /// `ALLOCGUARD_SITES=off`), and the failure lists them.
-    pub fn run_and_check(&mut self, scale: Scale) -> Result<Profile, super::Failure> {
-        let mut profile = self.run(scale).map_err(|msg| super::Failure {
-            message: format!("scenario `{}` panicked: {msg}", self.name),
-            profile: None,
-        })?;
-        let Err(message) = super::verdict::judge(&profile) else {
-            return Ok(profile);
-        };
-        let missing: Vec<usize> = super::verdict::failing_phases(&profile)
-            .into_iter()
-            .filter(|&i| profile.phases[i].sites.is_none())
-            .collect();
-        if missing.is_empty() || SitesMode::from_env() == SitesMode::Off {
-            return Err(super::Failure {
-                message,
-                profile: Some(Box::new(profile)),
-            });
-        }
-        let options = runner::RunOptions {
-            sites: (0..self.phases.len())
-                .map(|i| missing.contains(&i))
-                .collect(),
-            dhat: false,
-        };
-        if let Ok(second) = runner::run(self, scale, &options) {
-            for i in missing {
-                if let (Some(p), Some(q)) = (profile.phases.get_mut(i), second.phases.get(i)) {
-                    p.sites = q.sites.clone().map(|mut s| {
-                        s.from_second_run = true;
-                        s
-                    });
-                }
-            }
-        }
-        let message = super::verdict::judge(&profile).err().unwrap_or(message);
-        Err(super::Failure {
-            message,
-            profile: Some(Box::new(profile)),
-        })
     }
 }

@@ -1,6 +1,9 @@
 //! Judging a profile: violations, growth, and what the scenario expected.
 
 use super::profile::{PhaseProfile, PhaseSites, Profile};
+use super::runner::{run, RunOptions};
+use super::scale::Scale;
+use super::scenario::{Scenario, SitesMode};
 
 /// Why a scenario failed, with the profile when the run got that far.
 #[derive(Debug)]
@@ -164,5 +167,54 @@ fn plural(n: u64, what: &str) -> String {
         format!("1 {what}")
     } else {
         format!("{n} {what}s")
+    }
+}
+
+impl<S: 'static> Scenario<S> {
+    /// Runs the scenario and judges the profile against its expectations
+    /// (no snapshot; the [`Harness`](super::Harness) adds that).
+    ///
+    /// When it fails in phases that did not record their sites, it runs a
+    /// second time with sites on in those phases (unless
+    /// `ALLOCGUARD_SITES=off`), and the failure lists them.
+    pub fn run_and_check(&mut self, scale: Scale) -> Result<Profile, Failure> {
+        let mut profile = self.run(scale).map_err(|msg| Failure {
+            message: format!("scenario `{}` panicked: {msg}", self.name),
+            profile: None,
+        })?;
+        let Err(message) = judge(&profile) else {
+            return Ok(profile);
+        };
+        let missing: Vec<usize> = failing_phases(&profile)
+            .into_iter()
+            .filter(|&i| profile.phases[i].sites.is_none())
+            .collect();
+        if missing.is_empty() || SitesMode::from_env() == SitesMode::Off {
+            return Err(Failure {
+                message,
+                profile: Some(Box::new(profile)),
+            });
+        }
+        let options = RunOptions {
+            sites: (0..self.phases.len())
+                .map(|i| missing.contains(&i))
+                .collect(),
+            dhat: false,
+        };
+        if let Ok(second) = run(self, scale, &options) {
+            for i in missing {
+                if let (Some(p), Some(q)) = (profile.phases.get_mut(i), second.phases.get(i)) {
+                    p.sites = q.sites.clone().map(|mut s| {
+                        s.from_second_run = true;
+                        s
+                    });
+                }
+            }
+        }
+        let message = judge(&profile).err().unwrap_or(message);
+        Err(Failure {
+            message,
+            profile: Some(Box::new(profile)),
+        })
     }
 }
