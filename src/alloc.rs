@@ -6,7 +6,7 @@ use std::alloc::{GlobalAlloc, Layout};
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use crate::block::{self, ThreadBlock, CAPTURING, EXITED, IN_INNER, REGISTERING, UNREGISTERED};
+use crate::block::{self, ThreadBlock, EXITED, IN_INNER, REGISTERING, UNREGISTERED};
 use crate::block_set::SharedBlockSet;
 use crate::counts::Op;
 use crate::{guard, site_table, stats};
@@ -290,12 +290,12 @@ fn slow_path(b: &ThreadBlock, op: Op, align: u64, ptr: usize, old_ptr: usize) {
         b.count(op);
     }
     let process = !block::left_out(b);
-    if flags & CAPTURING == 0 {
+    if !b.capturing.load(Relaxed) {
         guard::check(b, op, align, process);
         if process && site_table::recording() {
-            b.set_flag(CAPTURING, true);
+            b.capturing.store(true, Relaxed);
             site_table::record(op, ptr, old_ptr);
-            b.set_flag(CAPTURING, false);
+            b.capturing.store(false, Relaxed);
         }
     }
     if process {

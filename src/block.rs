@@ -12,7 +12,9 @@
 //! the retired totals and unlinks it. Allocations a thread makes after that
 //! (from later thread-local destructors) land in the shared orphan counters.
 
-use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed,
+};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::counts::{Op, Stats};
@@ -26,8 +28,8 @@ pub(crate) const REGISTERING: u32 = 1 << 1;
 pub(crate) const EXITED: u32 = 1 << 2;
 /// Flag: a guard or permit scope is open on this thread.
 pub(crate) const IN_SCOPE: u32 = 1 << 3;
-/// Flag: a backtrace is being captured; nested allocations are not violations.
-pub(crate) const CAPTURING: u32 = 1 << 4;
+/// Bit 4 is free: capturing a stack is marked in
+/// [`ThreadBlock::capturing`], which only the owner writes.
 /// Flag: the inner allocator is running on behalf of `CountingAlloc`;
 /// allocations it makes itself are not the program's and are not counted.
 pub(crate) const IN_INNER: u32 = 1 << 5;
@@ -76,6 +78,12 @@ pub(crate) struct ThreadBlock {
     pub(crate) peak_live: AtomicI64,
     /// Any non-zero bit sends the allocation path to the slow path.
     pub(crate) flags: AtomicU32,
+    /// A stack is being captured (a violation's, or an allocation site's):
+    /// nested operations are counted but neither violations nor sites. Only
+    /// the owner reads and writes it, on the slow path (where the guard or
+    /// the recording that captures already sends every operation), so it is
+    /// not one of the `flags`, which other threads write too.
+    pub(crate) capturing: AtomicBool,
     /// The innermost scope ([`ThreadScope`] as `u32`).
     scope: AtomicU32,
     /// How many thread-armed guards are open on this thread.
@@ -100,6 +108,7 @@ impl ThreadBlock {
             bytes_freed: AtomicU64::new(0),
             peak_live: AtomicI64::new(0),
             flags: AtomicU32::new(UNREGISTERED),
+            capturing: AtomicBool::new(false),
             scope: AtomicU32::new(ThreadScope::None as u32),
             thread_guards: AtomicU32::new(0),
             thread_deallocs_violate: AtomicU32::new(0),

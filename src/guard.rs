@@ -7,7 +7,7 @@
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
 
-use crate::block::{self, LeaveOut, ThreadBlock, ThreadScope, CAPTURING};
+use crate::block::{self, LeaveOut, ThreadBlock, ThreadScope};
 use crate::counts::Op;
 use crate::hole::{permit_alloc, DEPTH};
 use crate::violation::{Scope, Violation};
@@ -82,10 +82,10 @@ pub(crate) fn check(b: &ThreadBlock, op: Op, align: u64, process: bool) {
     let claim_process = process_log && PROCESS_LOG.claim_first();
     if claim_thread || claim_process {
         let mut frames = [0usize; MAX_FRAMES];
-        b.set_flag(CAPTURING, true);
+        b.capturing.store(true, Relaxed);
         run_capture_hook();
         let n = capture_frames(&mut frames);
-        b.set_flag(CAPTURING, false);
+        b.capturing.store(false, Relaxed);
         if claim_thread {
             b.log.fill_first(op, align, &frames[..n]);
         }

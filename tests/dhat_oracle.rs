@@ -19,7 +19,7 @@ use std::alloc::{alloc, dealloc, realloc, Layout};
 use allocguard::{measure_process, CountingAlloc};
 
 #[global_allocator]
-static ALLOC: CountingAlloc<dhat::Alloc> = CountingAlloc::dhat();
+static ALLOC: CountingAlloc<dhat::Alloc> = CountingAlloc::wrapping_profiler(dhat::Alloc);
 
 /// xorshift64*: deterministic and allocation-free.
 struct Rng(u64);

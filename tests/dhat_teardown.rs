@@ -8,7 +8,7 @@ use std::hint::black_box;
 use allocguard::{process_stats, CountingAlloc};
 
 #[global_allocator]
-static ALLOC: CountingAlloc<dhat::Alloc> = CountingAlloc::dhat();
+static ALLOC: CountingAlloc<dhat::Alloc> = CountingAlloc::wrapping_profiler(dhat::Alloc);
 
 #[test]
 fn a_profilers_life_leaves_the_counts_as_the_program_left_them() {
