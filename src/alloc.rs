@@ -240,15 +240,15 @@ fn fast_realloc(old: usize, new: usize) -> bool {
     })
 }
 
-#[cold]
-#[inline(never)]
+// Inlined into the cold caller: one frame fewer for a site's stack walk.
+#[inline(always)]
 fn slow_alloc(ptr: *mut u8, size: usize, align: usize) {
     let op = Op::Alloc { size: size as u64 };
     block::with_block(|b| slow_path(b, op, align as u64, ptr as usize, 0));
 }
 
-#[cold]
-#[inline(never)]
+// Inlined into the cold caller: one frame fewer for a site's stack walk.
+#[inline(always)]
 fn slow_dealloc(ptr: *mut u8, size: usize, align: usize) {
     let op = Op::Dealloc { size: size as u64 };
     block::with_block(|b| slow_path(b, op, align as u64, ptr as usize, 0));

@@ -277,6 +277,7 @@ impl Drop for Recording<'_> {
 /// its site. Called from the allocator's slow path: allocates nothing and
 /// never panics. The caller marks the thread as capturing, so that nothing
 /// nested re-enters.
+#[inline(always)]
 pub(crate) fn record(op: Op, ptr: usize, old_ptr: usize) {
     let _l = Locked::take();
     let table = ACTIVE.load(Ordering::Relaxed);
