@@ -128,24 +128,13 @@ pub fn diff(pre: &Run, post: &Run) -> Vec<SiteChange> {
             let Some(qa) = pa.phase(&qb.name) else {
                 continue;
             };
-            let changes = match (&qa.sites, &qb.sites) {
-                (Some(sa), Some(sb)) => {
-                    phase_diff(sa, qa.after_warmup.ticks, sb, qb.after_warmup.ticks)
-                }
-                _ => Vec::new(),
-            };
-            for (change, (location, function, caller), pre, post) in changes {
-                out.push(SiteChange {
-                    package: b.package.clone(),
-                    scenario: b.name.clone(),
-                    phase: qb.name.clone(),
-                    change,
-                    location,
-                    function,
-                    caller,
-                    pre,
-                    post,
-                });
+            if let (Some(sa), Some(sb)) = (&qa.sites, &qb.sites) {
+                let owner = (b.package.as_str(), b.name.as_str(), qb.name.as_str());
+                out.extend(phase_diff(
+                    owner,
+                    (sa, qa.after_warmup.ticks),
+                    (sb, qb.after_warmup.ticks),
+                ));
             }
         }
     }
@@ -153,22 +142,38 @@ pub fn diff(pre: &Run, post: &Run) -> Vec<SiteChange> {
 }
 
 type SiteKey = (String, String, Option<String>);
-type PhaseChange = (Change, SiteKey, Option<PerTick>, Option<PerTick>);
 
-fn phase_diff(sa: &PhaseSites, ta: u64, sb: &PhaseSites, tb: u64) -> Vec<PhaseChange> {
+/// The changes between one phase's sites in two runs (each with its ticks
+/// after warm-up), for the phase `owner` (package, scenario, phase) names.
+fn phase_diff(
+    owner: (&str, &str, &str),
+    (sa, ta): (&PhaseSites, u64),
+    (sb, tb): (&PhaseSites, u64),
+) -> Vec<SiteChange> {
+    let change = |change, (location, function, caller): SiteKey, pre, post| SiteChange {
+        package: owner.0.to_string(),
+        scenario: owner.1.to_string(),
+        phase: owner.2.to_string(),
+        change,
+        location,
+        function,
+        caller,
+        pre,
+        post,
+    };
     let mut out = Vec::new();
     for s in &sb.sites.sites {
         let k = key(s);
         let post = PerTick::of(&s.counts, tb);
         match sa.sites.sites.iter().find(|o| key(o) == k) {
-            None => out.push((Change::New, k, None, Some(post))),
+            None => out.push(change(Change::New, k, None, Some(post))),
             Some(o) => {
                 let pre = PerTick::of(&o.counts, ta);
                 let same = (pre.ops - post.ops).abs() < 1e-9
                     && (pre.bytes - post.bytes).abs() < 1e-9
                     && pre.held == post.held;
                 if !same {
-                    out.push((Change::Changed, k, Some(pre), Some(post)));
+                    out.push(change(Change::Changed, k, Some(pre), Some(post)));
                 }
             }
         }
@@ -176,7 +181,12 @@ fn phase_diff(sa: &PhaseSites, ta: u64, sb: &PhaseSites, tb: u64) -> Vec<PhaseCh
     for o in &sa.sites.sites {
         let k = key(o);
         if !sb.sites.sites.iter().any(|s| key(s) == k) {
-            out.push((Change::Gone, k, Some(PerTick::of(&o.counts, ta)), None));
+            out.push(change(
+                Change::Gone,
+                k,
+                Some(PerTick::of(&o.counts, ta)),
+                None,
+            ));
         }
     }
     out
@@ -256,21 +266,6 @@ mod tests {
     }
 
     fn diff_sites(a: &PhaseSites, ta: u64, b: &PhaseSites, tb: u64) -> Vec<SiteChange> {
-        phase_diff(a, ta, b, tb)
-            .into_iter()
-            .map(
-                |(change, (location, function, caller), pre, post)| SiteChange {
-                    package: "p".into(),
-                    scenario: "s".into(),
-                    phase: "p".into(),
-                    change,
-                    location,
-                    function,
-                    caller,
-                    pre,
-                    post,
-                },
-            )
-            .collect()
+        phase_diff(("p", "s", "p"), (a, ta), (b, tb))
     }
 }

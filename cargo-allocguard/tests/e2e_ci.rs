@@ -7,16 +7,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 mod support;
-use support::{read, Fixture, Run};
-
-/// The line of the fixture's scenario file that contains `needle`.
-fn line_of(f: &Fixture, needle: &str) -> usize {
-    read(&f.path("tests/allocguard.rs"))
-        .lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no `{needle}` in the fixture"))
-        + 1
-}
+use support::{line_of, read, Fixture, Run};
 
 fn on_github(f: &Fixture, args: &[&str], summary: &Path) -> Run {
     Run::from(

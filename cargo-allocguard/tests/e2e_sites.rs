@@ -5,16 +5,7 @@
 //! 32-byte vector at another (the second unless FIXTURE_SECOND_SITE=off).
 
 mod support;
-use support::{read, Fixture, Run};
-
-/// The line of the fixture's scenario file that contains `needle`.
-fn line_of(f: &Fixture, needle: &str) -> usize {
-    read(&f.path("tests/allocguard.rs"))
-        .lines()
-        .position(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no `{needle}` in the fixture"))
-        + 1
-}
+use support::{line_of, read, Fixture, Run};
 
 fn run_with(f: &Fixture, second: &str, args: &[&str]) -> Run {
     let mut all = vec!["run", "--profile", "dev", "--scale", "smoke"];

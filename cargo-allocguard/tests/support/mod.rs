@@ -171,3 +171,13 @@ pub fn command_in(dir: &Path, args: &[&str]) -> Command {
         .env_remove("INSTA_WORKSPACE_ROOT");
     cmd
 }
+
+/// The line of the fixture's scenario file that contains `needle`.
+#[allow(dead_code)] // not every test binary uses it
+pub fn line_of(f: &Fixture, needle: &str) -> usize {
+    read(&f.path("tests/allocguard.rs"))
+        .lines()
+        .position(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no `{needle}` in the fixture"))
+        + 1
+}
