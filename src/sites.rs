@@ -407,23 +407,30 @@ impl Site {
 }
 
 fn describe_site(s: &Site, ticks: u64) -> String {
-    let c = &s.counts;
-    let mut text = s.place();
-    text.push_str(&format!(": {}", c.ops_text()));
-    if ticks > 1 && c.ticks == ticks && c.ops().is_multiple_of(ticks) {
-        text.push_str(&format!(" ({} a tick)", c.ops() / ticks));
-    } else if ticks > 1 && c.ticks == ticks {
-        text.push_str(" (every tick)");
-    } else if ticks > 1 && c.ticks > 0 {
-        text.push_str(&format!(" (in {} of {ticks} ticks)", c.ticks));
+    format!("{}: {}", s.place(), s.counts.text(ticks))
+}
+
+impl SiteCounts {
+    /// `40 allocations (1 a tick), 2560 B allocated, 64 B still held`: the
+    /// operations, how many a tick (over `ticks` recorded) when they came
+    /// evenly or in how many ticks, the bytes allocated and still held.
+    pub fn text(&self, ticks: u64) -> String {
+        let mut text = self.ops_text();
+        if ticks > 1 && self.ticks == ticks && self.ops().is_multiple_of(ticks) {
+            text.push_str(&format!(" ({} a tick)", self.ops() / ticks));
+        } else if ticks > 1 && self.ticks == ticks {
+            text.push_str(" (every tick)");
+        } else if ticks > 1 && self.ticks > 0 {
+            text.push_str(&format!(" (in {} of {ticks} ticks)", self.ticks));
+        }
+        if self.bytes_allocated > 0 {
+            text.push_str(&format!(", {} B allocated", self.bytes_allocated));
+        }
+        if self.live_bytes > 0 {
+            text.push_str(&format!(", {} B still held", self.live_bytes));
+        }
+        text
     }
-    if c.bytes_allocated > 0 {
-        text.push_str(&format!(", {} B allocated", c.bytes_allocated));
-    }
-    if c.live_bytes > 0 {
-        text.push_str(&format!(", {} B still held", c.live_bytes));
-    }
-    text
 }
 
 impl fmt::Display for Site {

@@ -101,7 +101,7 @@ pub fn table(run: &Run, width: Option<usize>, show_sites: bool) -> String {
                 Cell::text(verdict).styled(style),
             ]));
             if let Some(sites) = p.sites.as_ref().filter(|_| show_sites) {
-                rows.extend(site_rows(&sites.sites, p.after_warmup.ticks));
+                rows.extend(site_rows(&sites.sites, sites.sites.ticks, width));
             }
         }
     }
@@ -119,18 +119,28 @@ pub fn table(run: &Run, width: Option<usize>, show_sites: bool) -> String {
 }
 
 /// One row per listed site, then one for the rest.
-fn site_rows(sites: &allocguard::Sites, ticks: u64) -> Vec<Row> {
+fn site_rows(sites: &allocguard::Sites, ticks: u64, width: Option<usize>) -> Vec<Row> {
     if sites.distinct == 0 {
         return vec![Row::Span(
             Cell::text("      no heap operation after warm-up").styled(dim()),
         )];
     }
-    let mut rows: Vec<Row> = sites
-        .sites
-        .iter()
-        .take(TABLE_SITES)
-        .map(|s| Row::Span(Cell::text(format!("      {}", s.summary(ticks))).styled(dim())))
-        .collect();
+    // Two lines a site, each cut to the terminal: where, then what.
+    let fit = |text: String| match width {
+        Some(w) if text.chars().count() > w => {
+            text.chars().take(w.saturating_sub(1)).collect::<String>() + "…"
+        }
+        _ => text,
+    };
+    let mut rows: Vec<Row> = Vec::new();
+    for s in sites.sites.iter().take(TABLE_SITES) {
+        rows.push(Row::Span(
+            Cell::text(fit(format!("      {}", s.place()))).styled(dim()),
+        ));
+        rows.push(Row::Span(
+            Cell::text(fit(format!("        {}", s.counts.text(ticks)))).styled(dim()),
+        ));
+    }
     let more = sites.distinct.saturating_sub(TABLE_SITES as u64);
     if more > 0 {
         rows.push(Row::Span(

@@ -33,18 +33,26 @@ fn run_with_sites_lists_them_and_compare_names_the_one_that_went_away() {
         &["--sites", "--label", "with", "fixture/two_sites"],
     );
     assert_eq!(with.code, 0, "{with:?}");
-    // Eight ticks after warm-up, each allocating and freeing at both lines.
-    for expected in [
-        format!(
-            "tests/allocguard.rs:{first} in allocguard::first_site (called from tests/allocguard.rs:{first_call}): 8 allocations, 8 deallocations (2 a tick), 192 B allocated"
+    // Eight ticks after warm-up, each allocating and freeing at both lines:
+    // where (the line, its function, its caller), then what.
+    let lines: Vec<&str> = with.stdout.lines().map(str::trim).collect();
+    for (place, what) in [
+        (
+            format!(
+                "tests/allocguard.rs:{first} in allocguard::first_site (called from tests/allocguard.rs:{first_call})"
+            ),
+            "8 allocations, 8 deallocations (2 a tick), 192 B allocated",
         ),
-        format!(
-            "tests/allocguard.rs:{second} in allocguard::second_site (called from tests/allocguard.rs:{second_call}): 8 allocations, 8 deallocations (2 a tick), 256 B allocated"
+        (
+            format!(
+                "tests/allocguard.rs:{second} in allocguard::second_site (called from tests/allocguard.rs:{second_call})"
+            ),
+            "8 allocations, 8 deallocations (2 a tick), 256 B allocated",
         ),
     ] {
         assert!(
-            with.stdout.lines().any(|l| l.trim_start() == expected),
-            "no line `{expected}` in:\n{}",
+            lines.windows(2).any(|w| w[0] == place && w[1] == what),
+            "no `{place}` then `{what}` in:\n{}",
             with.stdout
         );
     }
