@@ -70,3 +70,24 @@ fn naive_automaton_names_the_sites_that_grow() {
         );
     }
 }
+
+#[test]
+fn an_existing_file_is_refused_and_left_as_it_was() {
+    let dir = std::env::temp_dir().join(format!("allocguard-sim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("keep.jsonl");
+    std::fs::write(&file, "precious\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["automaton", "--scale", "smoke", "--quiet", "--file"])
+        .arg(&file)
+        .output()
+        .expect("sim runs");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("keep.jsonl exists") && err.contains("never overwrites"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

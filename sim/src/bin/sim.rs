@@ -500,6 +500,15 @@ fn automaton_cmd(a: AutomatonArgs) -> anyhow::Result<()> {
         .file
         .clone()
         .unwrap_or_else(|| dir.join("automaton.jsonl"));
+    if let Some(file) = &a.file {
+        // Never truncate a file this command did not create.
+        anyhow::ensure!(
+            !file.exists(),
+            "{} exists: `sim automaton --file` writes a new file and never overwrites one; \
+             name another path, or move that one away first",
+            file.display()
+        );
+    }
     let mut auto = Automaton::new(&path, c.seed.unwrap_or(42), c.variant())?;
     let mut progress = Progress::new(iterations, "iterations", c.quiet);
     let heap_start = allocguard::process_stats().live_bytes();
