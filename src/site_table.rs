@@ -75,7 +75,7 @@ impl RawCounts {
 }
 
 /// A bounded table of sites, allocated from the system allocator.
-pub struct SiteTable {
+pub(crate) struct SiteTable {
     slots: *mut RawSite,
     /// Entries in `slots`: a power of two, at most [`SITE_SLOTS`].
     capacity: usize,
@@ -100,7 +100,7 @@ impl SiteTable {
     /// (from the system allocator, uncounted, for the tables; through the
     /// global allocator, once per process, for the unwinder's module list):
     /// call it before the region to record.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::with_capacity(SITE_SLOTS)
     }
 
@@ -239,7 +239,7 @@ pub(crate) struct Recording<'t> {
 
 /// Another table is recording already.
 #[derive(Debug)]
-pub struct AlreadyRecording;
+pub(crate) struct AlreadyRecording;
 
 /// Starts recording into `table`. `fresh` forgets which blocks earlier
 /// recordings saw allocated (a new phase starts; a later tick of the same
