@@ -146,9 +146,10 @@ impl<A: GlobalAlloc> CountingAlloc<A> {
     /// `GlobalAlloc::alloc`'s.
     #[cold]
     #[inline(never)]
-    unsafe fn alloc_slow(&self, layout: Layout) -> *mut u8 {
+    unsafe fn alloc_slow(layout: Layout, this: &Self) -> *mut u8 {
+        let self_ = this;
         // SAFETY: forwarded with the caller's guarantees.
-        let p = self.call_inner(|a| unsafe { a.alloc(layout) });
+        let p = self_.call_inner(|a| unsafe { a.alloc(layout) });
         if !p.is_null() && !fast_alloc(layout.size()) {
             slow_alloc(p, layout.size(), layout.align());
         }
@@ -162,10 +163,10 @@ impl<A: GlobalAlloc> CountingAlloc<A> {
     /// `GlobalAlloc::dealloc`'s.
     #[cold]
     #[inline(never)]
-    unsafe fn dealloc_slow(&self, ptr: *mut u8, layout: Layout) {
+    unsafe fn dealloc_slow(ptr: *mut u8, layout: Layout, this: &Self) {
         slow_dealloc(ptr, layout.size(), layout.align());
         // SAFETY: forwarded with the caller's guarantees.
-        self.call_inner(|a| unsafe { a.dealloc(ptr, layout) });
+        this.call_inner(|a| unsafe { a.dealloc(ptr, layout) });
     }
 }
 
@@ -192,12 +193,6 @@ impl<A: std::fmt::Debug> std::fmt::Debug for CountingAlloc<A> {
 #[inline(always)]
 fn fast(b: &ThreadBlock) -> bool {
     b.flags.load(Relaxed) == 0
-}
-
-/// [`fast`] for the calling thread.
-#[inline(always)]
-fn thread_is_fast() -> bool {
-    block::with_block(fast)
 }
 
 // One function per operation, each with its own closure, so that each
@@ -238,6 +233,13 @@ fn fast_realloc(old: usize, new: usize) -> bool {
         }
         fast
     })
+}
+
+/// Takes back a fast-path allocation that failed.
+#[cold]
+#[inline(never)]
+fn uncount_failed_alloc() {
+    block::with_block(|b| b.uncount_alloc());
 }
 
 // Inlined into the cold caller: one frame fewer for a site's stack walk.
@@ -334,17 +336,22 @@ fn track_inner(op: Op, ptr: usize, old_ptr: usize) {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // Decided before the call, so that the fast path keeps nothing but
-        // the size across it; an operation racing with another thread that
+        // Decided and counted before the call, so that the fast path keeps
+        // nothing but the size across it (a failure is taken back); an
+        // allocation that would raise the thread's peak is counted after it,
+        // off the fast path. An operation racing with another thread that
         // switches something process-wide on may be counted either way.
-        if self.exclude_inner_allocations || !thread_is_fast() {
+        let size = layout.size();
+        if self.exclude_inner_allocations
+            || !block::with_block(|b| fast(b) && b.count_alloc_within_peak(size as u64))
+        {
             // SAFETY: the caller's guarantees.
-            return unsafe { self.alloc_slow(layout) };
+            return unsafe { Self::alloc_slow(layout, self) };
         }
         // SAFETY: forwarded with the caller's guarantees.
         let p = unsafe { self.inner.alloc(layout) };
-        if !p.is_null() {
-            block::with_block(|b| b.count_alloc(layout.size() as u64));
+        if p.is_null() {
+            uncount_failed_alloc();
         }
         p
     }
@@ -367,7 +374,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
         }
         if !fast_dealloc(layout.size()) {
             // SAFETY: the caller's guarantees.
-            return unsafe { self.dealloc_slow(ptr, layout) };
+            return unsafe { Self::dealloc_slow(ptr, layout, self) };
         }
         // SAFETY: forwarded with the caller's guarantees.
         self.call_inner(|a| unsafe { a.dealloc(ptr, layout) });

@@ -73,9 +73,16 @@ pub(crate) struct ThreadBlock {
     pub(crate) reallocs_shrink: AtomicU64,
     pub(crate) bytes_allocated: AtomicU64,
     pub(crate) bytes_freed: AtomicU64,
-    /// High-water mark of `bytes_allocated - bytes_freed` on this thread.
-    /// `measure` lowers it to the current level for the length of a region.
-    pub(crate) peak_live: AtomicI64,
+    /// How far live bytes (`bytes_allocated - bytes_freed`) are below their
+    /// high-water mark on this thread: never negative, so the peak is
+    /// `live + headroom`. Kept this way because an allocation then updates it
+    /// with one subtraction and a sign test (a new peak clamps it to 0), not a
+    /// subtraction, a load and a compare; a free adds to it. Owner-only, like
+    /// the peak it encodes. `measure` sets it to 0 for the length of a region.
+    headroom: AtomicI64,
+    /// The size of the last allocation counted ahead of the inner call, for
+    /// taking it back if the call fails. Owner-only.
+    counted_ahead: AtomicU64,
     /// Any non-zero bit sends the allocation path to the slow path.
     pub(crate) flags: AtomicU32,
     /// A stack is being captured (a violation's, or an allocation site's):
@@ -106,7 +113,8 @@ impl ThreadBlock {
             reallocs_shrink: AtomicU64::new(0),
             bytes_allocated: AtomicU64::new(0),
             bytes_freed: AtomicU64::new(0),
-            peak_live: AtomicI64::new(0),
+            headroom: AtomicI64::new(0),
+            counted_ahead: AtomicU64::new(0),
             flags: AtomicU32::new(UNREGISTERED),
             capturing: AtomicBool::new(false),
             scope: AtomicU32::new(ThreadScope::None as u32),
@@ -166,7 +174,7 @@ impl ThreadBlock {
             reallocs_shrink: self.reallocs_shrink.load(Relaxed),
             bytes_allocated: self.bytes_allocated.load(Relaxed),
             bytes_freed: self.bytes_freed.load(Relaxed),
-            peak_live_bytes: self.peak_live.load(Relaxed),
+            peak_live_bytes: self.peak(),
         }
     }
 
@@ -271,18 +279,41 @@ static ORPHANS: OrphanCounters = OrphanCounters {
 };
 
 impl ThreadBlock {
-    /// Counts an allocation of `size` bytes in this (owner's) block. Values
-    /// stay in registers between the stores: the only memory round trips are
-    /// one per counter, which keeps the store-to-load chains short.
+    /// Counts an allocation of `size` bytes in this (owner's) block.
     #[inline(always)]
     pub(crate) fn count_alloc(&self, size: u64) {
         Self::bump(&self.allocs, 1);
-        let allocated = self.bytes_allocated.load(Relaxed).wrapping_add(size);
-        self.bytes_allocated.store(allocated, Relaxed);
-        let live = allocated.wrapping_sub(self.bytes_freed.load(Relaxed)) as i64;
-        if live > self.peak_live.load(Relaxed) {
-            self.peak_live.store(live, Relaxed);
+        Self::bump(&self.bytes_allocated, size);
+        self.use_headroom(size);
+    }
+
+    /// Counts an allocation of `size` bytes *before* it is made, when it
+    /// cannot raise the peak (`size` fits in the headroom), and returns true;
+    /// otherwise counts nothing and returns false. The size is kept in the
+    /// block, so that nothing at all is live across the inner allocator's
+    /// call; a failed allocation is taken back by
+    /// [`uncount_alloc`](Self::uncount_alloc).
+    #[inline(always)]
+    pub(crate) fn count_alloc_within_peak(&self, size: u64) -> bool {
+        let left = self.headroom.load(Relaxed).wrapping_sub(size as i64);
+        if left < 0 {
+            return false;
         }
+        self.headroom.store(left, Relaxed);
+        Self::bump(&self.allocs, 1);
+        Self::bump(&self.bytes_allocated, size);
+        self.counted_ahead.store(size, Relaxed);
+        true
+    }
+
+    /// Takes back the allocation counted ahead by
+    /// [`count_alloc_within_peak`](Self::count_alloc_within_peak), which
+    /// failed: every counter, the peak included, is as before it.
+    pub(crate) fn uncount_alloc(&self) {
+        let size = self.counted_ahead.load(Relaxed);
+        Self::bump(&self.allocs, 1u64.wrapping_neg());
+        Self::bump(&self.bytes_allocated, size.wrapping_neg());
+        Self::bump_signed(&self.headroom, size as i64);
     }
 
     /// Counts a deallocation of `size` bytes in this (owner's) block.
@@ -290,6 +321,7 @@ impl ThreadBlock {
     pub(crate) fn count_dealloc(&self, size: u64) {
         Self::bump(&self.deallocs, 1);
         Self::bump(&self.bytes_freed, size);
+        Self::bump_signed(&self.headroom, size as i64);
     }
 
     /// Counts a reallocation from `old` to `new` bytes in this (owner's) block.
@@ -298,16 +330,39 @@ impl ThreadBlock {
         Self::bump(&self.reallocs, 1);
         if new > old {
             Self::bump(&self.reallocs_grow, 1);
-            let allocated = self.bytes_allocated.load(Relaxed).wrapping_add(new - old);
-            self.bytes_allocated.store(allocated, Relaxed);
-            let live = allocated.wrapping_sub(self.bytes_freed.load(Relaxed)) as i64;
-            if live > self.peak_live.load(Relaxed) {
-                self.peak_live.store(live, Relaxed);
-            }
+            Self::bump(&self.bytes_allocated, new - old);
+            self.use_headroom(new - old);
         } else if new < old {
             Self::bump(&self.reallocs_shrink, 1);
             Self::bump(&self.bytes_freed, old - new);
+            Self::bump_signed(&self.headroom, (old - new) as i64);
         }
+    }
+
+    /// Live bytes rose by `size`: the headroom shrinks, and when it would go
+    /// below zero the peak has risen with live bytes (headroom 0).
+    #[inline(always)]
+    fn use_headroom(&self, size: u64) {
+        let left = self.headroom.load(Relaxed).wrapping_sub(size as i64);
+        self.headroom
+            .store(if left < 0 { 0 } else { left }, Relaxed);
+    }
+
+    /// Adds `n` to an owner-only signed counter without a locked instruction.
+    #[inline(always)]
+    fn bump_signed(counter: &AtomicI64, n: i64) {
+        counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
+    }
+
+    /// High-water mark of live bytes on this thread (owner only).
+    pub(crate) fn peak(&self) -> i64 {
+        self.live() + self.headroom.load(Relaxed)
+    }
+
+    /// Sets the high-water mark (owner only); `measure` lowers it to the
+    /// current live bytes for a region and raises it back afterwards.
+    pub(crate) fn set_peak(&self, peak: i64) {
+        self.headroom.store(peak - self.live(), Relaxed);
     }
 
     /// Counts `op` in this (owner's) block.

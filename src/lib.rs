@@ -271,6 +271,10 @@
 //!   out, so its peak never includes a block that another thread has already
 //!   freed. DHAT counts both inside its lock, and under contention its peak
 //!   can be higher (by the blocks threads were exchanging at that moment).
+//!   A thread's own peak is exact the same way: an allocation that would
+//!   raise it is counted after it is handed out; one below the peak is
+//!   counted as it is asked for and taken back if it fails, which changes no
+//!   reading (the peak never includes a block the allocator refused).
 //! - **The install check allocates once**: the first [`is_installed`] (or the
 //!   first guard or region, which call it) allocates and frees one byte to
 //!   see whether it was counted. Do it before a region that must see nothing

@@ -93,8 +93,8 @@ struct ThreadPeakRegion {
 impl ThreadPeakRegion {
     fn open() -> Self {
         block::with_block(|b| {
-            let saved_peak = b.peak_live.load(Relaxed);
-            b.peak_live.store(b.live(), Relaxed);
+            let saved_peak = b.peak();
+            b.set_peak(b.live());
             Self { saved_peak }
         })
     }
@@ -103,8 +103,8 @@ impl ThreadPeakRegion {
 impl Drop for ThreadPeakRegion {
     fn drop(&mut self) {
         block::with_block(|b| {
-            let region_peak = b.peak_live.load(Relaxed);
-            b.peak_live.store(region_peak.max(self.saved_peak), Relaxed);
+            let region_peak = b.peak();
+            b.set_peak(region_peak.max(self.saved_peak));
         });
     }
 }

@@ -14,17 +14,21 @@ use std::panic::catch_unwind;
 
 use allocguard::{assert_no_alloc, measure, permit_alloc, try_no_alloc, CountingAlloc, Violation};
 
-/// `System`, except that it fails the next `realloc` on a thread that asked.
-struct FailingRealloc;
+/// `System`, except that it fails the next `alloc` or `realloc` on a thread that asked.
+struct FailOnDemand;
 
 thread_local! {
     static FAIL_NEXT_REALLOC: Cell<bool> = const { Cell::new(false) };
+    static FAIL_NEXT_ALLOC: Cell<bool> = const { Cell::new(false) };
 }
 
-// SAFETY: forwards to `System`, or fails a `realloc` (returning null, which
-// `GlobalAlloc` allows) leaving the block untouched.
-unsafe impl GlobalAlloc for FailingRealloc {
+// SAFETY: forwards to `System`, or fails an `alloc` or a `realloc`
+// (returning null, which `GlobalAlloc` allows) leaving the block untouched.
+unsafe impl GlobalAlloc for FailOnDemand {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if FAIL_NEXT_ALLOC.with(|f| f.replace(false)) {
+            return std::ptr::null_mut();
+        }
         // SAFETY: the caller's guarantees.
         unsafe { System.alloc(layout) }
     }
@@ -42,7 +46,7 @@ unsafe impl GlobalAlloc for FailingRealloc {
 }
 
 #[global_allocator]
-static ALLOC: CountingAlloc<FailingRealloc> = CountingAlloc::new(FailingRealloc);
+static ALLOC: CountingAlloc<FailOnDemand> = CountingAlloc::new(FailOnDemand);
 
 /// assert_no_alloc's `do_alloc`: a boxed `u32`, made and freed.
 #[inline(never)]
@@ -404,4 +408,38 @@ fn a_failed_realloc_is_not_counted() {
     // The next one succeeds and is counted.
     let ((), s) = measure(|| v.reserve_exact(1_000));
     assert_eq!((s.reallocs, s.bytes_allocated), (1, 993));
+}
+
+/// A failed `alloc` of an ordinary size, in both of the allocator's paths: one
+/// that would raise the thread's peak (counted after the call) and one within
+/// the headroom below the peak (counted ahead of the call and taken back).
+/// Neither leaves a trace, the peak included.
+#[test]
+fn a_failed_alloc_is_not_counted_on_either_path() {
+    let layout = Layout::from_size_align(100, 8).unwrap();
+    let try_alloc = || {
+        FAIL_NEXT_ALLOC.with(|f| f.set(true));
+        // SAFETY: a valid layout; the null result is checked.
+        let p = unsafe { std::alloc::alloc(black_box(layout)) };
+        assert!(black_box(p).is_null());
+    };
+    // At the peak: the failure would have raised it.
+    let ((), s) = measure(try_alloc);
+    assert_eq!(s, allocguard::Stats::default(), "{s:?}");
+    // Below the peak (1,000 bytes made and freed first): counted ahead.
+    let ((), s) = measure(|| {
+        drop(black_box(vec![0u8; 1_000]));
+        try_alloc();
+        // The counts and the headroom are as they were: 100 bytes fit.
+        drop(black_box(vec![0u8; 100]));
+    });
+    let expected = (2, 2, 1_100, 1_100, 1_000);
+    let got = (
+        s.allocs,
+        s.deallocs,
+        s.bytes_allocated,
+        s.bytes_freed,
+        s.peak_live_bytes,
+    );
+    assert_eq!(got, expected, "{s:?}");
 }
