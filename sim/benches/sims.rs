@@ -15,8 +15,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 const VARIANTS: [Variant; 2] = [Variant::Lean, Variant::Naive];
 
-/// A world in `combat_stress` (refilled to the cap, area abilities): the
-/// heaviest phase.
+/// A world in `combat_stress` (the pool full, three to eight spawns tried
+/// every combat step, bosses piling up outside the pool).
 fn warmed_world(cap: usize, variant: Variant) -> World {
     let mut w = World::new(waves::Config::stress(cap), variant);
     w.begin_phase(WavePhase::CombatStress);

@@ -48,9 +48,19 @@ fn names(it: impl Iterator<Item = &'static str>) -> String {
 }
 
 impl Catalogue {
-    /// Writes the catalogue to `path`.
+    /// Writes the catalogue to `path`, whole or not at all, and never over
+    /// a file `sim` did not write (see [`crate::outfiles`]).
     pub fn write(&self, path: &Path) -> io::Result<()> {
-        let mut w = io::BufWriter::new(std::fs::File::create(path)?);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| io::Error::other(format!("{} is not a file name", path.display())))?;
+        let body: crate::outfiles::Body = Box::new(|w| self.write_to(w));
+        crate::outfiles::write_all(dir, &[(name, body)]).map(drop)
+    }
+
+    fn write_to(&self, w: &mut dyn Write) -> io::Result<()> {
         writeln!(w, "{HEADER}")?;
         for (i, e) in self.entries.iter().enumerate() {
             let a = &e.attack;
@@ -64,7 +74,7 @@ impl Catalogue {
                 names(a.limits().iter().map(|&l| LIMITS[l as usize].name)),
             )?;
         }
-        w.flush()
+        Ok(())
     }
 
     /// Reads a catalogue written by [`Catalogue::write`].

@@ -329,6 +329,15 @@ fn attack_name(r: &Reduced, i: u32) -> String {
         )
 }
 
+/// Every file [`write_reports`] may write.
+pub const REPORT_FILES: [&str; 5] = [
+    "stage2_pairing_report.md",
+    "top_1000_pairs.md",
+    "synergy_analysis.md",
+    "enhancement_ranking.md",
+    "pair_cost_analysis.md",
+];
+
 /// Writes every report into `dir`, each through one buffered writer, all or
 /// nothing (see [`crate::outfiles`]).
 pub fn write_reports(r: &Reduced, dir: &Path) -> std::io::Result<Vec<PathBuf>> {

@@ -63,31 +63,153 @@ fn naive_automaton_names_the_sites_that_grow() {
         .unwrap_or_else(|| panic!("{out}"));
     let listing: Vec<&str> = out[at..].lines().skip(1).take(3).collect();
     assert_eq!(listing.len(), 3, "{out}");
-    for line in listing {
+    assert!(listing.iter().all(|l| l.contains(" held (")), "{out}");
+    // The history and the snapshots lead (the third holds the objects'
+    // JSON maps, inside serde_json).
+    for line in &listing[..2] {
         assert!(
-            line.contains(" held (") && line.contains("src/automaton.rs:"),
+            line.contains("src/automaton.rs:") && line.contains("record_history"),
             "{out}"
         );
     }
 }
 
 #[test]
-fn an_existing_file_is_refused_and_left_as_it_was() {
-    let dir = std::env::temp_dir().join(format!("allocguard-sim-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("keep.jsonl");
+fn a_file_that_is_not_an_automaton_file_is_refused_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keep.jsonl");
     std::fs::write(&file, "precious\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
-        .args(["automaton", "--scale", "smoke", "--quiet", "--file"])
-        .arg(&file)
-        .output()
-        .expect("sim runs");
+    let run = |file: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_sim"))
+            .args([
+                "automaton",
+                "--scale",
+                "smoke",
+                "--quiet",
+                "--no-hotspots",
+                "--file",
+            ])
+            .arg(file)
+            .output()
+            .expect("sim runs")
+    };
+    let out = run(&file);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("keep.jsonl exists") && err.contains("never overwrites"),
+        err.contains("keep.jsonl: line 1 is not a JSON object")
+            && err.contains("continues automaton files only"),
         "{err}"
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious\n");
-    std::fs::remove_dir_all(&dir).unwrap();
+    // A new path is created with the kernel and kept; run again, continued.
+    let auto = dir.path().join("auto.jsonl");
+    let first = run(&auto);
+    assert!(first.status.success(), "{first:?}");
+    let lines = std::fs::read_to_string(&auto).unwrap().lines().count();
+    let second = run(&auto);
+    assert!(second.status.success(), "{second:?}");
+    assert!(String::from_utf8_lossy(&second.stdout).contains(" continued "));
+    assert!(std::fs::read_to_string(&auto).unwrap().lines().count() > lines);
+    // Nothing else was left in the directory (no temporary files).
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["auto.jsonl", "keep.jsonl"]);
+}
+
+#[test]
+fn without_a_file_the_automaton_leaves_no_temporary_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["automaton", "--scale", "smoke", "--quiet", "--no-hotspots"])
+        .env("TMPDIR", tmp.path())
+        .output()
+        .expect("sim runs");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn waves_prints_the_originals_report_and_keeps_its_baseline_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("baselines");
+    let out = sim(&[
+        "waves",
+        "--scale",
+        "smoke",
+        "--quiet",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    for heading in [
+        "=== PHASE BREAKDOWN ===",
+        "Phase 1 - gradual_scaling:",
+        "Phase 4 - mixed_tier:",
+        "=== PERFORMANCE TEST RESULTS ===",
+        "=== TEST EVALUATION ===",
+        "Pass/Fail Breakdown:",
+        "  Step Time 95th < 33.3ms: ",
+    ] {
+        assert!(out.contains(heading), "{heading}: {out}");
+    }
+    assert_eq!(out.matches("  Steps over the 33.3 ms budget: ").count(), 4);
+    // Every line but the paths written fits 80 columns.
+    for line in out.lines().filter(|l| !l.starts_with("wrote ")) {
+        assert!(line.chars().count() <= 80, "wider than 80 columns: {line}");
+    }
+    let mut files: Vec<String> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(
+        files[0].ends_with("_performance_500_enemies.csv"),
+        "{files:?}"
+    );
+    assert!(files[1].ends_with("_performance_500_enemies_summary.txt"));
+    let csv = std::fs::read_to_string(out_dir.join(&files[0])).unwrap();
+    assert!(csv.starts_with("timestamp,duration_seconds,total_frames,average_fps,"));
+    assert_eq!(csv.lines().count(), 2);
+    let summary = std::fs::read_to_string(out_dir.join(&files[1])).unwrap();
+    assert!(summary.starts_with("=== ARCHITECTURE PERFORMANCE STRESS TEST SUMMARY ==="));
+    assert!(summary.contains("=== PASS/FAIL CRITERIA ==="));
+}
+
+#[test]
+fn reports_never_replace_a_users_file_but_replace_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ranking.md"), "mine\n").unwrap();
+    let combat = || {
+        Command::new(env!("CARGO_BIN_EXE_sim"))
+            .args([
+                "combat", "--stride", "2000", "--runs", "1", "--quiet", "--out",
+            ])
+            .arg(dir.path())
+            .output()
+            .expect("sim runs")
+    };
+    let out = combat();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("ranking.md exists and sim did not write it"),
+        "{err}"
+    );
+    // Refused before the run: no results were printed.
+    assert!(out.stdout.is_empty(), "{out:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("ranking.md")).unwrap(),
+        "mine\n"
+    );
+    // Without it, the reports are written, and a second run replaces them.
+    std::fs::remove_file(dir.path().join("ranking.md")).unwrap();
+    assert!(combat().status.success());
+    assert!(combat().status.success());
+    assert!(std::fs::read_to_string(dir.path().join("ranking.md"))
+        .unwrap()
+        .starts_with('#'));
 }

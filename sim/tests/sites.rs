@@ -45,7 +45,7 @@ fn the_naive_waves_sites_are_its_string_keyed_maps_and_per_step_vectors() {
     };
     // The string keys of the entity map and the grid, the maps themselves,
     // the vector of living enemies and the render buffers, every step.
-    for function in ["entity_key", "cell_key", "index", "render"] {
+    for function in ["entity_key", "cell_key", "rebuild", "render"] {
         assert!(naive_rs(function), "no site in {function}: {sites:#?}");
     }
     let keys = naive

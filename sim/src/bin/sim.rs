@@ -214,6 +214,10 @@ struct WavesArgs {
     /// Most enemies alive at once (default 500; 10,000 and 100,000 run too).
     #[arg(long, default_value_t = 500)]
     enemies: usize,
+    /// Directory for the baseline CSV and summary (the original's
+    /// `tests/baselines/`); files are named by date and time and never overwritten.
+    #[arg(long, default_value = "waves-baselines")]
+    out: std::path::PathBuf,
 }
 
 #[derive(Args)]
@@ -246,7 +250,9 @@ struct AutomatonArgs {
     /// Iterations (default by scale: 2,000, 20,000, 100,000).
     #[arg(long)]
     iterations: Option<u64>,
-    /// The JSONL file (default: automaton.jsonl in a temporary directory).
+    /// The JSONL file: created with the kernel's automata if missing,
+    /// continued if it is an automaton file, refused otherwise (default:
+    /// automaton.jsonl in a temporary directory, removed at the end).
     #[arg(long)]
     file: Option<std::path::PathBuf>,
     /// Do not record allocation sites (what grows).
@@ -301,7 +307,9 @@ impl Progress {
 }
 
 fn waves(a: WavesArgs) -> anyhow::Result<()> {
+    use waves::report::{self, PhaseRun, RunReport};
     let c = &a.common;
+    anyhow::ensure!(a.enemies > 0, "--enemies must be at least 1");
     let config = waves::Config {
         seed: c.seed.unwrap_or(12345),
         time_scale: c.scale.pick(0.25, 1.0, 1.0),
@@ -309,58 +317,82 @@ fn waves(a: WavesArgs) -> anyhow::Result<()> {
     };
     let total: u64 = WavePhase::ALL.iter().map(|&p| config.steps(p)).sum();
     let mut progress = Progress::new(total, "steps", c.quiet);
+    let heap = || allocguard::process_stats().live_bytes();
+    let heap_initial = heap();
+    let mut heap_peak = heap_initial;
     let mut world = World::new(config, c.variant());
-    let mut times = Vec::with_capacity(total as usize);
+    let mut phases = Vec::new();
     for phase in WavePhase::ALL {
+        let start = heap();
         world.begin_phase(phase);
-        for _ in 0..config.steps(phase) {
+        let steps = config.steps(phase);
+        let mut times = Vec::with_capacity(steps as usize);
+        for _ in 0..steps {
             let t = Instant::now();
             world.step();
             times.push(t.elapsed());
+            heap_peak = heap_peak.max(heap());
             progress.tick();
         }
+        phases.push(PhaseRun {
+            name: phase.name(),
+            seconds: phase.seconds() * config.time_scale,
+            stats: world.current(),
+            step_times: times,
+            heap: (start, heap()),
+        });
     }
     progress.bar.finish_and_clear();
     let result = world.finish();
-    times.sort();
-    let p95 = times[times.len() * 95 / 100];
+    let run = RunReport {
+        enemies: a.enemies,
+        phases,
+        heap_initial,
+        heap_peak,
+    };
     outln!(
-        "waves: {} enemies at most, {} variant, seed {}",
-        a.enemies,
+        "waves: pool of {} enemies, {} variant, seed {}, {} steps (frames at 30/s)",
+        report::thousands(a.enemies as u64),
         c.variant().name(),
-        config.seed
+        config.seed,
+        report::thousands(total)
     );
-    outln!(
-        "{:<16} {:>6} {:>7} {:>6} {:>8} {:>7} {:>8} {:>6}",
-        "phase",
-        "steps",
-        "final",
-        "peak",
-        "spawned",
-        "kills",
-        "dropped",
-        "xp"
+    outln!("{}", run.text());
+    outln!("state hash {:016x}", result.state_hash);
+    let stamp = report::timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
     );
-    for (name, s) in &result.phases {
-        outln!(
-            "{:<16} {:>6} {:>7} {:>6} {:>8} {:>7} {:>8} {:>6}",
-            name,
-            s.steps,
-            s.enemies_final,
-            s.enemies_peak,
-            s.spawned,
-            s.kills,
-            s.events_dropped,
-            s.xp
-        );
+    let stem = format!("{stamp}_performance_{}_enemies", a.enemies);
+    for (name, body) in [
+        (format!("{stem}.csv"), run.csv(&stamp)),
+        (format!("{stem}_summary.txt"), run.summary_file(&stamp)),
+    ] {
+        let path = write_new(&a.out, &name, &body)?;
+        outln!("wrote {}", path.display());
     }
-    outln!(
-        "step p95 {:?}, max {:?}; state hash {:016x}",
-        p95,
-        times.last().copied().unwrap_or_default(),
-        result.state_hash
-    );
     Ok(())
+}
+
+/// Writes `body` to `dir/name` (the directory created if missing), whole or
+/// not at all, and never over an existing file: through a temporary file
+/// linked into place, which fails if the name is taken.
+fn write_new(dir: &std::path::Path, name: &str, body: &str) -> anyhow::Result<std::path::PathBuf> {
+    use anyhow::Context as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(name);
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, body.as_bytes())?;
+    tmp.persist_noclobber(&path).map_err(|e| {
+        anyhow::anyhow!(
+            "{} exists: sim never overwrites a file; move it away or name another --out ({})",
+            path.display(),
+            e.error
+        )
+    })?;
+    Ok(path)
 }
 
 fn genes_cmd(a: GenesArgs) -> anyhow::Result<()> {
@@ -493,23 +525,25 @@ fn kib(bytes: f64) -> String {
 }
 
 fn automaton_cmd(a: AutomatonArgs) -> anyhow::Result<()> {
+    use allocguard_sim::automaton::Action;
     let c = &a.common;
     let iterations = a.iterations.unwrap_or(c.scale.pick(2_000, 20_000, 100_000));
-    let dir = tempfile_dir()?;
+    let seed = c.seed.unwrap_or(42);
+    // Without --file: a private directory, removed when the command ends.
+    let scratch = tempfile::Builder::new()
+        .prefix("allocguard-sim-")
+        .tempdir()?;
     let path = a
         .file
         .clone()
-        .unwrap_or_else(|| dir.join("automaton.jsonl"));
-    if let Some(file) = &a.file {
-        // Never truncate a file this command did not create.
-        anyhow::ensure!(
-            !file.exists(),
-            "{} exists: `sim automaton --file` writes a new file and never overwrites one; \
-             name another path, or move that one away first",
-            file.display()
-        );
-    }
-    let mut auto = Automaton::new(&path, c.seed.unwrap_or(42), c.variant())?;
+        .unwrap_or_else(|| scratch.path().join("automaton.jsonl"));
+    let continued = path.exists();
+    let mut auto = if continued {
+        // An automaton file is continued; anything else is refused untouched.
+        Automaton::open(&path, seed, c.variant())?
+    } else {
+        Automaton::new(&path, seed, c.variant())?
+    };
     let mut progress = Progress::new(iterations, "iterations", c.quiet);
     let heap_start = allocguard::process_stats().live_bytes();
     let mut recorder = (!a.no_hotspots).then(allocguard::SiteRecorder::new);
@@ -521,28 +555,40 @@ fn automaton_cmd(a: AutomatonArgs) -> anyhow::Result<()> {
         progress.tick();
     }
     let sites = recorder.map(allocguard::SiteRecorder::finish);
+    let r = auto.finish()?;
     progress.bar.finish_and_clear();
-    let r = auto.result();
     outln!(
-        "automaton: {iterations} iterations, {} variant, file {}",
+        "automaton: {iterations} iterations, {} variant, {} {}",
         c.variant().name(),
-        path.display()
+        if continued { "continued" } else { "file" },
+        if a.file.is_some() {
+            path.display().to_string()
+        } else {
+            "in a temporary directory (removed; --file to keep it)".to_string()
+        }
     );
     outln!(
-        "objects {}, history {}, duplicate ids {}, file {} bytes",
+        "objects {}, history {}, duplicate ids {}, lost to self-io {}",
         r.objects,
         r.history,
         r.duplicates,
-        r.file_bytes
+        r.lost
     );
-    outln!(
-        "actions: modify {} · evolve {} · reference {} · io {} · observe {}",
-        r.actions[0],
-        r.actions[1],
-        r.actions[2],
-        r.actions[3],
-        r.actions[4]
-    );
+    outln!("saves {}, file {} bytes", r.saves, r.file_bytes);
+    let actions: Vec<String> = Action::ALL
+        .iter()
+        .zip(r.actions)
+        .map(|(a, n)| format!("{} {n}", a.name()))
+        .collect();
+    outln!("actions: {}", actions[..4].join(" · "));
+    outln!("         {}", actions[4..].join(" · "));
+    if r.idle > 0 {
+        outln!(
+            "idle iterations: {} (no automaton of the current dimension in the file:\n  \
+             the original's runner does nothing then)",
+            r.idle
+        );
+    }
     outln!(
         "heap grew {} over the run",
         mib(allocguard::process_stats().live_bytes() - heap_start)
@@ -558,6 +604,10 @@ fn combat_cmd(a: CombatArgs) -> anyhow::Result<()> {
     use std::sync::atomic::{AtomicU64, Ordering};
     if a.stride == 0 || a.runs == 0 {
         anyhow::bail!("--stride and --runs must be at least 1");
+    }
+    // Refused before the run, not after it.
+    if a.out.is_dir() {
+        allocguard_sim::outfiles::check_free(&a.out, &report::FILES)?;
     }
     let mut cfg = Config::new(a.tier, a.archetype);
     cfg.variant = match a.variant {
@@ -657,6 +707,9 @@ fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
     use allocguard_sim::pairs::{self, Pairing};
     if a.stride == 0 || !(a.sample_percent > 0.0 && a.sample_percent <= 1.0) {
         anyhow::bail!("--stride must be at least 1 and --sample-percent in (0, 1]");
+    }
+    if a.out.is_dir() {
+        allocguard_sim::outfiles::check_free(&a.out, &[allocguard_sim::catalogue::FILE])?;
     }
     let cfg = pairs::Config {
         stride: a.stride,
@@ -765,6 +818,9 @@ fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
     if paths.is_empty() {
         anyhow::bail!("no *.bin shards in {}", a.shards.display());
     }
+    if a.out.is_dir() {
+        allocguard_sim::outfiles::check_free(&a.out, &reducer::REPORT_FILES)?;
+    }
     let mut total = 0;
     for p in &paths {
         total += allocguard_sim::shards::ShardReader::open(p)?.count();
@@ -825,13 +881,6 @@ fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
         outln!("wrote {}", f.display());
     }
     Ok(())
-}
-
-/// A private directory under the system's temporary directory.
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let d = std::env::temp_dir().join(format!("allocguard-sim-{}", std::process::id()));
-    std::fs::create_dir_all(&d)?;
-    Ok(d)
 }
 
 fn main() -> std::process::ExitCode {

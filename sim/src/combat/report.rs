@@ -139,6 +139,9 @@ pub fn write_combat_logs(r: &Ranking, w: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
+/// The files [`write_reports`] writes.
+pub const FILES: [&str; 2] = ["ranking.md", "combat_logs.txt"];
+
 /// Writes `ranking.md` and `combat_logs.txt` into `dir`, all or nothing.
 pub fn write_reports(r: &Ranking, dir: &Path) -> io::Result<Vec<PathBuf>> {
     let reports: Vec<crate::outfiles::Report> = vec![

@@ -1,40 +1,54 @@
 //! The naive storage: the original's allocation pattern before its fixes.
-//! Every step rebuilds a string-keyed entity map, a string-keyed spatial grid
-//! and a vector of living enemies, boxes every event, and allocates fresh
-//! instance buffers; the registry never reuses a slot, so it grows with
-//! every spawn for as long as the game runs.
+//! Every combat step rebuilds a string-keyed entity map, a string-keyed
+//! spatial grid and a vector of living enemies, and allocates fresh instance
+//! buffers; every damage request is boxed; the registry never reuses an
+//! entry, so it grows with every spawn for as long as the game runs; and boss
+//! scenes stay in their list after they die.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use super::{
-    closer, enemy_hash, land_hit, walk, Event, EventSink, Spawn, Store, AREA_RADIUS, PLAYER,
-    TEMPLATES,
+    enemy_hash, in_melee, walk, DamageQueue, Enemy, Request, Slots, Store, MELEE_RANGE, TEMPLATES,
 };
 
 /// Grid cell size, px (the original used 64 px cells).
 const CELL: f32 = 64.0;
 
 struct Entity {
-    id: u64,
     template: u8,
     x: f32,
     y: f32,
     hp: f32,
     speed: f32,
+    born: u64,
+}
+
+/// A boss scene instance, named as the original registers it.
+#[allow(dead_code)] // what the scene held; read by nobody
+struct BossScene {
+    name: String,
+    template: u8,
+    hp: f32,
+    x: f32,
+    y: f32,
     alive: bool,
 }
 
 pub(super) struct NaiveStore {
     registry: Vec<Entity>,
+    /// The entity tracker: `"enemy_<slot>"` to its registry entry.
+    tracker: HashMap<String, usize>,
     entity_map: HashMap<String, usize>,
     grid: HashMap<String, Vec<String>>,
     living: Vec<usize>,
     buffers: [Vec<[f32; 2]>; 4],
-    alive: usize,
+    #[allow(clippy::vec_box)] // one allocation per scene is the point
+    bosses: Vec<Box<BossScene>>,
+    next_boss_to_die: usize,
 }
 
-fn entity_key(id: u64) -> String {
-    format!("enemy_{id}")
+fn entity_key(slot: usize) -> String {
+    format!("enemy_{slot}")
 }
 
 fn cell_key(x: f32, y: f32) -> String {
@@ -49,178 +63,159 @@ impl NaiveStore {
     pub(super) fn new() -> Self {
         NaiveStore {
             registry: Vec::new(),
+            tracker: HashMap::new(),
             entity_map: HashMap::new(),
             grid: HashMap::new(),
             living: Vec::new(),
             buffers: Default::default(),
-            alive: 0,
+            bosses: Vec::new(),
+            next_boss_to_die: 0,
+        }
+    }
+
+    fn entity(&mut self, slot: usize) -> &mut Entity {
+        let i = self.tracker[&entity_key(slot)];
+        &mut self.registry[i]
+    }
+
+    /// The per-update rebuild: living list, entity map, string grid.
+    fn rebuild(&mut self, slots: &Slots) {
+        self.living = slots.iter().collect();
+        self.entity_map = HashMap::new();
+        self.grid = HashMap::new();
+        for &slot in &self.living {
+            let key = entity_key(slot);
+            let i = self.tracker[&key];
+            let e = &self.registry[i];
+            self.entity_map.insert(key.clone(), i);
+            self.grid.entry(cell_key(e.x, e.y)).or_default().push(key);
         }
     }
 }
 
 impl Store for NaiveStore {
-    fn alive(&self) -> usize {
-        self.alive
-    }
-
-    fn spawn(&mut self, s: Spawn) {
+    fn spawn(&mut self, slot: usize, e: Enemy) {
         self.registry.push(Entity {
-            id: s.id,
-            template: s.template,
-            x: s.x,
-            y: s.y,
-            hp: s.hp,
-            speed: s.speed,
-            alive: true,
+            template: e.template,
+            x: e.x,
+            y: e.y,
+            hp: e.hp,
+            speed: e.speed,
+            born: e.born,
         });
-        self.alive += 1;
+        self.tracker
+            .insert(entity_key(slot), self.registry.len() - 1);
     }
 
-    fn clear(&mut self) -> u64 {
-        let mut n = 0;
-        for e in self.registry.iter_mut().filter(|e| e.alive) {
-            e.alive = false;
-            n += 1;
-        }
-        self.alive = 0;
-        n
+    fn remove(&mut self, slot: usize) {
+        self.tracker.remove(&entity_key(slot));
     }
 
-    fn walk_all(&mut self, dt: f32) {
-        for e in self.registry.iter_mut().filter(|e| e.alive) {
-            (e.x, e.y) = walk(e.x, e.y, e.speed, dt);
-        }
+    fn hp(&mut self, slot: usize) -> &mut f32 {
+        &mut self.entity(slot).hp
     }
 
-    fn index(&mut self) {
-        self.living = self
-            .registry
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.alive)
-            .map(|(i, _)| i)
-            .collect();
-        self.entity_map = HashMap::new();
-        self.grid = HashMap::new();
-        for &i in &self.living {
-            let e = &self.registry[i];
-            self.entity_map.insert(entity_key(e.id), i);
-            self.grid
-                .entry(cell_key(e.x, e.y))
-                .or_default()
-                .push(entity_key(e.id));
-        }
-    }
-
-    fn nearest(&self) -> Option<(f32, u64, f32, f32)> {
-        let mut best: Option<(f32, u64, f32, f32)> = None;
-        for &i in &self.living {
-            let e = &self.registry[i];
-            if !e.alive {
-                continue;
-            }
-            let (dx, dy) = (e.x - PLAYER.0, e.y - PLAYER.1);
-            let d2 = dx * dx + dy * dy;
-            if closer(best, d2, e.id) {
-                best = Some((d2, e.id, dx, dy));
+    fn move_all(&mut self, slots: &Slots, target: (f32, f32), dt: f32, frame: u64) {
+        self.rebuild(slots);
+        for i in self.living.clone() {
+            let key = entity_key(i);
+            let e = &mut self.registry[self.entity_map[&key]];
+            if e.born < frame {
+                (e.x, e.y) = walk(e.x, e.y, e.speed, dt, target);
             }
         }
-        best
     }
 
-    fn damage(
-        &mut self,
-        hit: &dyn Fn(f32, f32) -> bool,
-        amount: u32,
-        events: &mut dyn EventSink,
-    ) -> u64 {
-        let lo_x = ((PLAYER.0 - AREA_RADIUS) / CELL).floor() as i32;
-        let hi_x = ((PLAYER.0 + AREA_RADIUS) / CELL).floor() as i32;
-        let lo_y = ((PLAYER.1 - AREA_RADIUS) / CELL).floor() as i32;
-        let hi_y = ((PLAYER.1 + AREA_RADIUS) / CELL).floor() as i32;
-        let mut killed = 0;
+    fn cone(&mut self, slots: &Slots, player: (f32, f32), facing: (f32, f32), hits: &mut Vec<u32>) {
+        self.rebuild(slots);
+        let lo_x = ((player.0 - MELEE_RANGE) / CELL).floor() as i32;
+        let hi_x = ((player.0 + MELEE_RANGE) / CELL).floor() as i32;
+        let lo_y = ((player.1 - MELEE_RANGE) / CELL).floor() as i32;
+        let hi_y = ((player.1 + MELEE_RANGE) / CELL).floor() as i32;
         for cx in lo_x..=hi_x {
             for cy in lo_y..=hi_y {
                 let Some(keys) = self.grid.get(&format!("{cx},{cy}")) else {
                     continue;
                 };
-                for key in keys.clone() {
-                    let i = self.entity_map[&key];
-                    let e = &mut self.registry[i];
-                    if !e.alive || !hit(e.x, e.y) {
-                        continue;
-                    }
-                    if land_hit(&mut e.hp, e.id, amount, events) {
-                        e.alive = false;
-                        self.alive -= 1;
-                        killed += 1;
+                for key in keys {
+                    let e = &self.registry[self.entity_map[key]];
+                    if in_melee(e.x, e.y, player, facing) {
+                        let slot = key["enemy_".len()..].parse().expect("a slot number");
+                        hits.push(slot);
                     }
                 }
             }
         }
-        killed
     }
 
-    fn render(&mut self) {
+    fn render(&mut self, slots: &Slots) {
         let mut buffers: [Vec<[f32; 2]>; 4] = Default::default();
-        for e in self.registry.iter().filter(|e| e.alive) {
+        for slot in slots.iter() {
+            let e = &self.registry[self.tracker[&entity_key(slot)]];
             buffers[TEMPLATES[e.template as usize].tier as usize].push([e.x, e.y]);
         }
         self.buffers = buffers;
     }
 
-    fn state_hash(&self) -> u64 {
-        self.registry.iter().filter(|e| e.alive).fold(0u64, |h, e| {
-            h.wrapping_add(enemy_hash(e.id, e.x, e.y, e.hp))
-        })
-    }
-
     fn rendered(&self) -> [usize; 4] {
         std::array::from_fn(|i| self.buffers[i].len())
     }
+
+    fn spawn_boss(&mut self, serial: u64, template: u8, hp: f32, x: f32, y: f32) {
+        self.bosses.push(Box::new(BossScene {
+            name: format!("boss_{serial}"),
+            template,
+            hp,
+            x,
+            y,
+            alive: true,
+        }));
+    }
+
+    fn kill_boss(&mut self) {
+        while !self.bosses[self.next_boss_to_die].alive {
+            self.next_boss_to_die += 1;
+        }
+        self.bosses[self.next_boss_to_die].alive = false;
+    }
+
+    fn state_hash(&self, slots: &Slots) -> u64 {
+        slots.iter().fold(0u64, |h, slot| {
+            let e = &self.registry[self.tracker[&entity_key(slot)]];
+            h.wrapping_add(enemy_hash(slot as u64, e.x, e.y, e.hp))
+        })
+    }
 }
 
-/// Boxed event payloads in a vector; the oldest removed from the front when
-/// full. The boxes are the point: one allocation per event, as the original's
+/// Boxed requests in a deque; the oldest removed from the front when full.
+/// The boxes are the point: one allocation per request, as the original's
 /// signal payloads.
 #[allow(clippy::vec_box)]
 pub(super) struct BoxedQueue {
-    events: Vec<Box<Event>>,
+    requests: VecDeque<Box<Request>>,
     capacity: usize,
-    dropped: u64,
 }
 
 impl BoxedQueue {
     pub(super) fn new(capacity: usize) -> Self {
         BoxedQueue {
-            events: Vec::new(),
+            requests: VecDeque::new(),
             capacity,
-            dropped: 0,
         }
     }
 }
 
-impl EventSink for BoxedQueue {
-    fn push(&mut self, e: Event) {
-        if self.events.len() == self.capacity {
-            self.events.remove(0);
-            self.dropped += 1;
+impl DamageQueue for BoxedQueue {
+    fn push(&mut self, r: Request) -> bool {
+        let dropped = self.requests.len() == self.capacity;
+        if dropped {
+            self.requests.pop_front();
         }
-        self.events.push(Box::new(e));
+        self.requests.push_back(Box::new(r));
+        dropped
     }
 
-    fn drain(&mut self) -> (u64, u64) {
-        let (mut xp, mut damage) = (0, 0);
-        for e in self.events.drain(..) {
-            match *e {
-                Event::Damage { amount, .. } => damage += u64::from(amount),
-                Event::Kill { .. } => xp += 1,
-            }
-        }
-        (xp, damage)
-    }
-
-    fn dropped(&self) -> u64 {
-        self.dropped
+    fn pop(&mut self) -> Option<Request> {
+        self.requests.pop_front().map(|b| *b)
     }
 }

@@ -1,0 +1,278 @@
+use super::*;
+
+fn tmp(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join(name);
+    (d, p)
+}
+
+fn no_draw() -> f64 {
+    panic!("no draw on an iteration rule")
+}
+
+#[test]
+fn iterations_pick_their_action_before_the_dimension_does() {
+    for (i, expected) in [
+        (0, Action::SelfModify),
+        (20, Action::SelfModify),
+        (60, Action::SelfModify),
+        (120, Action::SelfModify),
+        (15, Action::SelfIo),
+        (30, Action::SelfIo),
+        (45, Action::SelfIo),
+        (10, Action::ValidateSelf),
+        (50, Action::ValidateSelf),
+        (70, Action::ValidateSelf),
+        (8, Action::SelfTrain),
+        (16, Action::SelfTrain),
+        (48, Action::SelfTrain),
+    ] {
+        for d in 0..8 {
+            assert_eq!(choose(i, d, no_draw), expected, "iteration {i}, d{d}");
+        }
+    }
+}
+
+#[test]
+fn otherwise_the_dimension_and_one_draw_decide() {
+    for (d, above, action) in [
+        (0, 0.7, Action::SelfReference),
+        (2, 0.6, Action::SelfModify),
+        (4, 0.5, Action::SelfIo),
+        (6, 0.4, Action::SelfTrain),
+        (7, 0.3, Action::SelfObserve),
+    ] {
+        assert_eq!(choose(1, d, || above + 1e-9), action, "d{d}");
+        assert_eq!(
+            choose(1, d, || above),
+            Action::Evolve,
+            "d{d}: strictly above"
+        );
+    }
+    for d in [1, 3, 5] {
+        assert_eq!(choose(1, d, no_draw), Action::Evolve);
+    }
+}
+
+#[test]
+fn evolution_steps_twice_so_only_even_dimensions_are_current() {
+    for variant in [Variant::Naive, Variant::Lean] {
+        let (_d, p) = tmp("a.jsonl");
+        let r = Automaton::run(&p, 7, 2_000, variant).unwrap();
+        assert_eq!(r.dimensions_visited, 0b0101_0101, "{variant:?}");
+        assert_eq!(r.actions[Action::SelfObserve as usize], 0);
+        assert!(r.actions[Action::Evolve as usize] > 100, "{r:?}");
+        let topologies: std::collections::BTreeSet<String> = load(&p)
+            .unwrap()
+            .into_iter()
+            .filter_map(|o| o.id)
+            .filter(|id| id.ends_with("D-topology"))
+            .collect();
+        let odd = ["1D-topology", "3D-topology", "5D-topology", "7D-topology"];
+        assert_eq!(topologies, odd.iter().map(|s| s.to_string()).collect());
+    }
+}
+
+#[test]
+fn both_variants_take_the_same_actions() {
+    let (_d, p) = tmp("a.jsonl");
+    let (_e, q) = tmp("b.jsonl");
+    let lean = Automaton::run(&p, 7, 3_000, Variant::Lean).unwrap();
+    let naive = Automaton::run(&q, 7, 3_000, Variant::Naive).unwrap();
+    assert_eq!(
+        (lean.actions, lean.action_hash, lean.dimensions_visited),
+        (naive.actions, naive.action_hash, naive.dimensions_visited)
+    );
+    assert_eq!(lean.idle + naive.idle, 0);
+    assert!(
+        naive.duplicates > lean.duplicates,
+        "millisecond ids collide"
+    );
+}
+
+#[test]
+fn self_io_replaces_the_objects_with_the_files() {
+    for variant in [Variant::Naive, Variant::Lean] {
+        let (_d, p) = tmp("a.jsonl");
+        let mut a = Automaton::new(&p, 3, variant).unwrap();
+        // Iteration 0 saves; 1-14 make objects; 15 is self-io.
+        for _ in 0..15 {
+            a.iterate().unwrap();
+        }
+        let made = a.objects().count();
+        assert!(made > 9, "objects made since the save: {made}");
+        let lost_before = a.result().lost;
+        a.iterate().unwrap();
+        let ids = |v: Vec<&Object>| -> Vec<Option<String>> {
+            v.into_iter().map(|o| o.id.clone()).collect()
+        };
+        let file = load(&p).unwrap();
+        let mut held = ids(a.objects().collect());
+        let mut read = ids(file.iter().collect());
+        if variant == Variant::Lean {
+            held.sort();
+            read.sort();
+        }
+        assert_eq!(held, read, "{variant:?}");
+        let lost = a.result().lost - lost_before;
+        assert!(lost > 0, "{variant:?}");
+        assert_eq!(lost as usize, made - held.len(), "{variant:?}");
+    }
+}
+
+#[test]
+fn saves_come_every_25_iterations_from_the_first_and_at_the_end() {
+    let (_d, p) = tmp("a.jsonl");
+    let mut a = Automaton::new(&p, 3, Variant::Lean).unwrap();
+    a.iterate().unwrap();
+    assert_eq!(a.result().saves, 1, "iteration 0 saves");
+    for _ in 1..25 {
+        a.iterate().unwrap();
+    }
+    assert_eq!(a.result().saves, 1);
+    a.iterate().unwrap();
+    assert_eq!(a.result().saves, 2, "iteration 25");
+    assert_eq!(a.finish().unwrap().saves, 3, "and the end");
+}
+
+#[test]
+fn the_file_reads_back_with_the_originals_field_names() {
+    for variant in [Variant::Naive, Variant::Lean] {
+        let (_d, p) = tmp("automaton.jsonl");
+        Automaton::run(&p, 5, 400, variant).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let mut kinds = std::collections::BTreeSet::new();
+        for line in text.lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            let o = v.as_object().unwrap();
+            let id = o["id"].as_str().unwrap();
+            if o["type"] == "automaton" {
+                assert!(id.ends_with("D-automaton"));
+                continue;
+            }
+            assert_eq!(o["type"], "text");
+            let keys: Vec<&str> = o.keys().map(String::as_str).collect();
+            let mut expected = [
+                "color",
+                "currentState",
+                "dimensionalLevel",
+                "height",
+                "id",
+                "selfReference",
+                "text",
+                "type",
+                "width",
+                "x",
+                "y",
+            ];
+            expected.sort();
+            assert_eq!(keys, expected, "{line}");
+            assert!(o["dimensionalLevel"].is_u64() && o["width"].is_u64());
+            let r = o["selfReference"].as_object().unwrap();
+            assert_eq!(r["file"].as_str(), Some(p.to_str().unwrap()));
+            assert!(r["line"].is_u64() && r["pattern"].is_string());
+            let color: u8 = o["color"].as_str().unwrap().parse().unwrap();
+            assert!((1..=8).contains(&color));
+            // The key order the original writes.
+            assert!(line.starts_with(r#"{"id":""#), "{line}");
+            assert!(line.contains(r#""type":"text","currentState":"#), "{line}");
+            let state = o["currentState"].as_str().unwrap();
+            let prefix = match state {
+                "modified" => "modification-",
+                "referencing" => "self-ref-",
+                "evolved" => "",
+                other => panic!("{other}"),
+            };
+            assert!(id.starts_with(prefix), "{id}");
+            if state == "evolved" {
+                // Whole numbers as JavaScript writes them.
+                assert!(line.contains(r#""x":-600,"#) || !line.contains(r#""x":-600.0"#));
+                assert!(!line.contains(".0,"), "{line}");
+            }
+            kinds.insert(state.to_string());
+        }
+        assert_eq!(kinds.len(), 3, "{kinds:?}");
+    }
+}
+
+#[test]
+fn without_an_automaton_of_its_dimension_the_runner_does_nothing() {
+    let (_d, p) = tmp("texts.jsonl");
+    std::fs::write(
+        &p,
+        "{\"id\":\"note\",\"type\":\"text\",\"x\":0,\"y\":0,\"width\":1,\"height\":1,\"text\":\"hi\"}\n",
+    )
+    .unwrap();
+    let mut a = Automaton::open(&p, 1, Variant::Lean).unwrap();
+    for _ in 0..50 {
+        a.iterate().unwrap();
+    }
+    let r = a.result();
+    assert_eq!((r.idle, r.actions.iter().sum::<u64>()), (50, 0));
+}
+
+#[test]
+fn other_files_are_refused_and_automaton_files_continued() {
+    let (_d, p) = tmp("f");
+    for (content, why) in [
+        ("precious\n", "line 1 is not a JSON object"),
+        ("{\"a\":1}\n", "line 1 is not an automaton object"),
+        ("", "it holds no objects"),
+    ] {
+        std::fs::write(&p, content).unwrap();
+        let err = Automaton::open(&p, 1, Variant::Naive)
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains(why), "{err}");
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), content);
+    }
+    std::fs::write(&p, [0xff, 0xfe, b'\n']).unwrap();
+    assert!(Automaton::open(&p, 1, Variant::Naive).is_err());
+    // An automaton file is continued: its objects kept, more added.
+    let (_e, q) = tmp("a.jsonl");
+    Automaton::run(&q, 2, 100, Variant::Naive).unwrap();
+    let before = load(&q).unwrap();
+    let mut a = Automaton::open(&q, 2, Variant::Naive).unwrap();
+    for _ in 0..30 {
+        a.iterate().unwrap();
+    }
+    a.finish().unwrap();
+    let after = load(&q).unwrap();
+    assert!(after.len() > before.len());
+    for o in &before {
+        assert!(after.iter().any(|x| x.id == o.id), "{:?} kept", o.id);
+    }
+}
+
+#[test]
+fn the_lean_automaton_stays_within_its_caps() {
+    let (_d, p) = tmp("lean.jsonl");
+    let mut a = Automaton::new(&p, 3, Variant::Lean).unwrap();
+    // Self-io drops what came after the last save, so the runner's objects
+    // grow by about one in 27 iterations: the cap is reached near 54,000.
+    for _ in 0..60_000 {
+        a.iterate().unwrap();
+        assert!(a.objects.len() <= MAX_OBJECTS + SAVE_EVERY as usize);
+        assert!(a.ring_len <= MAX_HISTORY);
+    }
+    let r = a.finish().unwrap();
+    assert_eq!(
+        r.objects as usize,
+        MAX_OBJECTS + 8,
+        "the cap was reached and held"
+    );
+    assert_eq!(r.history as usize, MAX_HISTORY);
+    let ids: std::collections::HashSet<_> = a.objects().map(|o| o.id.clone()).collect();
+    assert_eq!(ids.len(), MAX_OBJECTS + 8, "no duplicate ids");
+}
+
+#[test]
+fn the_naive_automaton_keeps_every_history_entry_and_snapshot() {
+    let (_d, p) = tmp("naive.jsonl");
+    let mut a = Automaton::new(&p, 3, Variant::Naive).unwrap();
+    for _ in 0..600 {
+        a.iterate().unwrap();
+    }
+    assert_eq!(a.result().history, 600, "history never trimmed");
+    assert_eq!(a.snapshots.len(), 600);
+}
