@@ -213,3 +213,40 @@ fn reports_never_replace_a_users_file_but_replace_their_own() {
         .unwrap()
         .starts_with('#'));
 }
+
+#[test]
+fn one_build_from_the_command_line_plays_the_originals_deterministic_cells() {
+    for (label, turns) in [
+        ("direct_damage", ["17.00", "19.00", "20.00", "19.00"]),
+        ("direct_area_damage", ["50.00", "25.00", "13.00", "25.00"]),
+    ] {
+        let out = sim(&["combat", "--build", label, "--runs", "50"]);
+        let rows: Vec<&str> = out.lines().skip(3).collect();
+        assert_eq!(rows.len(), 4, "{out}");
+        for ((row, scenario), t) in rows
+            .iter()
+            .zip(["Boss", "Mixed", "Swarm 1", "Swarm 2"])
+            .zip(turns)
+        {
+            assert!(row.starts_with(scenario), "{out}");
+            assert!(row.contains(&format!("{t} ± 0.00")), "{label}: {row}");
+        }
+    }
+    let refused = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refused(&["combat", "--build", "melee_ac + double_tap, ricochet"]);
+    assert!(
+        err.contains("breaks a rule: at most one of double_tap"),
+        "{err}"
+    );
+    let err = refused(&["combat", "--build", "melee_ac + blead"]);
+    assert!(err.contains("no upgrade `blead`"), "{err}");
+    let err = refused(&["combat", "--tier", "6", "--build", "direct_damage"]);
+    assert!(err.contains("6 is not in 3..=5"), "{err}");
+}

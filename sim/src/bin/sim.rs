@@ -61,9 +61,20 @@ enum Command {
 
 #[derive(Args)]
 struct CombatArgs {
-    /// Character tier (budgets: tier 3-5).
-    #[arg(long, default_value_t = 4)]
+    /// Character tier: 3, 4 or 5 (the tiers the original gives budgets).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(3..=5))]
     tier: u32,
+    /// Test this one build, written as ranking.md prints it, e.g.
+    /// "melee_dg + bleed, finishing_blow_1 | charges_2" (focused or dual_natured).
+    #[arg(long, value_name = "LABEL")]
+    build: Option<String>,
+    /// With --build and --archetype dual_natured: the basic fallback attack.
+    #[arg(long, value_enum, default_value = "ranged")]
+    fallback: FallbackArg,
+    /// With --build: the scenarios to play (repeatable; default all four:
+    /// Boss, Mixed, "Swarm 1", "Swarm 2").
+    #[arg(long = "scenario", value_name = "NAME")]
+    scenarios: Vec<String>,
     /// focused, dual_natured or versatile_master.
     #[arg(long, default_value = "focused")]
     archetype: allocguard_sim::combat::Archetype,
@@ -76,9 +87,9 @@ struct CombatArgs {
     /// Test every Nth build only (1: all).
     #[arg(long, default_value_t = 1)]
     stride: usize,
-    /// Runs per scenario.
-    #[arg(long, default_value_t = 5)]
-    runs: u32,
+    /// Runs per scenario (default 5; 1,000 with --build).
+    #[arg(long)]
+    runs: Option<u32>,
     /// Builds in the ranking and the combat logs.
     #[arg(long, default_value_t = 50)]
     top: usize,
@@ -157,6 +168,12 @@ struct ReduceArgs {
     /// No progress bar.
     #[arg(short, long)]
     quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FallbackArg {
+    Ranged,
+    Area,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -602,7 +619,11 @@ fn automaton_cmd(a: AutomatonArgs) -> anyhow::Result<()> {
 fn combat_cmd(a: CombatArgs) -> anyhow::Result<()> {
     use allocguard_sim::combat::{batch, report, Config};
     use std::sync::atomic::{AtomicU64, Ordering};
-    if a.stride == 0 || a.runs == 0 {
+    if let Some(label) = &a.build {
+        return one_build_cmd(&a, label);
+    }
+    let runs = a.runs.unwrap_or(5);
+    if a.stride == 0 || runs == 0 {
         anyhow::bail!("--stride and --runs must be at least 1");
     }
     // Refused before the run, not after it.
@@ -618,7 +639,7 @@ fn combat_cmd(a: CombatArgs) -> anyhow::Result<()> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     cfg.stride = a.stride;
-    cfg.runs = a.runs;
+    cfg.runs = runs;
     cfg.top = a.top;
     cfg.per_type = a.per_type;
     cfg.seed = a.seed;
@@ -699,6 +720,70 @@ fn combat_cmd(a: CombatArgs) -> anyhow::Result<()> {
     }
     for f in report::write_reports(&ranking, &a.out)? {
         outln!("wrote {}", f.display());
+    }
+    Ok(())
+}
+
+/// `sim combat --build LABEL`: one build against the chosen scenarios.
+fn one_build_cmd(a: &CombatArgs, label: &str) -> anyhow::Result<()> {
+    use allocguard_sim::combat::{single, Archetype, AttackType, Build, Config};
+    use waves::report::{rate, thousands};
+    let runs = a.runs.unwrap_or(1_000);
+    anyhow::ensure!(runs > 0, "--runs must be at least 1");
+    anyhow::ensure!(
+        a.archetype != Archetype::VersatileMaster,
+        "--build tests one attack: use --archetype focused or dual_natured \
+         (a versatile master's loadout is three attacks)"
+    );
+    let build: Build = label.parse()?;
+    single::check_budget(&build, a.tier, a.archetype)?;
+    let scenarios: Vec<usize> = if a.scenarios.is_empty() {
+        (0..4).collect()
+    } else {
+        a.scenarios
+            .iter()
+            .map(|n| single::scenario_index(n))
+            .collect::<Result<_, _>>()
+            .map_err(anyhow::Error::msg)?
+    };
+    let cfg = Config {
+        runs,
+        seed: a.seed,
+        ..Config::new(a.tier, a.archetype)
+    };
+    let fallback = match a.fallback {
+        FallbackArg::Ranged => AttackType::Ranged,
+        FallbackArg::Area => AttackType::Area,
+    };
+    let loadout = single::loadout(&build, &cfg, fallback);
+    let stats = single::test_loadout(&loadout, &cfg, &scenarios);
+    outln!("{}", loadout.label());
+    outln!(
+        "tier {}, {}, {} points of {}; {} runs per scenario, seed {}",
+        a.tier,
+        a.archetype.name(),
+        build.cost(),
+        allocguard_sim::combat::budget(a.tier, a.archetype),
+        thousands(u64::from(runs)),
+        a.seed
+    );
+    outln!(
+        "{:<10} {:>16} {:>8} {:>8} {:>11}",
+        "scenario",
+        "mean turns ± SE",
+        "sd",
+        "win rate",
+        "damage/turn"
+    );
+    for s in &stats {
+        outln!(
+            "{:<10} {:>16} {:>8.2} {:>7.1}% {:>11}",
+            s.scenario,
+            format!("{:.2} ± {:.2}", s.mean, s.se),
+            s.sd,
+            s.win_rate,
+            rate(s.dpt)
+        );
     }
     Ok(())
 }

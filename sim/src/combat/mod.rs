@@ -9,6 +9,7 @@
 //! - [`arena`]: where a combat keeps its state, lean and naive.
 //! - [`strike`]: one attack. [`mod@fight`]: one combat.
 //! - [`batch`]: batches, scores, top N, threads. [`report`]: the output.
+//! - [`single`]: one build from its label, tested alone.
 //!
 //! **Naive** plays every combat in a [`arena::NaiveArena`] rebuilt per
 //! combat (a fresh enemy list with bleed-stack lists, a string-keyed state
@@ -69,6 +70,7 @@ pub mod data;
 pub mod fight;
 pub mod log;
 pub mod report;
+pub mod single;
 pub mod strike;
 
 pub use attack::{Attack, Character};
