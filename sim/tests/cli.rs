@@ -13,7 +13,16 @@ fn sim(args: &[&str]) -> String {
 
 #[test]
 fn naive_genes_lists_its_top_three_hotspots_with_bytes_per_step() {
-    let out = sim(&["genes", "--variant", "naive", "--scale", "smoke", "--quiet"]);
+    let out = sim(&[
+        "genes",
+        "--preset",
+        "memory-profile",
+        "--variant",
+        "naive",
+        "--scale",
+        "smoke",
+        "--quiet",
+    ]);
     let at = out
         .find("allocation hotspots (top 3 of ")
         .unwrap_or_else(|| panic!("{out}"));
@@ -41,7 +50,14 @@ fn naive_genes_lists_its_top_three_hotspots_with_bytes_per_step() {
     // 200 individuals: one matrix row, one new-levels vector and one
     // fitness row each, every generation.
     assert!(ranks[0].contains("(200 allocations per step)"), "{out}");
-    let lean = sim(&["genes", "--variant", "lean", "--scale", "smoke", "--quiet"]);
+    let lean = sim(&[
+        "genes",
+        "--preset",
+        "memory-profile",
+        "--scale",
+        "smoke",
+        "--quiet",
+    ]);
     assert!(
         lean.contains("allocation hotspots: none (no heap operation in 10 steps)"),
         "{lean}"
@@ -249,4 +265,75 @@ fn one_build_from_the_command_line_plays_the_originals_deterministic_cells() {
     assert!(err.contains("no upgrade `blead`"), "{err}");
     let err = refused(&["combat", "--tier", "6", "--build", "direct_damage"]);
     assert!(err.contains("6 is not in 3..=5"), "{err}");
+}
+
+#[test]
+fn genes_names_its_configuration_and_prints_and_writes_every_generation() {
+    let out = sim(&["genes", "--quiet", "--no-hotspots"]);
+    assert!(
+        out.starts_with("genes: happygene's README 5-minute example"),
+        "{out}"
+    );
+    // 150 generations of the README example: Hill at tf 0.7 is 0.662 ≥ 0.4.
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+        })
+        .filter(|l| l.split_whitespace().count() == 3)
+        .collect();
+    assert_eq!(rows.len(), 150, "{out}");
+    assert!(
+        rows.iter().all(|r| r.ends_with("1.000000        1.000000")),
+        "{out}"
+    );
+    for line in out.lines() {
+        assert!(line.chars().count() <= 80, "wider than 80 columns: {line}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("series.csv");
+    let args = |csv: &std::path::Path| {
+        vec![
+            "genes".to_string(),
+            "--preset".into(),
+            "memory-profile".into(),
+            "--scale".into(),
+            "smoke".into(),
+            "--network".into(),
+            "--regulation".into(),
+            "multiplicative".into(),
+            "--quiet".into(),
+            "--no-hotspots".into(),
+            "--csv".into(),
+            csv.to_str().unwrap().into(),
+        ]
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(args(&csv))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(
+        text.lines().next(),
+        Some("generation,mean_fitness,best_fitness")
+    );
+    assert_eq!(text.lines().count(), 11);
+    // A second run refuses to overwrite it.
+    let again = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(args(&csv))
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), text);
+    // Epistatic selection without a matrix says what it needs.
+    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["genes", "--selection", "epistatic", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--matrix FILE"));
 }
