@@ -390,7 +390,7 @@ impl Progress {
         };
         bar.set_style(
             ProgressStyle::with_template(&format!(
-                "{{bar:30}} {{pos}}/{{len}} {unit} · {{per_sec}} · {{msg}} · {{elapsed_precise}}"
+                "{{bar:14}} {{human_pos}}/{{human_len}} {unit} · {{msg}} · ETA {{eta}}"
             ))
             .expect("a valid template"),
         );
@@ -410,9 +410,10 @@ impl Progress {
         if self.last.elapsed() >= Duration::from_millis(100) {
             self.last = Instant::now();
             let heap = allocguard::process_stats().live_bytes();
-            let rss = allocguard::harness::rss_bytes().map_or("?".into(), |r| mib(r as i64));
+            let mb = |b: i64| format!("{:.1}", b as f64 / (1024.0 * 1024.0));
+            let rss = allocguard::harness::rss_bytes().map_or("?".into(), |r| mb(r as i64));
             self.bar
-                .set_message(format!("heap {} · rss {rss}", mib(heap)));
+                .set_message(format!("heap {} · rss {rss} MiB", mb(heap)));
         }
     }
 }
