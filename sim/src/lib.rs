@@ -10,11 +10,11 @@
 //! results for the same seed.
 
 pub mod automaton;
-pub mod breakdown;
 pub mod catalogue;
 pub mod combat;
 pub mod genes;
 pub mod outfiles;
+pub mod pair_reports;
 pub mod pairs;
 pub mod reducer;
 pub mod rng;

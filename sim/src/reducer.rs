@@ -13,17 +13,17 @@
 //!   pair on top, replaced when a better one arrives) and reads through one
 //!   reused buffer: memory independent of the number of results.
 //!
-//! Both give the same top N. Reports: the top 50 pairs with per-profile and
-//! per-scenario detail, the top 1,000 list, and the synergy distribution;
-//! with the shards' attack catalogue ([`crate::catalogue`]) also the
-//! enhancement ranking and the pair cost analysis ([`crate::breakdown`]),
-//! and attacks are named rather than numbered.
+//! Both give the same top N. The reports are built from that top N, as the
+//! original's were ([`crate::pair_reports`]): the stage-2 report, the top
+//! 1,000 and the synergy analysis; with the shards' attack catalogue
+//! ([`crate::catalogue`]) also the five enhancement rankings, the five
+//! saturation reports and the pair cost analysis, and attacks are named
+//! rather than numbered.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
 
-use crate::breakdown::Breakdown;
 use crate::catalogue::Catalogue;
 use crate::shards::{PairRecord, ShardError, ShardReader, RECORD_SIZE};
 use crate::Variant;
@@ -69,23 +69,6 @@ impl Ord for Ranked {
     }
 }
 
-/// Synergy buckets of the report: >30, 15-30, 5-15, ±5, below −5.
-pub const SYNERGY_BUCKETS: [&str; 5] = ["> 30 %", "15-30 %", "5-15 %", "±5 %", "< -5 %"];
-
-fn bucket(synergy: f32) -> usize {
-    if synergy > 30.0 {
-        0
-    } else if synergy > 15.0 {
-        1
-    } else if synergy > 5.0 {
-        2
-    } else if synergy >= -5.0 {
-        3
-    } else {
-        4
-    }
-}
-
 /// The reduction so far.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Reduced {
@@ -93,10 +76,9 @@ pub struct Reduced {
     pub top: Vec<PairRecord>,
     /// Records read.
     pub records: u64,
-    /// Pairs per synergy bucket (all records, not only the top).
-    pub synergy: [u64; 5],
-    /// Counts for the catalogue's reports, when there is a catalogue.
-    pub breakdown: Option<Breakdown>,
+    /// The attacks the pairs are made of, when the shards came with them.
+    #[serde(skip)]
+    pub catalogue: Option<Catalogue>,
 }
 
 enum Keep {
@@ -113,8 +95,7 @@ pub struct Reducer {
     n: usize,
     keep: Keep,
     records: u64,
-    synergy: [u64; 5],
-    breakdown: Option<Breakdown>,
+    catalogue: Option<Catalogue>,
 }
 
 impl Reducer {
@@ -131,24 +112,19 @@ impl Reducer {
                 Variant::Naive => Keep::Naive(Vec::new()),
             },
             records: 0,
-            synergy: [0; 5],
-            breakdown: None,
+            catalogue: None,
         }
     }
 
-    /// Also folds the counts of the enhancement ranking and the pair cost
-    /// analysis, naming attacks from `catalogue`.
+    /// Names attacks from `catalogue`, which the enhancement and cost
+    /// reports need.
     pub fn with_catalogue(mut self, catalogue: Catalogue) -> Reducer {
-        self.breakdown = Some(Breakdown::new(catalogue));
+        self.catalogue = Some(catalogue);
         self
     }
 
     fn offer(&mut self, r: PairRecord) {
         self.records += 1;
-        self.synergy[bucket(r.synergy)] += 1;
-        if let Some(b) = &mut self.breakdown {
-            b.add(&r);
-        }
         match &mut self.keep {
             Keep::Lean(heap) => {
                 if heap.len() < self.n {
@@ -217,8 +193,7 @@ impl Reducer {
         Reduced {
             top,
             records: self.records,
-            synergy: self.synergy,
-            breakdown: self.breakdown,
+            catalogue: self.catalogue,
         }
     }
 
@@ -240,103 +215,20 @@ pub fn shards_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(v)
 }
 
-const PROFILES: [&str; 2] = ["evasive", "tanky"];
-const SCENARIOS: [&str; 4] = ["boss", "mixed", "swarm 1", "swarm 2"];
-
-fn top50(r: &Reduced) -> String {
-    let mut s = format!(
-        "# Stage 2: top 50 attack pairs\n\n{} pairs reduced; ranked by average turns to win (lower is better), ties by pair id.\n",
-        r.records
-    );
-    for (rank, p) in r.top.iter().take(50).enumerate() {
-        s.push_str(&format!(
-            "\n## {}. pair {}: {:.2} turns, synergy {:.1} %\n\nattacks {} + {}\n\n| | {} | {} | {} | {} |\n| --- | ---: | ---: | ---: | ---: |\n| turns | {:.2} | {:.2} | {:.2} | {:.2} |\n\nagainst {}: {:.2} turns; {}: {:.2} turns; attack used: {} / {} turns\n",
-            rank + 1,
-            p.pair_id,
-            p.overall_avg,
-            p.synergy,
-            attack_name(r, p.attacks[0]),
-            attack_name(r, p.attacks[1]),
-            SCENARIOS[0],
-            SCENARIOS[1],
-            SCENARIOS[2],
-            SCENARIOS[3],
-            p.scenario_avg[0],
-            p.scenario_avg[1],
-            p.scenario_avg[2],
-            p.scenario_avg[3],
-            PROFILES[0],
-            p.profile_avg[0],
-            PROFILES[1],
-            p.profile_avg[1],
-            p.usage[0],
-            p.usage[1],
-        ));
-    }
-    s
-}
-
-fn top1000(r: &Reduced) -> String {
-    let mut s = String::from("# Top 1,000 pairs\n\n| rank | pair | attacks | turns | synergy |\n| ---: | ---: | --- | ---: | ---: |\n");
-    for (rank, p) in r.top.iter().take(1_000).enumerate() {
-        s.push_str(&format!(
-            "| {} | {} | {} + {} | {:.2} | {:.1} % |\n",
-            rank + 1,
-            p.pair_id,
-            p.attacks[0],
-            p.attacks[1],
-            p.overall_avg,
-            p.synergy
-        ));
-    }
-    s
-}
-
-fn synergy(r: &Reduced) -> String {
-    let mut s = format!("# Synergy distribution\n\nOver all {} pairs.\n\n| synergy | pairs | share |\n| --- | ---: | ---: |\n", r.records);
-    for (name, &n) in SYNERGY_BUCKETS.iter().zip(&r.synergy) {
-        s.push_str(&format!(
-            "| {name} | {n} | {:.2} % |\n",
-            100.0 * n as f64 / r.records.max(1) as f64
-        ));
-    }
-    s
-}
-
-/// The report files and their contents (five with a catalogue, three
-/// without).
-pub fn reports(r: &Reduced) -> Vec<(&'static str, String)> {
-    let mut v = vec![
-        ("stage2_pairing_report.md", top50(r)),
-        ("top_1000_pairs.md", top1000(r)),
-        ("synergy_analysis.md", synergy(r)),
-    ];
-    if let Some(b) = &r.breakdown {
-        v.push(("enhancement_ranking.md", b.enhancement_ranking()));
-        v.push(("pair_cost_analysis.md", b.pair_costs()));
-    }
-    v
-}
-
-/// Attack `i`'s label from the catalogue, or its index.
-fn attack_name(r: &Reduced, i: u32) -> String {
-    r.breakdown
-        .as_ref()
-        .and_then(|b| b.catalogue().entries.get(i as usize))
-        .map_or_else(
-            || format!("#{i}"),
-            |e| format!("#{i} `{}`", e.attack.label()),
-        )
+/// The report files and their contents, built from the kept top N.
+pub fn reports(r: &Reduced) -> Vec<(String, String)> {
+    crate::pair_reports::reports(&crate::pair_reports::Input {
+        top: &r.top,
+        records: r.records,
+        runs: crate::pairs::Config::original().stage2_runs,
+        catalogue: r.catalogue.as_ref(),
+    })
 }
 
 /// Every file [`write_reports`] may write.
-pub const REPORT_FILES: [&str; 5] = [
-    "stage2_pairing_report.md",
-    "top_1000_pairs.md",
-    "synergy_analysis.md",
-    "enhancement_ranking.md",
-    "pair_cost_analysis.md",
-];
+pub fn report_files() -> Vec<String> {
+    crate::pair_reports::file_names()
+}
 
 /// Writes every report into `dir`, each through one buffered writer, all or
 /// nothing (see [`crate::outfiles`]).
@@ -346,7 +238,7 @@ pub fn write_reports(r: &Reduced, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
         .iter()
         .map(|(name, text)| {
             let body: crate::outfiles::Body = Box::new(move |w| w.write_all(text.as_bytes()));
-            (*name, body)
+            (name.as_str(), body)
         })
         .collect();
     crate::outfiles::write_all(dir, &reports)
@@ -414,19 +306,6 @@ mod tests {
     }
 
     #[test]
-    fn synergy_buckets_follow_the_report_edges() {
-        let dir = tempfile::tempdir().unwrap();
-        let recs: Vec<PairRecord> = [31.0, 30.0, 15.5, 15.0, 5.1, 5.0, -5.0, -5.1]
-            .iter()
-            .enumerate()
-            .map(|(i, &s)| rec(i as u64, 1.0, s))
-            .collect();
-        let p = shard(dir.path(), "s.bin", &recs);
-        let r = Reducer::run(vec![p], 10, Variant::Lean).unwrap();
-        assert_eq!(r.synergy, [1, 2, 2, 2, 1]);
-    }
-
-    #[test]
     fn a_bad_shard_stops_the_reducer_and_leaves_no_report() {
         let dir = tempfile::tempdir().unwrap();
         let good = shard(dir.path(), "a.bin", &[rec(1, 1.0, 0.0), rec(2, 2.0, 0.0)]);
@@ -452,15 +331,18 @@ mod tests {
         );
         let r = Reducer::run(vec![p], 5_000, Variant::Lean).unwrap();
         let files = write_reports(&r, &dir.path().join("out")).unwrap();
-        assert_eq!(files.len(), 3);
+        assert_eq!(files.len(), 3, "without a catalogue: three reports");
         let top = std::fs::read_to_string(&files[0]).unwrap();
         assert!(
-            top.contains("## 1. pair 0:")
-                && top.contains("## 50. pair 49:")
-                && !top.contains("## 51.")
+            top.contains("### Rank 1: #")
+                && top.contains("### Rank 50: #")
+                && !top.contains("### Rank 51:")
         );
         let syn = std::fs::read_to_string(&files[2]).unwrap();
-        assert!(syn.contains("| > 30 % | 60 | 100.00 % |"), "{syn}");
+        assert!(
+            syn.contains("| Strong Positive (>30%) | 60 | 100.0% |"),
+            "{syn}"
+        );
         assert!(std::fs::read_dir(dir.path().join("out"))
             .unwrap()
             .all(|e| !e.unwrap().path().to_string_lossy().ends_with(".partial")));

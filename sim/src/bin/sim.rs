@@ -1190,7 +1190,9 @@ fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
         anyhow::bail!("no *.bin shards in {}", a.shards.display());
     }
     if a.out.is_dir() {
-        allocguard_sim::outfiles::check_free(&a.out, &reducer::REPORT_FILES)?;
+        let names = reducer::report_files();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        allocguard_sim::outfiles::check_free(&a.out, &names)?;
     }
     let mut total = 0;
     for p in &paths {
