@@ -118,6 +118,21 @@ struct PairsArgs {
     /// Fraction of later attacks each attack is paired with (the original: 0.005).
     #[arg(long, default_value_t = 0.005)]
     sample_percent: f64,
+    /// Points per attack (config.json's points_per_attack: 6).
+    #[arg(long, default_value_t = 6)]
+    points: u32,
+    /// Stage 1 runs per profile and scenario (config.json: 3).
+    #[arg(long, default_value_t = 3)]
+    stage1_runs: u32,
+    /// Stage 2 runs per profile and scenario (config.json: 2).
+    #[arg(long, default_value_t = 2)]
+    runs: u32,
+    /// Stage 2 turn limit (config.json: 25).
+    #[arg(long, default_value_t = 25)]
+    max_turns: i32,
+    /// Stage 1: share kept per enhancement (config.json: 0.2).
+    #[arg(long, default_value_t = 0.2)]
+    enhancement_percent: f64,
     /// Shard files.
     #[arg(long, default_value_t = 8)]
     shards: usize,
@@ -972,28 +987,34 @@ fn combat_cmd(a: CombatArgs) -> anyhow::Result<()> {
     let secs = started.elapsed().as_secs_f64();
     let t = &ranking.tally;
     let tenth = |k: usize| tenths[k].unwrap_or(secs);
+    use waves::report::thousands;
     outln!(
-        "combat: tier {} {}, {} variant, {} of {} builds × {} combats on {threads} threads in {secs:.1} s ({:.0} builds/s, {:.0} combats/s)",
+        "combat: tier {} {}, {} variant: {} of {} builds × {} combats",
         ranking.cfg.tier,
         ranking.cfg.archetype.name(),
         ranking.cfg.variant.name(),
-        t.builds,
-        ranking.catalog.len(),
+        thousands(t.builds),
+        thousands(ranking.catalog.len() as u64),
         4 * ranking.cfg.runs,
-        t.builds as f64 / secs,
-        t.combats as f64 / secs,
+    );
+    outln!(
+        "  on {threads} threads in {secs:.1} s ({} builds/s, {} combats/s)",
+        thousands((t.builds as f64 / secs) as u64),
+        thousands((t.combats as f64 / secs) as u64),
     );
     outln!(
         "peak heap: {} (exact, every thread); won {:.1}% of {} combats",
         mib(stats.peak_live_bytes),
         t.wins as f64 * 100.0 / t.combats.max(1) as f64,
-        t.combats
+        thousands(t.combats)
     );
     let planned = t.builds as f64;
     let first = planned / 10.0 / (tenth(1) - tenth(0)).max(1e-9);
     let last = (planned - (planned * 9.0 / 10.0).ceil()) / (tenth(10) - tenth(9)).max(1e-9);
     outln!(
-        "builds/s: first tenth {first:.0}, last tenth {last:.0} (ratio {:.2})",
+        "builds/s: first tenth {}, last tenth {} (ratio {:.2})",
+        thousands(first as u64),
+        thousands(last as u64),
         last / first
     );
     for (k, b) in ranking.top.iter().take(5).enumerate() {
@@ -1082,9 +1103,22 @@ fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
     if a.out.is_dir() {
         allocguard_sim::outfiles::check_free(&a.out, &[allocguard_sim::catalogue::FILE])?;
     }
+    anyhow::ensure!(
+        a.runs > 0 && a.stage1_runs > 0 && a.max_turns > 0,
+        "--runs, --stage1-runs and --max-turns must be at least 1"
+    );
+    anyhow::ensure!(
+        a.enhancement_percent > 0.0 && a.enhancement_percent <= 1.0,
+        "--enhancement-percent must be in (0, 1]"
+    );
     let cfg = pairs::Config {
         stride: a.stride,
         sample_percent: a.sample_percent,
+        points: a.points,
+        stage1_runs: a.stage1_runs,
+        stage2_runs: a.runs,
+        max_turns: a.max_turns,
+        enhancement_percent: a.enhancement_percent,
         shards: a.shards,
         seed: a.seed,
         variant: match a.variant {
@@ -1141,8 +1175,10 @@ fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
     let (planned, paths) = result?;
     let secs = started.elapsed().as_secs_f64() - stage1_secs;
     outln!(
-        "stage 2: {planned} pairs × 16 combats in {secs:.1} s ({:.0} pairs/s), {} variant; peak heap {} (exact)",
-        planned as f64 / secs,
+        "stage 2: {} pairs × {} combats in {secs:.1} s ({} pairs/s),\n  {} variant; peak heap {} (exact)",
+        waves::report::thousands(planned as u64),
+        8 * a.runs,
+        waves::report::rate(planned as f64 / secs),
         match a.variant {
             VariantArg::Naive => "naive",
             VariantArg::Lean => "lean",
