@@ -1176,7 +1176,7 @@ fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
     let secs = started.elapsed().as_secs_f64() - stage1_secs;
     outln!(
         "stage 2: {} pairs × {} combats in {secs:.1} s ({} pairs/s),\n  {} variant; peak heap {} (exact)",
-        waves::report::thousands(planned as u64),
+        waves::report::thousands(planned),
         8 * a.runs,
         waves::report::rate(planned as f64 / secs),
         match a.variant {
