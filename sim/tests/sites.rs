@@ -57,4 +57,32 @@ fn the_naive_waves_sites_are_its_string_keyed_maps_and_per_step_vectors() {
     // The lean world allocates nothing after warm-up: no site at all.
     let lean = waves_sites(Variant::Lean);
     assert_eq!(lean.totals().ops(), 0, "{:#?}", described(&lean));
+    the_lean_waves_make_no_heap_operation_at_ten_thousand_enemies();
+}
+
+/// The lean world at 10,000 enemies: no heap operation in any frame of any
+/// phase after a warm-up of 30 frames (500 and 100,000 are the scenarios').
+/// Called from the one test above.
+fn the_lean_waves_make_no_heap_operation_at_ten_thousand_enemies() {
+    let config = waves::Config {
+        time_scale: 0.5,
+        ..waves::Config::stress(10_000)
+    };
+    let mut world = World::new(config, Variant::Lean);
+    world.begin_phase(WavePhase::ALL[0]);
+    for _ in 0..30 {
+        world.step();
+    }
+    let mut recorder = SiteRecorder::new();
+    for (i, phase) in WavePhase::ALL.into_iter().enumerate() {
+        if i > 0 {
+            recorder.record(|| world.begin_phase(phase));
+        }
+        for _ in 0..config.steps(phase) {
+            recorder.record(|| world.step());
+        }
+    }
+    let sites = recorder.finish();
+    assert_eq!(sites.totals().ops(), 0, "{:#?}", described(&sites));
+    assert!(world.alive() > 0 && world.bosses_alive() > 0);
 }
