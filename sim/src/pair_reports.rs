@@ -10,17 +10,13 @@
 //! Medians are `statistics.median`'s (the mean of the two middle values of an
 //! even count); the standard deviation is the sample one.
 //!
-//! Deviations, each because a shard keeps less than the original's result
-//! dictionaries did: usage is stored as turns per attack over all combats,
-//! not per profile and per scenario, so the stage-2 report's usage split has
-//! one row (all combats), the ranking's Used1 / Used2 use that overall share
-//! (the original averaged the per-profile shares), and the synergy report's
-//! role reasons read the overall share (specialisation when one attack is
-//! used over 70 % of turns; no differentiation when the first is used 40-60
-//! %). The original's `Generated:` timestamp lines are left out, so a report
-//! is the same from one run to the next; ties in the saturation ranking keep
-//! the order enhancements were first met (the original's followed Python's
-//! per-process set order).
+//! Usage shares come from the turns each attack was chosen, per profile and
+//! per scenario, pooled over runs as the original pooled them. Deviations:
+//! the original's `Generated:` timestamp lines are left out, so a report is
+//! the same from one run to the next; ties in the saturation ranking keep the
+//! order enhancements were first met (the original's followed Python's
+//! per-process set order); a report's methodology and notes paragraphs are
+//! `sim`'s own words.
 
 use std::fmt::Write as _;
 
@@ -49,7 +45,7 @@ pub const SYNERGY_BUCKETS: [&str; 7] = [
     "Strong Negative (<-30%)",
 ];
 
-const PROFILES: [&str; 2] = ["Evasive", "Tanky"];
+use crate::pairs::{PROFILES, STAGE2_SCENARIOS};
 
 /// Every file name [`reports`] may write.
 pub fn file_names() -> Vec<String> {
@@ -180,14 +176,25 @@ impl Input<'_> {
 }
 
 /// Share of turns each attack was used, percent.
-fn usage_pct(p: &PairRecord) -> [f64; 2] {
-    let total = f64::from(p.usage[0] + p.usage[1]);
+fn pct(u: [u32; 2]) -> [f64; 2] {
+    let total = f64::from(u[0] + u[1]);
     if total == 0.0 {
         return [0.0, 0.0];
     }
     [
-        f64::from(p.usage[0]) * 100.0 / total,
-        f64::from(p.usage[1]) * 100.0 / total,
+        f64::from(u[0]) * 100.0 / total,
+        f64::from(u[1]) * 100.0 / total,
+    ]
+}
+
+/// The original's `avg_attack1_usage` / `avg_attack2_usage`: each attack's
+/// share, averaged over the profiles.
+fn mean_profile_usage(p: &PairRecord) -> [f64; 2] {
+    let shares: Vec<[f64; 2]> = p.usage_by_profile.iter().map(|&u| pct(u)).collect();
+    let n = shares.len() as f64;
+    [
+        shares.iter().map(|s| s[0]).sum::<f64>() / n,
+        shares.iter().map(|s| s[1]).sum::<f64>() / n,
     ]
 }
 
@@ -247,14 +254,20 @@ fn stage2(r: &Input<'_>) -> String {
         let _ = writeln!(s, "**Synergy Score:** {:+.1}%\n", p.synergy);
         let _ = writeln!(s, "**Attack 1:** {}", r.attack_line(p.attacks[0]));
         let _ = writeln!(s, "**Attack 2:** {}\n", r.attack_line(p.attacks[1]));
-        let u = usage_pct(p);
         s.push_str("**Usage Split:**\n\n| Context | Attack 1 | Attack 2 |\n|---------|----------|----------|\n");
-        let _ = writeln!(s, "| all combats | {:.0}% | {:.0}% |\n", u[0], u[1]);
+        for (profile, &u) in PROFILES.iter().zip(&p.usage_by_profile) {
+            let u = pct(u);
+            let _ = writeln!(s, "| vs {} | {:.0}% | {:.0}% |", profile.name, u[0], u[1]);
+        }
+        for (scenario, &u) in STAGE2_SCENARIOS.iter().zip(&p.usage_by_scenario) {
+            let u = pct(u);
+            let _ = writeln!(s, "| {} | {:.0}% | {:.0}% |", scenario.name, u[0], u[1]);
+        }
         s.push_str(
-            "**Performance by Profile:**\n\n| Profile | Avg Turns |\n|---------|----------|\n",
+            "\n**Performance by Profile:**\n\n| Profile | Avg Turns |\n|---------|----------|\n",
         );
-        for (name, avg) in PROFILES.iter().zip(p.profile_avg) {
-            let _ = writeln!(s, "| {name} | {avg:.2} |");
+        for (profile, avg) in PROFILES.iter().zip(p.profile_avg) {
+            let _ = writeln!(s, "| {} | {avg:.2} |", profile.name);
         }
         s.push_str("\n---\n\n");
     }
@@ -346,7 +359,7 @@ fn ranking(r: &Input<'_>, tier: &[PairRecord], title: &str) -> String {
         .map(|_| Tally::default())
         .collect();
     for p in tier {
-        let u = usage_pct(p);
+        let u = mean_profile_usage(p);
         for (slot, (&i, &used)) in p.attacks.iter().zip(&u).enumerate() {
             let Some(a) = r.attack(i) else {
                 continue;
@@ -631,10 +644,10 @@ fn synergy(r: &Input<'_>) -> String {
     s
 }
 
-/// The original's reasons, from what a shard keeps (see the module docs).
+/// The original's reasons, in its order: at most three why a pair works,
+/// every one that applies why it fails.
 fn reasons(r: &Input<'_>, p: &PairRecord, good: bool) -> Vec<String> {
     let (a, b) = (r.attack(p.attacks[0]), r.attack(p.attacks[1]));
-    let u = usage_pct(p);
     let mut out = Vec::new();
     if good {
         if let (Some(a), Some(b)) = (a, b) {
@@ -642,8 +655,23 @@ fn reasons(r: &Input<'_>, p: &PairRecord, good: bool) -> Vec<String> {
                 out.push("- **Attack type diversity**: One AOE, one single-target (scenario adaptability)".into());
             }
         }
-        if u[0] > 70.0 || u[1] > 70.0 {
-            out.push("- **Specialization over all combats**: Clear role differentiation".into());
+        for (profile, &u) in PROFILES.iter().zip(&p.usage_by_profile) {
+            let u = pct(u);
+            if u[0] > 70.0 || u[1] > 70.0 {
+                out.push(format!(
+                    "- **Specialization vs {}**: Clear role differentiation",
+                    profile.name
+                ));
+            }
+        }
+        for (scenario, &u) in STAGE2_SCENARIOS.iter().zip(&p.usage_by_scenario) {
+            let u = pct(u);
+            if u[0] > 70.0 || u[1] > 70.0 {
+                out.push(format!(
+                    "- **Scenario specialization ({})**: One attack dominates",
+                    scenario.name
+                ));
+            }
         }
         if out.is_empty() {
             out.push(
@@ -659,11 +687,14 @@ fn reasons(r: &Input<'_>, p: &PairRecord, good: bool) -> Vec<String> {
                     a.kind.name()
                 ));
             }
-            let shared = a.upgrades().filter(|&x| b.has(x)).count();
-            if (40.0..=60.0).contains(&u[0]) {
+            let even = p
+                .usage_by_profile
+                .iter()
+                .all(|&u| (40.0..=60.0).contains(&pct(u)[0]));
+            if even {
                 out.push("- **No clear role differentiation**: Both attacks used equally across all contexts".into());
             }
-            if shared > 2 {
+            if a.upgrades().filter(|&x| b.has(x)).count() > 2 {
                 out.push("- **Overlapping upgrades**: Shared enhancements = redundancy".into());
             }
         }
@@ -800,7 +831,8 @@ mod tests {
             overall_avg: avg,
             profile_avg: [avg - 1.0, avg + 1.0],
             scenario_avg: [avg; 4],
-            usage: [30, 10],
+            usage_by_profile: [[15, 5], [12, 8]],
+            usage_by_scenario: [[8, 2], [7, 3], [6, 4], [6, 4]],
             synergy,
         }
     }
@@ -892,7 +924,7 @@ mod tests {
         assert_eq!(names, expected);
         let get = |name: &str| &files.iter().find(|(n, _)| n == name).unwrap().1;
         for (file, needles) in [
-            ("stage2_pairing_report.md", vec!["# Simulation V3 - Stage 2: Attack Pairing Results", "## Top 50 Attack Pairs", "**Usage Split:**", "| Context | Attack 1 | Attack 2 |", "**Performance by Profile:**", "| Evasive | 7.00 |"]),
+            ("stage2_pairing_report.md", vec!["# Simulation V3 - Stage 2: Attack Pairing Results", "## Top 50 Attack Pairs", "**Usage Split:**", "| Context | Attack 1 | Attack 2 |", "| vs Evasive | 75% | 25% |", "| vs Tanky | 60% | 40% |", "| Swarm 2 | 60% | 40% |", "**Performance by Profile:**", "| Evasive | 7.00 |"]),
             ("top_1000_pairs.md", vec!["# Simulation V3 - Top 1000 Pairs List", "| Rank | Attack 1 | Cost1 | Attack 2 | Cost2 | Total | Avg Turns | Synergy |", "| 1 | melee_ac+power_attack+brutal | 3p | area+bleed [charges_1] |"]),
             ("enhancement_ranking_top_20.md", vec!["| Rank | Enhancement | Type | Cost | Apps | App% | Avg Turns | vs Med | Eff | Slot1 | Slot2 | Used1 | Used2 | Melee_AC | Melee_DG | Ranged | Area | Direct | Evasive | Tanky | ", "## Column Definitions"]),
             ("enhancement_saturation_top_5.md", vec!["## Saturation Distribution", "## Top 10 Most Saturated Enhancements", "| High (>60%) |"]),

@@ -506,7 +506,8 @@ pub fn evaluate_pair<A: Arena>(
     let traits = [Traits::of(attacks[0]), Traits::of(attacks[1])];
     let mut profile_avg = [0.0f64; 2];
     let mut scenario_avg = [0.0f64; 4];
-    let mut usage = [0u32; 2];
+    let mut by_profile = [[0u32; 2]; 2];
+    let mut by_scenario = [[0u32; 2]; 4];
     let runs = f64::from(cfg.stage2_runs);
     for (p, profile_total) in profile_avg.iter_mut().enumerate() {
         for (g, group) in STAGE2_SCENARIOS.iter().enumerate() {
@@ -524,8 +525,10 @@ pub fn evaluate_pair<A: Arena>(
                 );
                 *profile_total += f64::from(turns) / (4.0 * runs);
                 scenario_avg[g] += f64::from(turns) / (2.0 * runs);
-                usage[0] += used[0];
-                usage[1] += used[1];
+                for k in 0..2 {
+                    by_profile[p][k] += used[k];
+                    by_scenario[g][k] += used[k];
+                }
             }
         }
     }
@@ -542,7 +545,8 @@ pub fn evaluate_pair<A: Arena>(
         overall_avg: overall as f32,
         profile_avg: profile_avg.map(|v| v as f32),
         scenario_avg: scenario_avg.map(|v| v as f32),
-        usage,
+        usage_by_profile: by_profile,
+        usage_by_scenario: by_scenario,
         synergy: synergy as f32,
     }
 }
@@ -877,7 +881,7 @@ mod tests {
             for (i, r) in got.iter().enumerate() {
                 assert_eq!(r.pair_id, i as u64);
                 assert!(r.overall_avg >= 1.0 && r.overall_avg <= 25.0, "{r:?}");
-                assert!(r.usage[0] + r.usage[1] > 0);
+                assert!(r.usage()[0] + r.usage()[1] > 0);
             }
             assert!(out.join("attacks.tsv").exists());
             records.push(got);

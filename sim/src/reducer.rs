@@ -256,7 +256,8 @@ mod tests {
             overall_avg: avg,
             profile_avg: [avg, avg],
             scenario_avg: [avg; 4],
-            usage: [1, 1],
+            usage_by_profile: [[1, 0], [0, 1]],
+            usage_by_scenario: [[1, 0], [0, 1], [0, 0], [0, 0]],
             synergy,
         }
     }
@@ -311,7 +312,7 @@ mod tests {
         let good = shard(dir.path(), "a.bin", &[rec(1, 1.0, 0.0), rec(2, 2.0, 0.0)]);
         let bad = shard(dir.path(), "b.bin", &[rec(3, 3.0, 0.0), rec(4, 4.0, 0.0)]);
         let mut bytes = std::fs::read(&bad).unwrap();
-        bytes[32 + 60 + 5] ^= 1;
+        bytes[32 + RECORD_SIZE + 5] ^= 1;
         std::fs::write(&bad, bytes).unwrap();
         let out = dir.path().join("reports");
         let result = Reducer::run(vec![good, bad.clone()], 10, Variant::Lean)

@@ -2,15 +2,15 @@
 //! little-endian records, written by the stage-2 pairing and read one record
 //! at a time by the reducer.
 //!
-//! ## Layout (version 1)
+//! ## Layout (version 2)
 //!
-//! A shard is a 32-byte header followed by `count` records of 60 bytes.
+//! A shard is a 32-byte header followed by `count` records of 100 bytes.
 //!
 //! | offset | size | field |
 //! | ---: | ---: | --- |
 //! | 0 | 8 | magic `b"AGPAIRS\0"` |
-//! | 8 | 4 | format version, `u32` (1) |
-//! | 12 | 4 | record size, `u32` (60) |
+//! | 8 | 4 | format version, `u32` (2) |
+//! | 12 | 4 | record size, `u32` (100) |
 //! | 16 | 8 | record count, `u64` |
 //! | 24 | 8 | FNV-1a 64 of bytes 0..24 |
 //!
@@ -24,12 +24,16 @@
 //! | 16 | 4 | overall average turns, `f32` |
 //! | 20 | 8 | average turns per defensive profile (evasive, tanky), `2 × f32` |
 //! | 28 | 16 | average turns per scenario (boss, mixed, swarm 1, swarm 2), `4 × f32` |
-//! | 44 | 8 | turns each attack was chosen, `2 × u32` |
-//! | 52 | 4 | synergy score, percent, `f32` |
-//! | 56 | 4 | FNV-1a 32 of bytes 0..56 |
+//! | 44 | 16 | turns each attack was chosen, per profile: `2 × 2 × u32` |
+//! | 60 | 32 | turns each attack was chosen, per scenario: `4 × 2 × u32` |
+//! | 92 | 4 | synergy score, percent, `f32` |
+//! | 96 | 4 | FNV-1a 32 of bytes 0..96 |
 //!
 //! All integers and floats are little-endian. The original pickled about 500
-//! bytes a result (23 GB for 47,065,150); this is 60 (2.8 GB).
+//! bytes a result (23 GB for 47,065,150); this is 100 (4.7 GB). Version 1
+//! (60 bytes) kept usage over all combats only, which the original's reports
+//! split by profile and scenario; its shards are refused with a message
+//! saying to write them again.
 //!
 //! A shard that is truncated, has a bad magic, an unknown version or a bad
 //! checksum is an error naming the file and, for records, the record index;
@@ -43,11 +47,11 @@ use std::path::{Path, PathBuf};
 /// The magic bytes that open a shard.
 pub const MAGIC: [u8; 8] = *b"AGPAIRS\0";
 /// The format version this code writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// Header size, bytes.
 pub const HEADER_SIZE: usize = 32;
 /// Record size, bytes.
-pub const RECORD_SIZE: usize = 60;
+pub const RECORD_SIZE: usize = 100;
 
 /// One pair's stage-2 result.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
@@ -62,8 +66,10 @@ pub struct PairRecord {
     pub profile_avg: [f32; 2],
     /// Average turns per scenario: boss, mixed, swarm 1, swarm 2.
     pub scenario_avg: [f32; 4],
-    /// How many turns each attack was the one used.
-    pub usage: [u32; 2],
+    /// Turns each attack was the one used, per profile (evasive, tanky).
+    pub usage_by_profile: [[u32; 2]; 2],
+    /// Turns each attack was the one used, per scenario.
+    pub usage_by_scenario: [[u32; 2]; 4],
     /// `(mean of the two solo averages − pair average) / that mean × 100`.
     pub synergy: f32,
 }
@@ -83,42 +89,55 @@ pub fn fnv32(bytes: &[u8]) -> u32 {
 }
 
 impl PairRecord {
-    /// The record's 60 bytes, checksum included.
+    /// Turns each attack was the one used, over every combat.
+    pub fn usage(&self) -> [u32; 2] {
+        let [a, b] = self.usage_by_profile;
+        [a[0] + b[0], a[1] + b[1]]
+    }
+
+    /// The record's 100 bytes, checksum included.
     pub fn encode(&self) -> [u8; RECORD_SIZE] {
         let mut b = [0u8; RECORD_SIZE];
-        b[0..8].copy_from_slice(&self.pair_id.to_le_bytes());
-        b[8..12].copy_from_slice(&self.attacks[0].to_le_bytes());
-        b[12..16].copy_from_slice(&self.attacks[1].to_le_bytes());
-        b[16..20].copy_from_slice(&self.overall_avg.to_le_bytes());
+        let mut put = |at: usize, bytes: [u8; 4]| b[at..at + 4].copy_from_slice(&bytes);
+        put(8, self.attacks[0].to_le_bytes());
+        put(12, self.attacks[1].to_le_bytes());
+        put(16, self.overall_avg.to_le_bytes());
         for (i, v) in self.profile_avg.iter().enumerate() {
-            b[20 + 4 * i..24 + 4 * i].copy_from_slice(&v.to_le_bytes());
+            put(20 + 4 * i, v.to_le_bytes());
         }
         for (i, v) in self.scenario_avg.iter().enumerate() {
-            b[28 + 4 * i..32 + 4 * i].copy_from_slice(&v.to_le_bytes());
+            put(28 + 4 * i, v.to_le_bytes());
         }
-        b[44..48].copy_from_slice(&self.usage[0].to_le_bytes());
-        b[48..52].copy_from_slice(&self.usage[1].to_le_bytes());
-        b[52..56].copy_from_slice(&self.synergy.to_le_bytes());
-        let sum = fnv32(&b[..56]);
-        b[56..60].copy_from_slice(&sum.to_le_bytes());
+        for (i, v) in self.usage_by_profile.iter().flatten().enumerate() {
+            put(44 + 4 * i, v.to_le_bytes());
+        }
+        for (i, v) in self.usage_by_scenario.iter().flatten().enumerate() {
+            put(60 + 4 * i, v.to_le_bytes());
+        }
+        put(92, self.synergy.to_le_bytes());
+        b[0..8].copy_from_slice(&self.pair_id.to_le_bytes());
+        let sum = fnv32(&b[..96]);
+        b[96..100].copy_from_slice(&sum.to_le_bytes());
         b
     }
 
-    /// Decodes 60 bytes; `None` when the checksum does not match.
+    /// Decodes 100 bytes; `None` when the checksum does not match.
     pub fn decode(b: &[u8; RECORD_SIZE]) -> Option<PairRecord> {
         let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
         let f32_at = |o: usize| f32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
-        if u32_at(56) != fnv32(&b[..56]) {
+        if u32_at(96) != fnv32(&b[..96]) {
             return None;
         }
+        let pair = |o: usize| [u32_at(o), u32_at(o + 4)];
         Some(PairRecord {
             pair_id: u64::from_le_bytes(b[0..8].try_into().expect("8 bytes")),
             attacks: [u32_at(8), u32_at(12)],
             overall_avg: f32_at(16),
             profile_avg: [f32_at(20), f32_at(24)],
             scenario_avg: [f32_at(28), f32_at(32), f32_at(36), f32_at(40)],
-            usage: [u32_at(44), u32_at(48)],
-            synergy: f32_at(52),
+            usage_by_profile: [pair(44), pair(52)],
+            usage_by_scenario: [pair(60), pair(68), pair(76), pair(84)],
+            synergy: f32_at(92),
         })
     }
 }
@@ -156,7 +175,7 @@ impl fmt::Display for ShardError {
             ShardError::BadMagic(p) => write!(f, "{}: not a pair shard (bad magic)", p.display()),
             ShardError::UnknownVersion(p, v) => write!(
                 f,
-                "{}: shard format version {v}; this reducer reads version {VERSION}",
+                "{}: shard format version {v}; this reducer reads version {VERSION}: write the shards again with this sim (`sim pairs` or `sim shards`)",
                 p.display()
             ),
             ShardError::BadRecordSize(p, s) => {
@@ -386,7 +405,13 @@ pub fn generate_synthetic(
                     overall * 0.7 * noise(&mut rng),
                     overall * 0.7 * noise(&mut rng),
                 ],
-                usage: [1 + rng.below(20) as u32, 1 + rng.below(20) as u32],
+                usage_by_profile: [
+                    [1 + rng.below(20) as u32, 1 + rng.below(20) as u32],
+                    [1 + rng.below(20) as u32, 1 + rng.below(20) as u32],
+                ],
+                usage_by_scenario: std::array::from_fn(|_| {
+                    [1 + rng.below(10) as u32, 1 + rng.below(10) as u32]
+                }),
                 synergy: 5.0 + rng.normal(15.0) as f32,
             })?;
             id += 1;
@@ -429,7 +454,8 @@ mod tests {
             overall_avg: 3.25 + id as f32,
             profile_avg: [3.0, 3.5],
             scenario_avg: [5.0, 3.0, 2.5, 2.5],
-            usage: [7, 9],
+            usage_by_profile: [[3, 4], [4, 5]],
+            usage_by_scenario: [[1, 2], [2, 2], [2, 2], [2, 3]],
             synergy: 68.9,
         }
     }
@@ -453,13 +479,16 @@ mod tests {
     }
 
     #[test]
-    fn records_round_trip_in_60_bytes() {
+    fn records_round_trip_in_100_bytes() {
         let r = record(42);
         assert_eq!(PairRecord::decode(&r.encode()), Some(r));
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.bin");
         write(&p, 20);
-        assert_eq!(std::fs::metadata(&p).unwrap().len(), 32 + 20 * 60);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().len(),
+            (32 + 20 * RECORD_SIZE) as u64
+        );
         assert_eq!(
             read_all(&p).unwrap(),
             (0..20).map(record).collect::<Vec<_>>()
@@ -473,7 +502,7 @@ mod tests {
         write(&p, 10);
         let good = std::fs::read(&p).unwrap();
 
-        std::fs::write(&p, &good[..32 + 4 * 60 + 17]).unwrap();
+        std::fs::write(&p, &good[..32 + 4 * RECORD_SIZE + 17]).unwrap();
         let e = read_all(&p).unwrap_err().to_string();
         assert!(
             e.contains("shard_07.bin: truncated") && e.contains("ends in record 4"),
@@ -481,7 +510,7 @@ mod tests {
         );
 
         let mut bad = good.clone();
-        bad[32 + 6 * 60 + 3] ^= 0x40;
+        bad[32 + 6 * RECORD_SIZE + 3] ^= 0x40;
         std::fs::write(&p, &bad).unwrap();
         let e = read_all(&p).unwrap_err().to_string();
         assert_eq!(e, format!("{}: record 6: checksum mismatch", p.display()));
@@ -495,16 +524,18 @@ mod tests {
             .contains("not a pair shard (bad magic)"));
 
         let mut bad = good.clone();
-        bad[8] = 2;
+        bad[8] = 1; // a shard of the 60-byte format
         std::fs::write(&p, &bad).unwrap();
         let e = read_all(&p).unwrap_err().to_string();
         assert!(
-            e.contains("shard format version 2; this reducer reads version 1"),
+            e.contains(
+                "shard format version 1; this reducer reads version 2: write the shards again"
+            ),
             "{e}"
         );
 
         let mut longer = good.clone();
-        longer.extend_from_slice(&good[32..32 + 60]);
+        longer.extend_from_slice(&good[32..32 + RECORD_SIZE]);
         std::fs::write(&p, &longer).unwrap();
         let e = read_all(&p).unwrap_err().to_string();
         assert!(
