@@ -102,8 +102,10 @@ pub const STAGE2_SCENARIOS: [EnemyGroup; 4] = [
 pub struct Config {
     /// Points per attack (tier 4 dual natured: 6).
     pub points: u32,
-    /// The attacker.
+    /// The attacker: `[focus, power, mobility, endurance, tier]`.
     pub attacker: [i32; 5],
+    /// The enemies' stats against each profile (evasive, tanky), same order.
+    pub profiles: [[i32; 5]; 2],
     /// Stage 1 runs per profile and scenario (3).
     pub stage1_runs: u32,
     /// Stage 1 tests every Nth attack (1: all).
@@ -133,6 +135,7 @@ impl Config {
         Config {
             points: 6,
             attacker: [2, 2, 2, 2, 4],
+            profiles: [PROFILES[0].stats, PROFILES[1].stats],
             stage1_runs: 3,
             stride: 1,
             enhancement_percent: 0.2,
@@ -163,10 +166,10 @@ pub struct Solo {
 /// profile and scenario.
 pub fn solo<A: Arena>(arena: &mut A, cfg: &Config, attack: &Attack, index: usize) -> Solo {
     let mut s = Solo::default();
-    for (p, prof) in PROFILES.iter().enumerate() {
+    for (p, stats) in cfg.profiles.iter().enumerate() {
         let mt = Match {
             attacker: Character::new(cfg.attacker),
-            defender: Character::new(prof.stats),
+            defender: Character::new(*stats),
             max_turns: 100,
             focused: false,
         };
@@ -398,19 +401,21 @@ impl Traits {
 }
 
 /// `simulate_pair_with_intelligent_selection`: turns played and how often
-/// each attack was chosen.
+/// each attack was chosen. `profile` (0 evasive, 1 tanky) picks the scoring;
+/// `sides` are the attacker and the enemies' stats.
 #[allow(clippy::too_many_arguments)]
 pub fn play_pair<A: Arena>(
     arena: &mut A,
     rng: &mut Rng,
-    attacker: &Character,
+    sides: [&Character; 2],
     profile: usize,
     attacks: [&Attack; 2],
     traits: [&Traits; 2],
     hps: &[i32],
     max_turns: i32,
 ) -> (i32, [u32; 2]) {
-    let defender = Character::new(PROFILES[profile].stats);
+    let [attacker, defender] = sides;
+    let defender = *defender;
     arena.reset(hps);
     let n = arena.enemy_count();
     let mut usage = [0u32; 2];
@@ -510,13 +515,14 @@ pub fn evaluate_pair<A: Arena>(
     let mut by_scenario = [[0u32; 2]; 4];
     let runs = f64::from(cfg.stage2_runs);
     for (p, profile_total) in profile_avg.iter_mut().enumerate() {
+        let defender = Character::new(cfg.profiles[p]);
         for (g, group) in STAGE2_SCENARIOS.iter().enumerate() {
             for run in 0..cfg.stage2_runs {
                 let mut rng = Rng::new(combat_seed(cfg.seed, pair_id, p * 4 + g, run));
                 let (turns, used) = play_pair(
                     arena,
                     &mut rng,
-                    &attacker,
+                    [&attacker, &defender],
                     p,
                     attacks,
                     [&traits[0], &traits[1]],
@@ -821,7 +827,10 @@ mod tests {
         let (turns, usage) = play_pair(
             &mut arena,
             &mut Rng::new(1),
-            &Character::new([2, 2, 2, 2, 4]),
+            [
+                &Character::new([2, 2, 2, 2, 4]),
+                &Character::new(PROFILES[0].stats),
+            ],
             0,
             [&charger, &charger],
             [&t, &t],
@@ -846,7 +855,7 @@ mod tests {
         let (_, usage) = play_pair(
             &mut arena,
             &mut Rng::new(1),
-            &me,
+            [&me, &Character::new(PROFILES[1].stats)],
             1,
             [&single, &single],
             [&ts, &ts],

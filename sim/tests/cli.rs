@@ -337,3 +337,43 @@ fn genes_names_its_configuration_and_prints_and_writes_every_generation() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--matrix FILE"));
 }
+
+#[test]
+fn pairs_takes_the_original_configs_knobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sim(&[
+        "pairs",
+        "--stride",
+        "400",
+        "--tier",
+        "5",
+        "--archetype",
+        "focused",
+        "--tanky",
+        "2,2,1,3",
+        "--runs",
+        "1",
+        "--max-turns",
+        "20",
+        "--quiet",
+        "--out",
+        dir.path().join("p").to_str().unwrap(),
+    ]);
+    // Tier 5 focused: a budget of 10 points; the tier stat follows --tier.
+    assert!(
+        out.contains("pairs: 10 points per attack, tier 5; attacker [2, 2, 2, 2, 5], evasive [2, 2, 4, 0, 5], tanky [2, 2, 1, 3, 5]"),
+        "{out}"
+    );
+    assert!(
+        out.contains(" × 8 combats "),
+        "one run: 2 profiles × 4 scenarios: {out}"
+    );
+    let bad = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["pairs", "--evasive", "2,2,4", "--out"])
+        .arg(dir.path().join("q"))
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr)
+        .contains("give four: focus, power, mobility, endurance"));
+}

@@ -118,9 +118,25 @@ struct PairsArgs {
     /// Fraction of later attacks each attack is paired with (the original: 0.005).
     #[arg(long, default_value_t = 0.005)]
     sample_percent: f64,
-    /// Points per attack (config.json's points_per_attack: 6).
-    #[arg(long, default_value_t = 6)]
-    points: u32,
+    /// Character tier: 3, 4 or 5 (config.json: 4); the attacker's and the
+    /// profiles' tier stat.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(3..=5))]
+    tier: u32,
+    /// Archetype whose budget sets the points per attack when --points is
+    /// not given (config.json: dual_natured, 6 points at tier 4).
+    #[arg(long, default_value = "dual_natured")]
+    archetype: allocguard_sim::combat::Archetype,
+    /// Points per attack (default: the tier and archetype's budget).
+    #[arg(long)]
+    points: Option<u32>,
+    /// The evasive profile's focus, power, mobility and endurance
+    /// (config.json: 2,2,4,0).
+    #[arg(long, value_name = "F,P,M,E", value_parser = parse_stats)]
+    evasive: Option<[i32; 4]>,
+    /// The tanky profile's focus, power, mobility and endurance
+    /// (config.json: 2,2,0,4).
+    #[arg(long, value_name = "F,P,M,E", value_parser = parse_stats)]
+    tanky: Option<[i32; 4]>,
     /// Stage 1 runs per profile and scenario (config.json: 3).
     #[arg(long, default_value_t = 3)]
     stage1_runs: u32,
@@ -1031,6 +1047,26 @@ fn combat_cmd(a: CombatArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Four stats, `F,P,M,E`, each 0-10.
+fn parse_stats(s: &str) -> Result<[i32; 4], String> {
+    let v: Vec<i32> = s
+        .split(',')
+        .map(|x| {
+            x.trim()
+                .parse::<i32>()
+                .map_err(|_| format!("`{x}` is not a whole number"))
+        })
+        .collect::<Result<_, _>>()?;
+    match v[..] {
+        [f, p, m, e] if v.iter().all(|x| (0..=10).contains(x)) => Ok([f, p, m, e]),
+        [_, _, _, _] => Err("each stat is 0 to 10".into()),
+        _ => Err(format!(
+            "{} numbers; give four: focus, power, mobility, endurance (e.g. 2,2,4,0)",
+            v.len()
+        )),
+    }
+}
+
 /// `sim combat --build LABEL`: one build against the chosen scenarios.
 fn one_build_cmd(a: &CombatArgs, label: &str) -> anyhow::Result<()> {
     use allocguard_sim::combat::{single, Archetype, AttackType, Build, Config};
@@ -1111,10 +1147,23 @@ fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
         a.enhancement_percent > 0.0 && a.enhancement_percent <= 1.0,
         "--enhancement-percent must be in (0, 1]"
     );
+    let tier = a.tier as i32;
+    let original = pairs::Config::original();
+    let with_tier = |stats: [i32; 5], four: Option<[i32; 4]>| {
+        let [f, p, m, e] = four.unwrap_or([stats[0], stats[1], stats[2], stats[3]]);
+        [f, p, m, e, tier]
+    };
     let cfg = pairs::Config {
         stride: a.stride,
         sample_percent: a.sample_percent,
-        points: a.points,
+        points: a
+            .points
+            .unwrap_or_else(|| allocguard_sim::combat::budget(a.tier, a.archetype)),
+        attacker: with_tier(original.attacker, None),
+        profiles: [
+            with_tier(original.profiles[0], a.evasive),
+            with_tier(original.profiles[1], a.tanky),
+        ],
         stage1_runs: a.stage1_runs,
         stage2_runs: a.runs,
         max_turns: a.max_turns,
@@ -1158,9 +1207,18 @@ fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
     });
     let stage1_secs = started.elapsed().as_secs_f64();
     outln!(
-        "stage 1: {} attacks tested alone in {stage1_secs:.1} s, {} kept (best 20% of each enhancement)",
-        pruned.tested,
-        pruned.attacks.len()
+        "pairs: {} points per attack, tier {}; attacker {:?}, evasive {:?}, tanky {:?}",
+        cfg.points,
+        a.tier,
+        cfg.attacker,
+        cfg.profiles[0],
+        cfg.profiles[1]
+    );
+    outln!(
+        "stage 1: {} attacks tested alone in {stage1_secs:.1} s,\n  {} kept (best {:.0}% of each enhancement)",
+        waves::report::thousands(pruned.tested as u64),
+        waves::report::thousands(pruned.attacks.len() as u64),
+        cfg.enhancement_percent * 100.0
     );
     let (result, stats) = allocguard::measure_process(|| -> anyhow::Result<_> {
         let mut p = Pairing::new(cfg, pruned, &a.out)?;
