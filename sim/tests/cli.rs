@@ -77,14 +77,20 @@ fn naive_automaton_names_the_sites_that_grow() {
     let at = out
         .find("growing sites (held at the end, top 3 of ")
         .unwrap_or_else(|| panic!("{out}"));
-    let listing: Vec<&str> = out[at..].lines().skip(1).take(3).collect();
-    assert_eq!(listing.len(), 3, "{out}");
-    assert!(listing.iter().all(|l| l.contains(" held (")), "{out}");
+    // Three sites, two lines each: what is held, then where.
+    let listing: Vec<&str> = out[at..].lines().skip(1).take(6).collect();
+    assert_eq!(listing.len(), 6, "{out}");
+    for pair in listing.chunks(2) {
+        assert!(
+            pair[0].contains(" held (") && pair[1].starts_with("     at "),
+            "{out}"
+        );
+    }
     // The history and the snapshots lead (the third holds the objects'
     // JSON maps, inside serde_json).
-    for line in &listing[..2] {
+    for place in [listing[1], listing[3]] {
         assert!(
-            line.contains("src/automaton.rs:") && line.contains("record_history"),
+            place.contains("src/automaton.rs:") && place.contains("record_history"),
             "{out}"
         );
     }
@@ -125,7 +131,7 @@ fn a_file_that_is_not_an_automaton_file_is_refused_and_left_as_it_was() {
     let lines = std::fs::read_to_string(&auto).unwrap().lines().count();
     let second = run(&auto);
     assert!(second.status.success(), "{second:?}");
-    assert!(String::from_utf8_lossy(&second.stdout).contains(" continued "));
+    assert!(String::from_utf8_lossy(&second.stdout).contains("auto.jsonl (continued)"));
     assert!(std::fs::read_to_string(&auto).unwrap().lines().count() > lines);
     // Nothing else was left in the directory (no temporary files).
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
@@ -361,7 +367,11 @@ fn pairs_takes_the_original_configs_knobs() {
     ]);
     // Tier 5 focused: a budget of 10 points; the tier stat follows --tier.
     assert!(
-        out.contains("pairs: 10 points per attack, tier 5; attacker [2, 2, 2, 2, 5], evasive [2, 2, 4, 0, 5], tanky [2, 2, 1, 3, 5]"),
+        out.contains("pairs: 10 points per attack, tier 5\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("attacker [2, 2, 2, 2, 5], evasive [2, 2, 4, 0, 5], tanky [2, 2, 1, 3, 5]"),
         "{out}"
     );
     assert!(
@@ -376,4 +386,32 @@ fn pairs_takes_the_original_configs_knobs() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr)
         .contains("give four: focus, power, mobility, endurance"));
+}
+
+#[test]
+fn every_command_fits_80_columns_but_for_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let runs: Vec<Vec<String>> = [
+        "genes --variant naive --preset memory-profile --scale smoke --quiet",
+        "automaton --variant naive --scale smoke --quiet",
+        "combat --stride 500 --runs 1 --quiet --out {d}/c",
+        "combat --build direct_damage --runs 10",
+        "pairs --stride 400 --quiet --out {d}/p",
+        "reduce --shards {d}/p --out {d}/r --quiet",
+    ]
+    .iter()
+    .map(|c| c.replace("{d}", d).split(' ').map(String::from).collect())
+    .collect();
+    for args in runs {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = sim(&args);
+        for line in out.lines() {
+            // Paths are as long as they are (cargo's are too).
+            if line.starts_with("wrote ") || line.starts_with("     at ") {
+                continue;
+            }
+            assert!(line.chars().count() <= 80, "{args:?}: {line}");
+        }
+    }
 }

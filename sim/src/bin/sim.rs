@@ -798,11 +798,11 @@ fn print_hotspots(sites: &allocguard::Sites, steps: u64, unit: &str) {
     let mut by_bytes: Vec<&allocguard::Site> = sites.sites.iter().collect();
     by_bytes.sort_by_key(|s| std::cmp::Reverse(s.counts.bytes_allocated));
     outln!(
-        "allocation hotspots (top {} of {} sites, over {steps} {unit}s; allocation ran ~10x slower \
-         while they were recorded, --no-hotspots to time without):",
+        "allocation hotspots (top {} of {} sites, over {steps} {unit}s):",
         HOTSPOTS.min(by_bytes.len()),
         sites.distinct
     );
+    outln!("  (recording them slows allocation ~10x; --no-hotspots to time without)");
     for (i, s) in by_bytes.into_iter().take(HOTSPOTS).enumerate() {
         let per = s.counts.allocs as f64 / steps as f64;
         outln!(
@@ -839,12 +839,12 @@ fn print_growing(sites: &allocguard::Sites) {
     );
     for (i, s) in holding.into_iter().take(HOTSPOTS).enumerate() {
         outln!(
-            "  {}. {} held ({}): {}",
+            "  {}. {} held ({})",
             i + 1,
             kib(s.counts.live_bytes as f64),
-            s.counts.ops_text(),
-            s.place()
+            s.counts.ops_text()
         );
+        outln!("     at {}", s.place());
     }
 }
 
@@ -892,15 +892,19 @@ fn automaton_cmd(a: AutomatonArgs) -> anyhow::Result<()> {
     let r = auto.finish()?;
     progress.bar.finish_and_clear();
     outln!(
-        "automaton: {iterations} iterations, {} variant, {} {}",
-        c.variant().name(),
-        if continued { "continued" } else { "file" },
-        if a.file.is_some() {
-            path.display().to_string()
-        } else {
-            "in a temporary directory (removed; --file to keep it)".to_string()
-        }
+        "automaton: {} iterations, {} variant",
+        waves::report::thousands(iterations),
+        c.variant().name()
     );
+    if a.file.is_some() {
+        outln!(
+            "file: {} ({})",
+            path.display(),
+            if continued { "continued" } else { "new" }
+        );
+    } else {
+        outln!("file: a temporary one, removed at the end (--file to keep it)");
+    }
     outln!(
         "objects {}, history {}, duplicate ids {}, lost to self-io {}",
         r.objects,
@@ -1034,17 +1038,37 @@ fn combat_cmd(a: CombatArgs) -> anyhow::Result<()> {
         last / first
     );
     for (k, b) in ranking.top.iter().take(5).enumerate() {
-        outln!(
-            "#{} {:.2} turns  {}",
-            k + 1,
-            b.avg_turns(ranking.cfg.runs),
-            ranking.catalog.get(b.index as usize).label()
-        );
+        let head = format!("#{} {:.2} turns  ", k + 1, b.avg_turns(ranking.cfg.runs));
+        let label = ranking.catalog.get(b.index as usize).label();
+        outln!("{}", wrap(&label, &head, 80));
     }
     for f in report::write_reports(&ranking, &a.out)? {
         outln!("wrote {}", f.display());
     }
     Ok(())
+}
+
+/// `head` then `text`, broken at spaces so that no line is wider than
+/// `width` (a word longer than that stays whole), continuation lines
+/// indented under the text.
+fn wrap(text: &str, head: &str, width: usize) -> String {
+    let indent = " ".repeat(head.chars().count());
+    let mut out = head.to_string();
+    let mut line = head.chars().count();
+    for (i, word) in text.split(' ').enumerate() {
+        let w = word.chars().count();
+        if i > 0 && line + 1 + w > width {
+            out.push('\n');
+            out.push_str(&indent);
+            line = indent.len();
+        } else if i > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += w;
+    }
+    out
 }
 
 /// Four stats, `F,P,M,E`, each 0-10.
@@ -1206,10 +1230,9 @@ fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
         worker.join().expect("the stage-1 thread panicked")
     });
     let stage1_secs = started.elapsed().as_secs_f64();
+    outln!("pairs: {} points per attack, tier {}", cfg.points, a.tier);
     outln!(
-        "pairs: {} points per attack, tier {}; attacker {:?}, evasive {:?}, tanky {:?}",
-        cfg.points,
-        a.tier,
+        "  attacker {:?}, evasive {:?}, tanky {:?}",
         cfg.attacker,
         cfg.profiles[0],
         cfg.profiles[1]
@@ -1323,12 +1346,15 @@ fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
     let secs = started.elapsed().as_secs_f64();
     let files = reducer::write_reports(&reduced, &a.out)?;
     outln!(
-        "reduced {} results from {} shards to the top {} in {secs:.1} s ({:.1} M results/s), {} variant",
-        reduced.records,
+        "reduced {} results from {} shards to the top {}, {} variant,",
+        waves::report::thousands(reduced.records),
         paths.len(),
-        reduced.top.len(),
-        reduced.records as f64 / secs / 1e6,
+        waves::report::thousands(reduced.top.len() as u64),
         variant.name()
+    );
+    outln!(
+        "  in {secs:.1} s ({:.1} M results/s)",
+        reduced.records as f64 / secs / 1e6
     );
     outln!(
         "peak heap while reducing: {} (exact, every thread)",
