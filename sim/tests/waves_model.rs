@@ -205,8 +205,9 @@ impl Model {
     }
 }
 
-fn simulated(cap: usize) -> Vec<Counts> {
-    World::run(waves::Config::stress(cap), Variant::Lean)
+/// The simulation's per-phase counts for `config`.
+fn simulated(config: waves::Config, variant: Variant) -> Vec<Counts> {
+    World::run(config, variant)
         .phases
         .iter()
         .map(|(_, s)| Counts {
@@ -224,20 +225,11 @@ fn the_simulation_gives_the_models_counts_at_an_ideal_30_hz() {
     for seed in [12345, 7] {
         let mut config = waves::Config::stress(500);
         config.seed = seed;
-        let sim: Vec<Counts> = World::run(config, Variant::Naive)
-            .phases
-            .iter()
-            .map(|(_, s)| Counts {
-                fin: s.enemies_final,
-                peak: s.enemies_peak,
-                kills: s.kills,
-                spawned: s.spawned,
-                bosses: s.bosses_spawned,
-            })
-            .collect();
+        let sim = simulated(config, Variant::Naive);
         assert_eq!(sim, Model::run(500, seed, 1.0 / 30.0), "seed {seed}");
     }
-    assert_eq!(simulated(500), Model::run(500, 12345, 1.0 / 30.0));
+    let lean = simulated(waves::Config::stress(500), Variant::Lean);
+    assert_eq!(lean, Model::run(500, 12345, 1.0 / 30.0));
 }
 
 #[test]
@@ -263,6 +255,7 @@ fn slow_frames_fill_the_pool_later_and_the_table_in_the_readme() {
     // spawns in the same seconds.
     let spawns = |v: &[Counts]| v.iter().map(|c| c.spawned + c.bosses).sum::<u64>();
     assert!(spawns(&slow) < spawns(&ideal), "{slow:?}");
+    let sim = simulated(waves::Config::stress(500), Variant::Lean);
     println!("| phase | sim final/peak/kills/spawns | model, 30 Hz | model, 134.7 ms frames |");
     for (i, phase) in WavePhase::ALL.iter().enumerate() {
         let row = |c: &Counts| {
@@ -274,7 +267,7 @@ fn slow_frames_fill_the_pool_later_and_the_table_in_the_readme() {
         println!(
             "| {} | {} | {} | {} |",
             phase.name(),
-            row(&simulated(500)[i]),
+            row(&sim[i]),
             row(&ideal[i]),
             row(&slow[i])
         );
