@@ -70,8 +70,8 @@ impl Catalogue {
                 a.cost(),
                 e.solo_avg,
                 a.kind.name(),
-                names(a.upgrades().map(|u| UPGRADES[u as usize].name)),
-                names(a.limits().iter().map(|&l| LIMITS[l as usize].name)),
+                names(a.upgrade_names()),
+                names(a.limit_names()),
             )?;
         }
         Ok(())

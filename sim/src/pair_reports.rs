@@ -125,15 +125,11 @@ impl Input<'_> {
             return format!("#{i}");
         };
         let mut s = format!("`{}`", a.kind.name());
-        let ups: Vec<&str> = a.upgrades().map(|u| UPGRADES[u as usize].name).collect();
+        let ups: Vec<&str> = a.upgrade_names().collect();
         if !ups.is_empty() {
             s.push_str(&format!(" + `{}`", ups.join(", ")));
         }
-        let lims: Vec<&str> = a
-            .limits()
-            .iter()
-            .map(|&l| LIMITS[l as usize].name)
-            .collect();
+        let lims: Vec<&str> = a.limit_names().collect();
         if !lims.is_empty() {
             s.push_str(&format!(" [Limits: `{}`]", lims.join(", ")));
         }
@@ -148,7 +144,7 @@ impl Input<'_> {
             return format!("#{i}");
         };
         let mut s = a.kind.name().to_string();
-        let ups: Vec<&str> = a.upgrades().map(|u| UPGRADES[u as usize].name).collect();
+        let ups: Vec<&str> = a.upgrade_names().collect();
         if !ups.is_empty() {
             s.push('+');
             s.push_str(&ups[..ups.len().min(max_ups)].join("+"));
@@ -156,12 +152,12 @@ impl Input<'_> {
                 s.push_str("...");
             }
         }
-        let lims = a.limits();
-        if let Some(&l) = lims.first() {
+        let lims: Vec<&str> = a.limit_names().collect();
+        if let Some(first) = lims.first() {
             if cost_style {
-                s.push_str(&format!("[{}]", LIMITS[l as usize].name));
+                s.push_str(&format!("[{first}]"));
             } else {
-                s.push_str(&format!(" [{}]", LIMITS[l as usize].name));
+                s.push_str(&format!(" [{first}]"));
                 if lims.len() > 1 {
                     s.push_str("...");
                 }

@@ -145,26 +145,30 @@ impl Attack {
         }
     }
 
+    /// The names of its upgrades, in table order.
+    pub fn upgrade_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.upgrades().map(|u| UPGRADES[u as usize].name)
+    }
+
+    /// The names of its limits, in build order.
+    pub fn limit_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.limits().iter().map(|&l| LIMITS[l as usize].name)
+    }
+
     /// The names of its upgrades then its limits.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.upgrades()
-            .map(|u| UPGRADES[u as usize].name)
-            .chain(self.limits().iter().map(|&l| LIMITS[l as usize].name))
+        self.upgrade_names().chain(self.limit_names())
     }
 
     /// `melee_dg + power_attack, brutal | charges_1`, as [`Build::label`].
     pub fn label(&self) -> String {
         let mut s = self.kind.name().to_string();
-        let ups: Vec<&str> = self.upgrades().map(|u| UPGRADES[u as usize].name).collect();
+        let ups: Vec<&str> = self.upgrade_names().collect();
         if !ups.is_empty() {
             s.push_str(" + ");
             s.push_str(&ups.join(", "));
         }
-        let lims: Vec<&str> = self
-            .limits()
-            .iter()
-            .map(|&l| LIMITS[l as usize].name)
-            .collect();
+        let lims: Vec<&str> = self.limit_names().collect();
         if !lims.is_empty() {
             s.push_str(" | ");
             s.push_str(&lims.join(", "));
