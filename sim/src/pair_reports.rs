@@ -152,13 +152,13 @@ impl Input<'_> {
                 s.push_str("...");
             }
         }
-        let lims: Vec<&str> = a.limit_names().collect();
-        if let Some(first) = lims.first() {
+        let mut lims = a.limit_names();
+        if let Some(first) = lims.next() {
             if cost_style {
                 s.push_str(&format!("[{first}]"));
             } else {
                 s.push_str(&format!(" [{first}]"));
-                if lims.len() > 1 {
+                if lims.next().is_some() {
                     s.push_str("...");
                 }
             }
