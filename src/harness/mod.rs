@@ -31,7 +31,7 @@ pub use profile::{
     TimelinePoint, MAX_TIMELINE_POINTS, PROFILE_SCHEMA_VERSION, RUSTC_VERSION,
 };
 pub use run_file::{Line, RunFile, ScenarioRecord, OUT_ENV, RUN_SCHEMA_VERSION};
-pub use runner::{build_profile, rss_bytes, DHAT_OUT_ENV};
+pub use runner::{build_profile, rss_bytes, DHAT_OUT_ENV, SETTLE_LIMIT, SETTLE_QUIET};
 pub use scale::{Scale, SCALE_ENV};
 pub use scenario::{Phase, Scenario, TickContext, SITES_ENV};
 pub use snapshot::{

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::growth::{GrowthCheck, PressureLevel, PressureMonitor};
 use super::histogram::StepHistogram;
@@ -381,6 +381,14 @@ fn measure_phase<S>(
     while index < n {
         let starting = start.is_some();
         if index == warmup && !starting {
+            if warmup > 0 {
+                // What the warm-up set going on other threads finishes
+                // here: it is counted in the phase, not in a measured tick.
+                let settled = settle();
+                m.live += settled.live_bytes();
+                m.peak = m.peak.max(m.live - m.live_start);
+                m.totals.add_counts(&settled);
+            }
             m.live_warm = m.live;
         }
         let armed = !starting && phase.hot && index >= warmup;
@@ -444,6 +452,41 @@ fn measure_phase<S>(
         index += 1;
     }
     m.rss_end = rss_bytes();
+}
+
+/// How long no thread may touch the heap before the ticks after warm-up
+/// start: longer than a scheduler's time slice on a loaded machine.
+pub const SETTLE_QUIET: Duration = Duration::from_millis(50);
+
+/// The longest the runner waits for quiet after warm-up; a thread that never
+/// stops allocating (a busy background loop) costs the phase this much once.
+pub const SETTLE_LIMIT: Duration = Duration::from_secs(2);
+
+/// Waits, after a phase's last warm-up tick, until no thread of the process
+/// has allocated, reallocated or freed for [`SETTLE_QUIET`] (at most
+/// [`SETTLE_LIMIT`]), and returns what they did meanwhile.
+///
+/// A thread pool, channel or logger that the warm-up started finishes its own
+/// start-up (thread-locals, a channel's wait registration) on its own
+/// threads, whenever the scheduler runs them: without this wait those
+/// allocations would land in a measured tick in some runs and not in others,
+/// and a snapshot of the ticks after warm-up would flake. Allocates nothing.
+fn settle() -> Stats {
+    let begin = block::sum_process();
+    let started = Instant::now();
+    let mut last = begin;
+    let mut quiet_since = started;
+    loop {
+        std::thread::sleep(Duration::from_millis(1));
+        let now = block::sum_process();
+        if (now.allocs, now.deallocs, now.reallocs) != (last.allocs, last.deallocs, last.reallocs) {
+            quiet_since = Instant::now();
+            last = now;
+        }
+        if quiet_since.elapsed() >= SETTLE_QUIET || started.elapsed() >= SETTLE_LIMIT {
+            return now.since(&begin);
+        }
+    }
 }
 
 /// Resident set size of this process, from `/proc/self/status` (Linux only).

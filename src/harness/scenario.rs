@@ -75,7 +75,12 @@ impl Phase {
     }
 
     /// The first `n` ticks warm up: they are measured but never armed, and
-    /// the growth check ignores them.
+    /// the growth check and snapshots ignore them. After the last one the
+    /// runner waits until no thread has touched the heap for
+    /// [`SETTLE_QUIET`](crate::harness::SETTLE_QUIET), so what the warm-up
+    /// started on other threads (a pool, a channel) is done starting before
+    /// the measured ticks; what those threads did meanwhile counts in the
+    /// phase's totals, not in a tick.
     pub fn warmup(mut self, n: u64) -> Self {
         self.warmup = n;
         self
