@@ -63,7 +63,8 @@ fn every_script_is_valid_bash() {
 }
 
 /// Runs the install step in `dir` with a `cargo` that answers `pkgid` with
-/// `pkgid` (or, when `None`, as the real cargo does) and records `install`.
+/// `pkgid`, says the workspace is `dir`, and records `generate-lockfile`
+/// and `install`.
 fn install(dir: &Path, pkgid: Option<&str>) -> (bool, String, String) {
     let (_, script) = scripts(WORKFLOW)
         .into_iter()
@@ -76,6 +77,8 @@ fn install(dir: &Path, pkgid: Option<&str>) -> (bool, String, String) {
         "#!/usr/bin/env bash\n\
          case \"$1\" in\n\
            pkgid) if [ -n \"${{STUB_PKGID+x}}\" ]; then [ -n \"$STUB_PKGID\" ] || exit 101; echo \"$STUB_PKGID\"; else exec {real} \"$@\"; fi ;;\n\
+           locate-project) echo \"$PWD/Cargo.toml\" ;;\n\
+           generate-lockfile) echo generate-lockfile >>\"$STUB_LOG\"; touch Cargo.lock ;;\n\
            install) shift; echo \"install $*\" >>\"$STUB_LOG\" ;;\n\
            allocguard) echo \"cargo-allocguard (stub)\" ;;\n\
            *) exit 99 ;;\n\
@@ -119,7 +122,11 @@ fn the_subcommand_is_installed_from_where_allocguard_comes() {
         Some("registry+https://github.com/rust-lang/crates.io-index#allocguard@0.1.3"),
     );
     assert!(ok);
-    assert_eq!(log, "install --locked cargo-allocguard --version =0.1.3\n");
+    // No lockfile yet (a library need not commit one): it is made first.
+    assert_eq!(
+        log,
+        "generate-lockfile\ninstall --locked cargo-allocguard --version =0.1.3\n"
+    );
 
     // git: the same commit, as the lockfile pins it.
     std::fs::write(
@@ -430,4 +437,70 @@ fn base_and_head_alternate_and_a_failure_in_any_repeat_fails_the_job() {
     assert!(calls.lines().last().unwrap().contains("--junit"), "{calls}");
     let (code, _, _) = protocol(&[0, 0, 0]);
     assert_eq!(code, 0);
+}
+
+#[test]
+fn a_crate_without_a_lockfile_gets_one_and_the_subcommand_of_its_allocguard() {
+    // A user's library crate that commits no Cargo.lock, depending on this
+    // checkout by path: the real cargo answers everything but `install`.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let user = dir.path().join("user");
+    std::fs::create_dir_all(user.join("src")).unwrap();
+    std::fs::write(
+        user.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"user\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+             [dependencies]\nallocguard = {{ path = {:?} }}\n",
+            root.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::write(user.join("src/lib.rs"), "").unwrap();
+    let (_, script) = scripts(WORKFLOW)
+        .into_iter()
+        .find(|(n, _)| n == "Install cargo-allocguard")
+        .unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    std::fs::write(
+        bin.join("cargo"),
+        format!(
+            "#!/usr/bin/env bash\ncase \"$1\" in\n  install) shift; echo \"install $*\" >>\"$STUB_LOG\" ;;\n  allocguard) ;;\n  *) exec {real} \"$@\" ;;\nesac\n"
+        ),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(bin.join("cargo"))
+        .status()
+        .unwrap();
+    let log = dir.path().join("install.log");
+    let out = Command::new("bash")
+        .args(["-e", "-c", &script])
+        .current_dir(&user)
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("STUB_LOG", &log)
+        // The registry's index is cached by this workspace's own build.
+        .env("CARGO_NET_OFFLINE", "true")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(user.join("Cargo.lock").is_file());
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        format!(
+            "install --locked --path {}/cargo-allocguard\n",
+            root.display()
+        )
+    );
 }
