@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use allocguard::harness::{Line, ScenarioRecord};
 use anyhow::{bail, Context};
 
-use crate::process_group;
+use crate::{process_group, process_tree};
 
 /// A scenario as a harness binary lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,6 +70,11 @@ pub struct Finished {
     pub interrupted: bool,
     /// Processes it left running when it exited (`PID COMMAND`), ended since.
     pub left_behind: Vec<String>,
+    /// Processes of its tree that could not be ended (`PID COMMAND`).
+    pub survivors: Vec<String>,
+    /// The mark the harness wrote to standard error as each scenario
+    /// started (see [`MARK_ENV`]).
+    pub mark: String,
     /// Its standard output.
     pub stdout: String,
     /// Its standard error.
@@ -79,6 +84,26 @@ pub struct Finished {
 }
 
 impl Finished {
+    /// What scenario `name` wrote to standard error: from the mark the
+    /// harness wrote as it started to the next scenario's mark, so another
+    /// scenario's output is never shown as this one's. Without a mark (a
+    /// harness of another version), all of it.
+    pub fn stderr_of(&self, name: &str) -> String {
+        output_of(&self.stderr, &self.mark, name)
+    }
+
+    /// Standard output and error as the binary wrote them, without the
+    /// harness's marks.
+    pub fn output_unmarked(&self) -> String {
+        let strip = |text: &str| -> String {
+            text.lines()
+                .filter(|l| !l.starts_with(self.mark.as_str()))
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        format!("{}{}", strip(&self.stdout), strip(&self.stderr))
+    }
+
     /// The signal that killed it, on Unix.
     pub fn signal(&self) -> Option<i32> {
         #[cfg(unix)]
@@ -198,13 +223,18 @@ pub fn run_binary(
     job: &BinaryJob<'_>,
     mut on_event: impl FnMut(&Event),
 ) -> anyhow::Result<BinaryFinished> {
+    process_group::listen_for_termination();
+    process_tree::become_subreaper();
+    let mark = new_mark();
     let mut cmd = Command::new(job.exe);
     cmd.args(["--exact", "--nocapture", "--color", "never"])
         .current_dir(job.dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stderr(Stdio::piped())
+        .env(MARK_ENV, &mark);
     process_group::own_group(&mut cmd);
+    process_group::die_with_parent(&mut cmd);
     if let Some(name) = job.only {
         cmd.arg(name);
     }
@@ -218,12 +248,13 @@ pub fn run_binary(
         cmd.env(k, v);
     }
     let started = Instant::now();
+    let before = process_tree::own_children();
     let mut child = cmd
         .spawn()
         .with_context(|| format!("cannot run {}", job.exe.display()))?;
-    let pgid = child.id();
-    let out = drain(child.stdout.take().expect("piped"));
-    let err = drain(child.stderr.take().expect("piped"));
+    let tree = process_tree::Tree::new(child.id(), before);
+    let out = Drain::start(child.stdout.take().expect("piped"));
+    let err = Drain::start(child.stderr.take().expect("piped"));
     // With no run file to say so, the one scenario asked for is the one running.
     let mut last_started = job.only.map(str::to_string);
     let (mut timed_out, mut interrupted) = (false, false);
@@ -237,6 +268,7 @@ pub fn run_binary(
         }
         on_event(&ev);
     };
+    let mut survivors = Vec::new();
     let status = loop {
         for ev in follower.as_mut().map(|f| f.poll()).unwrap_or_default() {
             handle(ev, &mut last_started, &mut clock);
@@ -246,7 +278,7 @@ pub fn run_binary(
         }
         let over = job.timeout.is_some_and(|t| clock.elapsed() >= t);
         if over || process_group::terminating() {
-            process_group::kill_group(&child);
+            survivors = tree.end();
             let _ = child.wait();
             timed_out = over;
             interrupted = !over;
@@ -254,24 +286,108 @@ pub fn run_binary(
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    // Whatever the binary left running is ended now, and named.
-    let left_behind = process_group::left_in_group(pgid);
-    process_group::end_group(pgid);
+    // Whatever the binary left running, in its group or out of it, is
+    // ended now, and named.
+    let left_behind = tree.running();
+    survivors.extend(tree.end());
+    survivors.sort();
+    survivors.dedup();
     for ev in follower.as_mut().map(|f| f.poll()).unwrap_or_default() {
         handle(ev, &mut last_started, &mut clock);
     }
+    // Every process that held the pipes is gone, unless one could not be
+    // ended: then what was read by now is all there is.
+    let deadline = Instant::now() + DRAIN_GRACE;
     Ok(BinaryFinished {
         finished: Finished {
             status,
             timed_out,
-            interrupted,
+            interrupted: interrupted || process_group::terminating(),
             left_behind,
-            stdout: out.join().unwrap_or_default(),
-            stderr: err.join().unwrap_or_default(),
+            survivors,
+            stdout: out.finish(deadline),
+            stderr: err.finish(deadline),
+            mark,
             elapsed: started.elapsed(),
         },
         last_started,
     })
+}
+
+/// How long to wait for a binary's output pipes to close once its processes
+/// are ended.
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
+/// The variable that tells the harness which mark to write to standard error
+/// as each scenario starts (`MARK NAME` on a line of its own).
+pub const MARK_ENV: &str = allocguard::harness::OUTPUT_MARK_ENV;
+
+/// A mark no scenario prints by chance.
+fn new_mark() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("allocguard-output-mark-{:x}-{}", nanos, std::process::id())
+}
+
+/// The part of `stderr` that scenario `name` wrote, by the harness's marks.
+fn output_of(stderr: &str, mark: &str, name: &str) -> String {
+    let own = format!("{mark} {name}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    let Some(start) = lines.iter().rposition(|l| *l == own) else {
+        return lines
+            .iter()
+            .filter(|l| !l.starts_with(mark))
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n");
+    };
+    lines[start + 1..]
+        .iter()
+        .take_while(|l| !l.starts_with(mark))
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Reads a pipe to its end on a thread of its own, keeping what it read so
+/// far where [`Drain::finish`] can take it.
+struct Drain {
+    read: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    done: std::sync::mpsc::Receiver<()>,
+}
+
+impl Drain {
+    fn start(mut r: impl Read + Send + 'static) -> Self {
+        let read = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tx, done) = std::sync::mpsc::channel();
+        let sink = read.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                match r.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => sink
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = tx.send(());
+        });
+        Self { read, done }
+    }
+
+    /// What was read once the pipe closed, or by `deadline`.
+    fn finish(self, deadline: Instant) -> String {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let _ = self.done.recv_timeout(wait);
+        let bytes = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
 }
 
 /// What to run.
@@ -288,14 +404,6 @@ pub struct Job<'a> {
     pub env: Vec<(String, PathBuf)>,
     /// Kill after this long.
     pub timeout: Option<Duration>,
-}
-
-fn drain(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = r.read_to_end(&mut buf);
-        String::from_utf8_lossy(&buf).into_owned()
-    })
 }
 
 /// Runs one scenario (`--exact NAME`) and waits for it, killing it at the timeout.

@@ -115,7 +115,7 @@ fn died_in(
             format!(
                 "killed after the timeout of {} (raise it with --timeout or [run] timeout); last output:\n{}",
                 humantime::format_duration(timeout),
-                tail(&finished.stderr)
+                tail(&finished.stderr_of(&sel.name))
             ),
         )
     } else if let Some(sig) = finished.signal() {
@@ -124,7 +124,7 @@ fn died_in(
             format!(
                 "the scenario binary was killed by signal {sig}{}; last output:\n{}",
                 signal_name(sig),
-                tail(&finished.stderr)
+                tail(&finished.stderr_of(&sel.name))
             ),
         )
     } else {
@@ -136,7 +136,7 @@ fn died_in(
                     .status
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| "unknown status".into()),
-                tail(&finished.stderr)
+                tail(&finished.stderr_of(&sel.name))
             ),
         )
     };
@@ -232,15 +232,9 @@ fn run_group(
     }
     if out.verbose > 0 {
         eprintln!("── {} ({})", first.target.target, first.exe.display());
-        eprint!("{}{}", done.finished.stdout, done.finished.stderr);
+        eprint!("{}", done.finished.output_unmarked());
     }
-    if !done.finished.left_behind.is_empty() {
-        eprintln!(
-            "warning: test target `{}` left processes running when it exited, ended now: {}",
-            first.target.target,
-            done.finished.left_behind.join("; ")
-        );
-    }
+    warn_left_behind(&first.target.target, &done.finished);
     let records = RunFile::read(&out_file)
         .map(|r| r.scenarios)
         .unwrap_or_default();
@@ -281,6 +275,7 @@ fn run_group(
             if finished.interrupted {
                 return Err(interrupted());
             }
+            warn_left_behind(&sel.target.target, &finished);
             let record = RunFile::read(&own)
                 .ok()
                 .and_then(|r| r.scenarios.into_iter().find(|s| s.name == sel.name));
@@ -295,6 +290,24 @@ fn run_group(
         }
     }
     Ok(())
+}
+
+/// Names the processes a test target left running when it exited (ended
+/// since), and any that could not be ended.
+fn warn_left_behind(target: &str, finished: &exec::Finished) {
+    if !finished.left_behind.is_empty() {
+        eprintln!(
+            "warning: test target `{target}` left processes running when it exited, ended now: {}",
+            finished.left_behind.join("; ")
+        );
+    }
+    if !finished.survivors.is_empty() {
+        eprintln!(
+            "warning: test target `{target}` left processes that could not be ended (still \
+             running): {}",
+            finished.survivors.join("; ")
+        );
+    }
 }
 
 /// A termination signal arrived: the scenario processes are ended already.

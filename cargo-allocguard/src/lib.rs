@@ -41,6 +41,7 @@ pub mod model;
 pub mod partition;
 pub mod phase_log;
 pub mod process_group;
+pub mod process_tree;
 pub mod profile_cmd;
 pub mod progress;
 pub mod report;

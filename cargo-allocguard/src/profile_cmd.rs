@@ -33,14 +33,7 @@ pub fn run(args: ProfileArgs, out: &Output) -> CliResult<bool> {
     } else {
         std::env::current_dir().infra_err()?.join(&args.out)
     };
-    if let Ok(existing) = std::fs::read_to_string(&dest) {
-        if !existing.contains("dhatFileVersion") {
-            return Err(CliError::usage(anyhow!(
-                "{} exists and is not a DHAT profile; refusing to overwrite it (choose another --out)",
-                dest.display()
-            )));
-        }
-    }
+    refuse_to_overwrite(&dest)?;
     let meta = crate::discover::metadata(&args.cargo).usage_err()?;
     let mut cargo = args.cargo.clone();
     cargo
@@ -92,7 +85,13 @@ pub fn run(args: ProfileArgs, out: &Output) -> CliResult<bool> {
     let _ = std::fs::remove_file(&run_file);
     let finished = finished.infra_err()?;
     if out.verbose > 0 {
-        eprint!("{}{}", finished.stdout, finished.stderr);
+        eprint!("{}", finished.output_unmarked());
+    }
+    if finished.interrupted {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(CliError::infra(anyhow!(
+            "interrupted by a signal: the scenario and every process it started were ended;              no profile was written"
+        )));
     }
     let check = || -> anyhow::Result<()> {
         let text = std::fs::read_to_string(&tmp).with_context(|| {
@@ -103,7 +102,7 @@ pub fn run(args: ProfileArgs, out: &Output) -> CliResult<bool> {
                     .status
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| "killed".into()),
-                finished.stderr
+                finished.stderr_of(&sel.name)
             )
         })?;
         if !text.contains("dhatFileVersion") {
@@ -123,6 +122,32 @@ pub fn run(args: ProfileArgs, out: &Output) -> CliResult<bool> {
          or a local copy of dh_view.html from valgrind's share directory"
     );
     Ok(true)
+}
+
+/// Refuses `dest` when it exists and is not a DHAT profile (whatever it
+/// holds, text or not): `profile` only replaces its own output.
+fn refuse_to_overwrite(dest: &Path) -> CliResult<()> {
+    let existing = match std::fs::read(dest) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(CliError::usage(anyhow!(
+                "cannot read {} ({e}), so cannot tell whether it is a DHAT profile; refusing to \
+                 overwrite it (choose another --out)",
+                dest.display()
+            )))
+        }
+    };
+    let is_profile = serde_json::from_slice::<serde_json::Value>(&existing)
+        .is_ok_and(|v| v.get("dhatFileVersion").is_some());
+    if is_profile {
+        Ok(())
+    } else {
+        Err(CliError::usage(anyhow!(
+            "{} exists and is not a DHAT profile; refusing to overwrite it (choose another --out)",
+            dest.display()
+        )))
+    }
 }
 
 /// `it covers the phases of NAME at smoke scale: warm (10 ticks), hot (40

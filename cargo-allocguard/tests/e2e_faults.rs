@@ -34,6 +34,34 @@ fn processes_with(needle: &str) -> Vec<String> {
     out
 }
 
+/// The children of process `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        out.extend(
+            children
+                .split_whitespace()
+                .map(|c| c.parse::<u32>().unwrap()),
+        );
+    }
+    out
+}
+
+/// Whether process `pid` exists and is not a zombie.
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, r)| !r.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
 /// Waits up to `secs` for `f` to hold.
 fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
     let end = Instant::now() + Duration::from_secs(secs);
@@ -105,28 +133,18 @@ fn sigterm_to_cargo_allocguard_ends_every_scenario_process() {
         eventually(60, || !processes_with("sleep 40.0418").is_empty()),
         "the scenario never started its child"
     );
-    let harness = processes_with("fixture/spawn_and_hang");
-    assert!(
-        harness.len() >= 2,
-        "cargo-allocguard and the harness: {harness:?}"
-    );
-    let ok = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
+    let harness = children_of(child.id());
+    assert_eq!(harness.len(), 1, "the harness: {harness:?}");
+    send("-TERM", child.id());
     let out = child.wait_with_output().unwrap();
     let r = Run::from(out);
     assert_eq!(r.code, 3, "{r:?}");
     assert!(r.stderr.contains("interrupted by a signal"), "{r:?}");
     assert!(
-        eventually(2, || processes_with("sleep 40.0418").is_empty()
-            && processes_with("--exact --nocapture")
-                .iter()
-                .all(|p| !p.contains("spawn_and_hang"))),
+        processes_with("sleep 40.0418").is_empty() && !running(harness[0]),
         "left behind: {:?} {:?}",
         processes_with("sleep 40.0418"),
-        processes_with("spawn_and_hang")
+        harness
     );
 }
 
@@ -157,6 +175,177 @@ fn a_scenario_that_leaves_a_process_running_is_leaky_and_the_process_ends() {
             .len(),
         1
     );
+}
+
+/// Sends `signal` (`-INT`, `-TERM`) to process `pid`.
+fn send(signal: &str, pid: u32) {
+    let ok = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+#[test]
+fn a_timeout_ends_a_child_that_left_the_process_group_and_holds_the_output() {
+    // `setsid sleep`: another session and group, and the harness's stdout
+    // and stderr pipes open in it. Before: the run waited the sleep's 40 s.
+    let f = Fixture::new();
+    assert_eq!(f.scenarios(&["fixture/clean"]).code, 0, "built");
+    let started = Instant::now();
+    let r = Run::from(
+        f.command(&[
+            "run",
+            "--profile",
+            "dev",
+            "--scale",
+            "smoke",
+            "fixture/setsid_and_hang",
+            "--timeout",
+            "3s",
+        ])
+        .env("FIXTURE_SLEEP", "40.0419")
+        .output()
+        .unwrap(),
+    );
+    let took = started.elapsed();
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains("TIMED OUT fixture/setsid_and_hang"),
+        "{r:?}"
+    );
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    assert!(
+        processes_with("sleep 40.0419").is_empty(),
+        "the child outlived the command: {:?}",
+        processes_with("sleep 40.0419")
+    );
+}
+
+#[test]
+fn sigint_ends_a_child_that_left_the_process_group() {
+    let f = Fixture::new();
+    assert_eq!(f.scenarios(&["fixture/clean"]).code, 0, "built");
+    let child = f
+        .command(&[
+            "run",
+            "--profile",
+            "dev",
+            "--scale",
+            "smoke",
+            "fixture/setsid_and_hang",
+        ])
+        .env("FIXTURE_SLEEP", "40.0420")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        eventually(60, || !processes_with("sleep 40.0420").is_empty()),
+        "the scenario never started its child"
+    );
+    let harness = children_of(child.id());
+    assert_eq!(harness.len(), 1, "the harness: {harness:?}");
+    let started = Instant::now();
+    send("-INT", child.id());
+    let r = Run::from(child.wait_with_output().unwrap());
+    assert!(started.elapsed() < Duration::from_secs(10), "{r:?}");
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stderr.contains("interrupted by a signal"), "{r:?}");
+    assert!(
+        processes_with("sleep 40.0420").is_empty() && !running(harness[0]),
+        "left behind: {:?} {harness:?}",
+        processes_with("sleep 40.0420"),
+    );
+}
+
+#[test]
+fn sigint_to_profile_ends_the_scenario_and_its_child() {
+    let f = Fixture::new();
+    let child = f
+        .command(&[
+            "profile",
+            "--profile",
+            "dev",
+            "fixture/spawn_and_hang",
+            "--out",
+            "hang.json",
+        ])
+        .env("FIXTURE_SLEEP", "40.0421")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        eventually(300, || !processes_with("sleep 40.0421").is_empty()),
+        "the scenario never started its child"
+    );
+    let harness = children_of(child.id());
+    assert_eq!(harness.len(), 1, "the harness: {harness:?}");
+    send("-INT", child.id());
+    let r = Run::from(child.wait_with_output().unwrap());
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(r.stderr.contains("interrupted by a signal"), "{r:?}");
+    assert!(
+        processes_with("sleep 40.0421").is_empty() && !running(harness[0]),
+        "left behind: {:?} {harness:?}",
+        processes_with("sleep 40.0421"),
+    );
+    assert!(!f.path("hang.json").exists());
+}
+
+#[test]
+fn a_child_in_its_own_session_or_an_orphaned_grandchild_is_leaky_and_ended() {
+    let f = Fixture::new();
+    let started = Instant::now();
+    let r = f.scenarios(&["fixture/leaky_setsid", "fixture/leaky_grandchild"]);
+    assert_eq!(r.code, 0, "both passed: {r:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "the sleeps' 30 s were waited for: {r:?}"
+    );
+    for (name, sleep) in [
+        ("fixture/leaky_setsid", "sleep 30.0422"),
+        ("fixture/leaky_grandchild", "sleep 30.0423"),
+    ] {
+        let at = r
+            .stdout
+            .find(&format!("LEAKY {name}: it left processes running"))
+            .unwrap_or_else(|| panic!("{name} is not leaky: {r:?}"));
+        let block = r.stdout[at..].lines().nth(1).unwrap_or("");
+        assert!(block.ends_with(sleep), "{name}: {block:?} in {r:?}");
+        assert!(
+            processes_with(sleep).is_empty(),
+            "{sleep} outlived the command: {:?}",
+            processes_with(sleep)
+        );
+    }
+}
+
+#[test]
+fn a_crash_shows_its_own_output_not_the_scenario_before() {
+    let f = Fixture::new();
+    let r = f.scenarios(&["fixture/panics", "fixture/crash"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let crash = r
+        .stdout
+        .find("CRASHED fixture/crash (")
+        .unwrap_or_else(|| panic!("{r:?}"));
+    let panics = r
+        .stdout
+        .find("FAIL fixture/panics (")
+        .unwrap_or_else(|| panic!("{r:?}"));
+    let (before, after) = if panics < crash {
+        (&r.stdout[panics..crash], &r.stdout[crash..])
+    } else {
+        (&r.stdout[panics..], &r.stdout[crash..panics])
+    };
+    assert!(before.contains("the panic of fixture/panics"), "{r:?}");
+    assert!(
+        !after.contains("the panic of fixture/panics"),
+        "another scenario's panic is shown as the crash's output: {after}"
+    );
+    assert!(after.contains("SIGABRT"), "{after}");
 }
 
 #[test]
@@ -242,4 +431,38 @@ fn a_phase_log_that_is_not_one_is_said_after_the_results() {
         "{r:?}"
     );
     assert_eq!(std::fs::read(&log).unwrap(), bytes, "left as it was");
+}
+
+#[test]
+fn profile_never_overwrites_a_file_that_is_not_a_dhat_profile() {
+    let f = Fixture::new();
+    // Not UTF-8 (it was overwritten before: the check read it as text and
+    // skipped it when it could not), then text that is not a profile.
+    for (file, bytes) in [
+        (
+            "a.out",
+            vec![0x7f, b'E', b'L', b'F', 0xff, 0xfe, 0x00, 0x01],
+        ),
+        (
+            "notes.json",
+            b"{\"mine\": \"dhatFileVersion is a word I use\"}".to_vec(),
+        ),
+    ] {
+        std::fs::write(f.path(file), &bytes).unwrap();
+        let r = f.run(&[
+            "profile",
+            "--profile",
+            "dev",
+            "fixture/clean",
+            "--out",
+            file,
+        ]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(
+            r.stderr
+                .contains("exists and is not a DHAT profile; refusing to overwrite it"),
+            "{r:?}"
+        );
+        assert_eq!(std::fs::read(f.path(file)).unwrap(), bytes);
+    }
 }

@@ -1,5 +1,6 @@
 //! [`Harness`]: a scenario test binary's `main`, on libtest-mimic.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -92,6 +93,7 @@ impl Harness {
             .clone()
             .unwrap_or_else(snapshot::default_snapshot_dir);
         warm_up_std();
+        become_subreaper();
 
         let trials = self
             .scenarios
@@ -111,14 +113,17 @@ impl Harness {
                             );
                         }
                     }
-                    let children_before = child_processes();
+                    if let Some(mark) = std::env::var_os(OUTPUT_MARK_ENV) {
+                        // Said on standard error too, so that what a crashed
+                        // scenario printed can be told from the one before.
+                        let mut err = std::io::stderr().lock();
+                        let _ = writeln!(err, "\n{} {name}", mark.to_string_lossy());
+                    }
+                    let children_before = descendants();
                     let started = std::time::Instant::now();
                     let mut record = run_trial(scenario.as_mut(), scale, &dir);
                     record.duration_ns = Some(started.elapsed().as_nanos() as u64);
-                    record.leaked = child_processes()
-                        .into_iter()
-                        .filter(|c| !children_before.contains(c))
-                        .collect();
+                    record.leaked = left_running(&children_before);
                     let result = match &record.failure {
                         None => Ok(()),
                         Some(msg) => Err(Failed::from(msg.as_str())),
@@ -180,6 +185,13 @@ fn start_run_file(path: &std::path::Path, scale: Scale) -> Result<(), String> {
     })
 }
 
+/// When set (by `cargo allocguard`), the harness writes a line `MARK NAME`
+/// to standard error as each scenario starts, `MARK` being this variable's
+/// value: what a crashed scenario printed is then told from the output of
+/// the scenarios before it. Which scenario ran is never read from it (the
+/// run file says so); it only cuts the output.
+pub const OUTPUT_MARK_ENV: &str = "ALLOCGUARD_OUTPUT_MARK";
+
 /// Set to `off` to skip snapshot assertions (exploratory and profiling runs).
 pub const SNAPSHOTS_ENV: &str = "ALLOCGUARD_SNAPSHOTS";
 
@@ -216,27 +228,77 @@ fn run_trial(
     }
 }
 
-/// This process's children that are running (not zombies), as
-/// `PID COMMAND` (Linux: /proc; elsewhere none).
-fn child_processes() -> Vec<String> {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+/// This process's descendants that are running (not zombies), by pid
+/// (Linux: /proc; elsewhere none). The harness is the subreaper of its
+/// descendants ([`become_subreaper`]), so a grandchild whose parent exited
+/// (`sh -c 'sleep 40 &'`) is still found, as this process's child.
+fn descendants() -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut stack = children_of("self");
+    while let Some(pid) = stack.pop() {
+        if out.contains(&pid) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next());
+        if state.is_none() || state == Some("Z") {
+            continue;
+        }
+        stack.extend(children_of(&pid));
+        out.insert(pid);
+    }
+    out
+}
+
+/// The descendants running now that were not in `before`, as `PID COMMAND`.
+/// A process a scenario has just forked may not have exec'd its program yet
+/// (its command line is its parent's): the look is taken again a moment
+/// later, when there is anything to name.
+fn left_running(before: &std::collections::BTreeSet<String>) -> Vec<String> {
+    let new = |before: &std::collections::BTreeSet<String>| -> Vec<String> {
+        descendants()
+            .into_iter()
+            .filter(|pid| !before.contains(pid))
+            .collect()
+    };
+    if new(before).is_empty() {
+        return Vec::new();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    new(before)
+        .into_iter()
+        .map(|pid| format!("{pid} {}", command_line(&pid)))
+        .collect()
+}
+
+/// The children of process `pid` (`self` for this one), from every thread.
+fn children_of(pid: &str) -> Vec<String> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for task in tasks.flatten() {
         let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        for pid in children.split_whitespace() {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let state = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().next());
-            if state.is_none() || state == Some("Z") {
-                continue;
-            }
-            out.push(format!("{pid} {}", command_line(pid)));
-        }
+        out.extend(children.split_whitespace().map(str::to_string));
     }
     out
+}
+
+/// Makes the harness the subreaper of its descendants (Linux's
+/// `PR_SET_CHILD_SUBREAPER`): a process a scenario started whose parent
+/// exits becomes the harness's child, not init's, so the scenario that left
+/// it running is named. Such orphans that exit stay zombies until the
+/// harness exits (it cannot tell them from children a scenario will wait
+/// for).
+fn become_subreaper() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes an integer argument
+    // and no pointers.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
 }
 
 /// The command line of process `pid`, as `ps` shows it. A child that has

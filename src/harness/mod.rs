@@ -21,7 +21,7 @@ mod scenario;
 mod snapshot;
 mod verdict;
 
-pub use driver::{Harness, SNAPSHOTS_ENV};
+pub use driver::{Harness, OUTPUT_MARK_ENV, SNAPSHOTS_ENV};
 pub use growth::{
     GrowthCheck, GrowthVerdict, PressureChange, PressureEdges, PressureLevel, PressureMonitor,
 };
