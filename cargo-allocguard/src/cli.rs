@@ -31,8 +31,16 @@ pub struct Cli {
 
 /// A duration such as `90s`, `10m` or `1h30m`; an error shows one.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s)
-        .map_err(|e| format!("{e}: write a duration such as 90s, 10m or 1h30m"))
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("{e}: write a duration such as 90s, 10m or 1h30m"))?;
+    if d.is_zero() {
+        return Err(
+            "a timeout of 0 would end every scenario as it starts: write a duration such as \
+             90s, 10m or 1h30m"
+                .into(),
+        );
+    }
+    Ok(d)
 }
 
 /// When to color output.

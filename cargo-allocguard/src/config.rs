@@ -90,20 +90,22 @@ impl Config {
     /// Parses the text of an `allocguard.toml`.
     pub fn parse(text: &str) -> anyhow::Result<Config> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let line = |key: &str| key_line(text, "run", key).unwrap_or(0);
         let scale = raw
             .run
             .scale
             .map(|s| {
-                s.parse()
-                    .map_err(|e: String| anyhow::anyhow!("[run] scale: {e}"))
+                s.parse().map_err(|e: String| {
+                    anyhow::anyhow!("[run] scale = {s:?} (line {}): {e}", line("scale"))
+                })
             })
             .transpose()?;
         let timeout = raw
             .run
             .timeout
             .map(|t| {
-                humantime::parse_duration(&t).with_context(|| {
-                    format!("[run] timeout = {t:?}: write a duration such as \"90s\" or \"10m\"")
+                crate::cli::parse_duration(&t).map_err(|e| {
+                    anyhow::anyhow!("[run] timeout = {t:?} (line {}): {e}", line("timeout"))
                 })
             })
             .transpose()?;
@@ -116,6 +118,18 @@ impl Config {
             notes,
         })
     }
+}
+
+/// The line of `key` in table `[table]` of `text`, if it is there.
+fn key_line(text: &str, table: &str, key: &str) -> Option<usize> {
+    let doc = toml::de::DeTable::parse(text).ok()?;
+    let section = doc.get_ref().get(table)?;
+    let (k, _) = section
+        .get_ref()
+        .as_table()?
+        .iter()
+        .find(|(k, _)| k.get_ref().as_ref() == key)?;
+    Some(text[..k.span().start.min(text.len())].matches('\n').count() + 1)
 }
 
 #[cfg(test)]
@@ -169,8 +183,37 @@ step_p95_us = { max_regression_pct = 5 }
         assert!(format!("{e:#}").contains("unknown field `scael`"), "{e:#}");
         let e = Config::parse("[gates]\nallocs = { max = \"lots\" }\n").unwrap_err();
         assert!(
-            format!("{e:#}").contains("allocs (line 2): max = \"lots\""),
+            format!("{e:#}").contains("allocs.max (line 2): \"lots\" is not a number or a size"),
             "{e:#}"
+        );
+    }
+
+    #[test]
+    fn run_settings_name_their_own_line_and_say_what_to_write() {
+        let e = format!(
+            "{:#}",
+            Config::parse("[run]\n\nscale = \"huge\"\n").unwrap_err()
+        );
+        assert_eq!(
+            e,
+            "[run] scale = \"huge\" (line 3): unknown scale `huge`: use smoke, default or full"
+        );
+        let e = format!(
+            "{:#}",
+            Config::parse("# c\n[run]\nscale = \"smoke\"\ntimeout = \"banana\"\n").unwrap_err()
+        );
+        assert!(
+            e.starts_with("[run] timeout = \"banana\" (line 4): ")
+                && e.ends_with("write a duration such as 90s, 10m or 1h30m"),
+            "{e}"
+        );
+        let e = format!(
+            "{:#}",
+            Config::parse("[run]\ntimeout = \"0s\"\n").unwrap_err()
+        );
+        assert!(
+            e.starts_with("[run] timeout = \"0s\" (line 2): a timeout of 0"),
+            "{e}"
         );
     }
 

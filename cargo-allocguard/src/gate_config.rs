@@ -8,7 +8,9 @@ use anyhow::{anyhow, bail};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use crate::gates::{GateRule, Gates, Limit, Metric, DEFAULT_TIME_CONFIDENCE, HOT_OPS_OLD_NAME};
+use crate::gates::{
+    parse_size, GateRule, Gates, Limit, Metric, DEFAULT_TIME_CONFIDENCE, HOT_OPS_OLD_NAME,
+};
 
 /// The settings of `[gates]` that are not metrics.
 const SETTINGS: [&str; 3] = ["time_tolerance_pct", "time_floor_us", "time_confidence"];
@@ -67,23 +69,42 @@ fn rule(text: &str, name: &str, value: &Spanned<DeValue<'_>>) -> anyhow::Result<
         let v = v.get_ref();
         match field {
             "max" => {
-                r.max = Some(if let Some(n) = number(v) {
-                    Limit::Number(n)
+                let bound = if let Some(n) = number(v) {
+                    n
                 } else if let Some(s) = v.as_str() {
-                    Limit::Text(s.to_string())
+                    parse_size(s).ok_or_else(|| {
+                        at(&format!(
+                            "{s:?} is not a number or a size such as \"50 MiB\" (units: B, KB, \
+                             KiB, MB, MiB, GB, GiB)"
+                        ))
+                    })?
                 } else {
                     return Err(at(&format!(
                         "{} is not a bound; write a number, or a size such as \"50 MiB\"",
                         kind(v)
                     )));
+                };
+                if !(bound.is_finite() && bound >= 0.0) {
+                    return Err(at(&format!(
+                        "{bound} is not a bound; write a number of 0 or more (max = 0 allows none)"
+                    )));
+                }
+                r.max = Some(match v.as_str() {
+                    Some(s) => Limit::Text(s.to_string()),
+                    None => Limit::Number(bound),
                 })
             }
             "no_increase" => {
                 r.no_increase = v.as_bool().ok_or_else(|| at("write `true` or `false`"))?
             }
             "max_regression_pct" => {
-                r.max_regression_pct =
-                    Some(number(v).ok_or_else(|| at("write a percentage, such as 5"))?)
+                let pct = number(v).ok_or_else(|| at("write a percentage, such as 5"))?;
+                if !(pct.is_finite() && pct >= 0.0) {
+                    return Err(at(&format!(
+                        "{pct} is not a percentage of 0 or more; write one such as 5"
+                    )));
+                }
+                r.max_regression_pct = Some(pct)
             }
             "exclude" => {
                 let list = v.as_array().ok_or_else(|| {
@@ -220,9 +241,43 @@ mod tests {
             "{e}"
         );
         let e = err("[gates]\nallocs = { max = \"lots\" }\n");
-        assert!(e.contains("allocs (line 2): max = \"lots\""), "{e}");
+        assert!(
+            e.contains("allocs.max (line 2): \"lots\" is not a number or a size"),
+            "{e}"
+        );
         let e = err("[gates]\ntime_confidence = 2\n");
         assert!(e.contains("(line 2)"), "{e}");
+    }
+
+    #[test]
+    fn a_rule_in_a_table_of_its_own_names_the_line_of_its_field() {
+        // The metric's key is the table header (line 2); the field is below.
+        let e = err("[gates]\n[gates.growth_bytes]\nexclude = []\nmax = \"50 MiBs\"\n");
+        assert!(
+            e.starts_with("growth_bytes.max (line 4): \"50 MiBs\" is not a number or a size"),
+            "{e}"
+        );
+        let e = err("[gates.allocs]\n\nmax_regression_pct = -5\n");
+        assert!(
+            e.starts_with(
+                "allocs.max_regression_pct (line 3): -5 is not a percentage of 0 or more"
+            ),
+            "{e}"
+        );
+        for (bound, shown) in [
+            ("-1", "-1"),
+            ("nan", "NaN"),
+            ("inf", "inf"),
+            ("-0.5", "-0.5"),
+        ] {
+            let e = err(&format!("[gates]\nallocs = {{ max = {bound} }}\n"));
+            assert!(
+                e.starts_with(&format!(
+                    "allocs.max (line 2): {shown} is not a bound; write a number of 0 or more"
+                )),
+                "{bound}: {e}"
+            );
+        }
     }
 
     #[test]

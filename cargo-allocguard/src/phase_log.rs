@@ -308,6 +308,11 @@ fn append_locked(file: &mut File, path: &Path, rows: &[PhaseRow]) -> anyhow::Res
             path.display()
         );
     }
+    if len > 0 {
+        // Rows that `compare` and the gates could not read back are not
+        // appended: the same check as reading.
+        check_header(path, &header)?;
+    }
     let has = |c: &str| {
         header
             .iter()
@@ -356,6 +361,42 @@ fn append_locked(file: &mut File, path: &Path, rows: &[PhaseRow]) -> anyhow::Res
     Ok(())
 }
 
+/// Refuses a header (line 1 of `path`) that gates and `compare` could not
+/// read by name: a required column missing (it would read as 0 in every
+/// row), or a column named twice (which of the two is meant?).
+fn check_header(path: &Path, header: &[String]) -> anyhow::Result<()> {
+    let fix = "Restore the header, or start a new log with --phase-log NEW.csv (allocguard never \
+               rewrites a log)";
+    let shown = if header.iter().all(|h| h.is_empty()) {
+        "it is empty".to_string()
+    } else {
+        format!("its header: {}", header.join(","))
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = header
+        .iter()
+        .find(|h| !h.is_empty() && !seen.insert(h.as_str()))
+    {
+        bail!(
+            "{}:1: the phase log's header names the column `{twice}` twice ({shown}). {fix}",
+            path.display()
+        );
+    }
+    let has = |c: &str| {
+        header
+            .iter()
+            .any(|h| h == c || RENAMED.iter().any(|&(old, new)| new == c && h == old))
+    };
+    if let Some(missing) = REQUIRED.iter().find(|c| !has(c)) {
+        bail!(
+            "{}:1: the phase log has no `{missing}` column ({shown}): gates and compare read \
+             it, and a missing column would read as 0 in every row. {fix}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// Reads every row, by header name. A log without a column that gates or
 /// `compare` read is refused, naming the column; a malformed row is an error
 /// naming its line and column.
@@ -376,20 +417,8 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<PhaseRow>> {
             )
         })?
         .clone();
-    let has = |c: &str| {
-        headers
-            .iter()
-            .any(|h| h == c || RENAMED.iter().any(|&(old, new)| new == c && h == old))
-    };
-    if let Some(missing) = REQUIRED.iter().find(|c| !has(c)) {
-        bail!(
-            "{}:1: the phase log has no `{missing}` column (its header: {}): gates and compare \
-             read it, and a missing column would read as 0 in every row. Restore the column's \
-             name, or start a new log with --phase-log NEW.csv (allocguard never rewrites a log)",
-            path.display(),
-            headers.iter().collect::<Vec<_>>().join(",")
-        );
-    }
+    let names: Vec<String> = headers.iter().map(str::to_string).collect();
+    check_header(path, &names)?;
     let column = |name: &str| headers.iter().position(|h| h == name);
     let (status_at, phase_at) = (column("status"), column("phase"));
     let mut rows = Vec::new();
@@ -538,16 +567,56 @@ mod tests {
     fn an_older_header_is_followed_and_extra_columns_stay_empty() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.csv");
-        std::fs::write(&path, "scenario,phase,allocs,mystery\nold,p,7,x").unwrap();
+        // Every column gates read, none of the later optional ones, and
+        // one of the user's own.
+        let header = format!("{},mystery", REQUIRED.join(","));
+        std::fs::write(&path, format!("{header}\n")).unwrap();
         append(&path, &[row("l", "r", "t", 9)]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(text, "scenario,phase,allocs,mystery\nold,p,7,x\ns,p,9,\n");
-        // Appended, but gates cannot read it: said, naming the column.
-        let e = read(&path).unwrap_err().to_string();
-        assert!(
-            e.contains("log.csv:1: the phase log has no `timestamp` column"),
-            "{e}"
+        let written: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+        assert_eq!(written.len(), REQUIRED.len() + 1);
+        let at = |c: &str| REQUIRED.iter().position(|r| *r == c).unwrap();
+        assert_eq!(written[at("allocs")], "9");
+        assert_eq!(written[at("label")], "l");
+        assert_eq!(
+            *written.last().unwrap(),
+            "",
+            "the user's column stays empty"
         );
+        assert_eq!(read(&path).unwrap()[0].allocs, 9);
+    }
+
+    #[test]
+    fn rows_are_not_appended_to_a_header_gates_could_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.csv");
+        append(&path, &[row("pre", "r1", "t1", 5)]).unwrap();
+        let good = std::fs::read_to_string(&path).unwrap();
+        let header = good.lines().next().unwrap().to_string();
+        for (broken, says) in [
+            (
+                good.replacen(",allocs,", ",allocations,", 1),
+                "log.csv:1: the phase log has no `allocs` column (its header: ",
+            ),
+            (
+                good.replacen(",deallocs,", ",allocs,", 1),
+                "log.csv:1: the phase log's header names the column `allocs` twice",
+            ),
+            ("\n".to_string(), "log.csv:1: this is not a phase log"),
+        ] {
+            std::fs::write(&path, &broken).unwrap();
+            let e = format!(
+                "{:#}",
+                append(&path, &[row("post", "r2", "t2", 6)]).unwrap_err()
+            );
+            assert!(e.contains(says), "{says:?} not in {e}");
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), broken, "untouched");
+        }
+        // The same checks on reading.
+        std::fs::write(&path, good.replacen(",deallocs,", ",allocs,", 1)).unwrap();
+        let e = read(&path).unwrap_err().to_string();
+        assert!(e.contains("names the column `allocs` twice"), "{e}");
+        assert!(header.contains(",allocs,"));
     }
 
     #[test]

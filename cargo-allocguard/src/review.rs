@@ -83,10 +83,21 @@ fn content(path: &Path) -> anyhow::Result<String> {
     Ok(text)
 }
 
-/// Checks that `new` is a snapshot allocguard wrote: insta's file format,
-/// text, a memory profile inside.
+/// Checks that `new` is a snapshot allocguard wrote, read back strictly
+/// (insta's header, every key of every phase with a value of its type, one
+/// phase at least): a truncated or hand-broken file is never accepted.
 pub fn validate(new: &Path) -> anyhow::Result<()> {
-    content(new).map(|_| ())
+    let refuse = |why: String| {
+        anyhow::anyhow!(
+            "{} is not a snapshot allocguard wrote ({why}); left as it is: delete it, or run \
+             the scenario again",
+            new.display()
+        )
+    };
+    let bytes = std::fs::read(new).with_context(|| format!("cannot read {}", new.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| refuse("it is not UTF-8 text".into()))?;
+    allocguard::harness::check_snapshot_file(&text).map_err(|e| refuse(e.to_string()))?;
+    Ok(())
 }
 
 /// Accepts: the pending snapshot replaces the old one (after checking it is
@@ -105,6 +116,7 @@ pub fn reject(new: &Path) -> anyhow::Result<()> {
 /// What review shows of a pending snapshot: the difference from the one it
 /// would replace, numbered, with context; or the whole profile when it is new.
 pub fn shown_change(new: &Path) -> anyhow::Result<String> {
+    validate(new)?;
     let new_text = content(new)?;
     let old = accepted_path(new);
     let old_text = if old.exists() {
@@ -376,8 +388,14 @@ pub fn run(args: ReviewArgs, out: &Output) -> CliResult<bool> {
 mod tests {
     use super::*;
 
+    /// A snapshot as the harness writes one, of one phase named `phase`.
     fn snap(phase: &str) -> String {
-        format!("---\nsource: t.rs\n---\nscenario: a\nphases:\n  - name: {phase}\n")
+        format!(
+            "---\nsource: t.rs\n---\nscenario: a\nrustc: \"1.95.0\"\nbuild_profile: debug\n\
+             scale: smoke\nphases:\n  - name: {phase}\n    ticks: 1\n    warmup_ticks: 0\n    \
+             hot_ticks: 0\n    allocs: 0\n    deallocs: 0\n    reallocs: 0\n    hot_ops: 0\n    \
+             violating_ticks: 0\n    steady_growth: false\n"
+        )
     }
 
     #[test]
@@ -392,8 +410,8 @@ mod tests {
         assert_eq!(all.len(), 2);
         assert_eq!(pending(d, &["b@".into()])?.len(), 1);
         let shown = anstream::adapter::strip_str(&shown_change(&all[0])?).to_string();
-        assert!(shown.contains("    3       │-  - name: old"), "{shown}");
-        assert!(shown.contains("          3 │+  - name: new"), "{shown}");
+        assert!(shown.contains("    6       │-  - name: old"), "{shown}");
+        assert!(shown.contains("          6 │+  - name: new"), "{shown}");
         accept(&all[0])?;
         assert_eq!(
             std::fs::read_to_string(d.join("a@debug-smoke.snap"))?,
@@ -414,11 +432,38 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let d = dir.path();
         std::fs::write(d.join("c@debug-smoke.snap"), snap("kept"))?;
-        for junk in [&[0xffu8, 0x00, 0x13, 0x37][..], b"---\n---\nhello\n"] {
-            std::fs::write(d.join("c@debug-smoke.snap.new"), junk)?;
+        let good = snap("new");
+        let junk: Vec<(Vec<u8>, &str)> = vec![
+            (vec![0xff, 0x00, 0x13, 0x37], "it is not UTF-8 text"),
+            (
+                b"---\n---\nhello\n".to_vec(),
+                "line 3: expected `scenario: …`",
+            ),
+            (Vec::new(), "the file is empty"),
+            // Cut short, a count that is not one, the header with no phase:
+            // all were accepted when the check looked for two words.
+            (
+                good[..good.find("    reallocs").unwrap()]
+                    .as_bytes()
+                    .to_vec(),
+                "line 15: expected `    reallocs: …`, found the end of the file",
+            ),
+            (
+                good.replace("ticks: 1", "ticks: banana").into_bytes(),
+                "line 10: `ticks: banana`: expected a count",
+            ),
+            (
+                good[..good.find("  - name").unwrap()].as_bytes().to_vec(),
+                "line 9: expected a phase",
+            ),
+        ];
+        for (junk, why) in junk {
+            std::fs::write(d.join("c@debug-smoke.snap.new"), &junk)?;
             let e = accept(&d.join("c@debug-smoke.snap.new"))
                 .unwrap_err()
                 .to_string();
+            assert!(e.contains("is not a snapshot allocguard wrote ("), "{e}");
+            assert!(e.contains(why), "{why:?} not in {e}");
             assert!(e.contains("left as it is"), "{e}");
             assert_eq!(
                 std::fs::read_to_string(d.join("c@debug-smoke.snap"))?,

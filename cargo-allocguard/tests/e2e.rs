@@ -711,8 +711,21 @@ fn review_asks_at_a_terminal_and_does_what_it_is_told() {
     let dir = tempfile::tempdir().unwrap();
     let snaps = dir.path().join("snapshots");
     std::fs::create_dir_all(&snaps).unwrap();
-    let snap = |line: &str| {
-        format!("---\nsource: t.rs\n---\nscenario: a\nphases:\n  - {line}\n  - same\n")
+    // As the harness writes them: two phases, the first named `name`.
+    let snap = |name: &str| {
+        let phase = |n: &str| {
+            format!(
+                "  - name: {n}\n    ticks: 1\n    warmup_ticks: 0\n    hot_ticks: 0\n    \
+                 allocs: 0\n    deallocs: 0\n    reallocs: 0\n    hot_ops: 0\n    \
+                 violating_ticks: 0\n    steady_growth: false\n"
+            )
+        };
+        format!(
+            "---\nsource: t.rs\n---\nscenario: a\nrustc: \"1.95.0\"\nbuild_profile: debug\n\
+             scale: smoke\nphases:\n{}{}",
+            phase(name),
+            phase("same")
+        )
     };
     std::fs::write(snaps.join("a@debug-smoke.snap"), snap("old")).unwrap();
     std::fs::write(snaps.join("a@debug-smoke.snap.new"), snap("new")).unwrap();
@@ -738,10 +751,10 @@ fn review_asks_at_a_terminal_and_does_what_it_is_told() {
     // with its context, not the whole file's header.
     assert!(shown.contains("[1/3]"), "{shown}");
     for line in [
-        "    1     1 │ scenario: a",
-        "    3       │-  - old",
-        "          3 │+  - new",
-        "    4     4 │   - same",
+        "    5     5 │ phases:",
+        "    6       │-  - name: old",
+        "          6 │+  - name: new",
+        "    7     7 │     ticks: 1",
     ] {
         assert!(shown.contains(line), "{line:?} missing in:\n{shown}");
     }

@@ -19,6 +19,7 @@ mod runner;
 mod scale;
 mod scenario;
 mod snapshot;
+mod snapshot_check;
 mod verdict;
 
 pub use driver::{Harness, OUTPUT_MARK_ENV, SNAPSHOTS_ENV};
@@ -38,4 +39,5 @@ pub use snapshot::{
     assert_profile_snapshot, default_snapshot_dir, numbered_diff, numbered_diff_labelled,
     snapshot_name, snapshot_path, workspace_root, SNAPSHOT_DIR_ENV,
 };
+pub use snapshot_check::{check_snapshot_file, SnapshotError};
 pub use verdict::Failure;
