@@ -443,9 +443,7 @@ mod tests {
             // Cut short, a count that is not one, the header with no phase:
             // all were accepted when the check looked for two words.
             (
-                good[..good.find("    reallocs").unwrap()]
-                    .as_bytes()
-                    .to_vec(),
+                good.as_bytes()[..good.find("    reallocs").unwrap()].to_vec(),
                 "line 15: expected `    reallocs: …`, found the end of the file",
             ),
             (
@@ -453,7 +451,7 @@ mod tests {
                 "line 10: `ticks: banana`: expected a count",
             ),
             (
-                good[..good.find("  - name").unwrap()].as_bytes().to_vec(),
+                good.as_bytes()[..good.find("  - name").unwrap()].to_vec(),
                 "line 9: expected a phase",
             ),
         ];
