@@ -150,7 +150,8 @@ impl Reducer {
                 let reader = ShardReader::open(path)?;
                 if let Keep::Naive(all) = &mut self.keep {
                     // The original extended one list with each file's results.
-                    all.reserve_exact(reader.count() as usize);
+                    // The count is the file's own (`open` checked its length).
+                    all.reserve_exact(usize::try_from(reader.count()).unwrap_or(usize::MAX));
                 }
                 self.reader = Some(reader);
             }

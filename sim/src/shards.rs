@@ -296,9 +296,31 @@ impl ShardReader {
         if u64::from_le_bytes(h[24..32].try_into().expect("8 bytes")) != fnv64(&h[..24]) {
             return Err(ShardError::BadHeader(path.to_path_buf()));
         }
+        let count = u64::from_le_bytes(h[16..24].try_into().expect("8 bytes"));
+        // The file's length must be what the header promises: checked here,
+        // before anyone sizes a buffer by the count (a corrupt count of 2^40
+        // would otherwise ask for 100 TiB).
+        if let Some(meta) = file.metadata().ok().filter(|m| m.is_file()) {
+            let body = meta.len().saturating_sub(HEADER_SIZE as u64);
+            let whole = body / RECORD_SIZE as u64;
+            let promised = count.checked_mul(RECORD_SIZE as u64);
+            if promised.is_none_or(|p| body < p) {
+                return Err(ShardError::Truncated {
+                    path: path.to_path_buf(),
+                    index: whole,
+                    count,
+                });
+            }
+            if promised.is_some_and(|p| body > p) {
+                return Err(ShardError::Trailing {
+                    path: path.to_path_buf(),
+                    count,
+                });
+            }
+        }
         Ok(ShardReader {
             file,
-            count: u64::from_le_bytes(h[16..24].try_into().expect("8 bytes")),
+            count,
             next: 0,
             buf_at: 0,
             buf_len: 0,
@@ -379,6 +401,17 @@ pub fn generate_synthetic(
     shards: u64,
     seed: u64,
 ) -> std::io::Result<Vec<PathBuf>> {
+    let catalogue = dir.join(crate::catalogue::FILE);
+    if catalogue.exists() {
+        // Said before any shard is written, not after.
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "{} exists: sim never overwrites a file; choose an empty --out directory",
+                catalogue.display()
+            ),
+        ));
+    }
     let mut rng = crate::rng::Rng::new(seed);
     let shards = shards.max(1);
     let mut paths = Vec::new();
@@ -552,6 +585,30 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("bytes after"));
+
+        // A directory with someone's attacks.tsv: refused before any shard
+        // is written.
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(other.path().join("attacks.tsv"), "mine").unwrap();
+        let e = generate_synthetic(other.path(), 10, 2, 1).unwrap_err();
+        assert!(e.to_string().contains("attacks.tsv exists"), "{e}");
+        assert_eq!(std::fs::read_dir(other.path()).unwrap().count(), 1);
+
+        // A header (checksum right) that promises far more records than the
+        // file holds: refused on opening, before anything is sized by it.
+        for count in [1u64 << 40, u64::MAX / 100, u64::MAX] {
+            let mut huge = header(count).to_vec();
+            huge.extend_from_slice(&good[32..32 + RECORD_SIZE]);
+            std::fs::write(&p, &huge).unwrap();
+            let e = ShardReader::open(&p).err().expect("refused").to_string();
+            assert_eq!(
+                e,
+                format!(
+                    "{}: truncated: the header promises {count} records, the file ends in record 1",
+                    p.display()
+                )
+            );
+        }
 
         let mut bad = good;
         bad[17] ^= 1; // the count, without fixing the header checksum
