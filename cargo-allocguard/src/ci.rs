@@ -28,13 +28,15 @@ pub fn github_actions() -> bool {
     std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
 }
 
-fn escape_data(s: &str) -> String {
+/// `s` as the message of a workflow command.
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
-fn escape_prop(s: &str) -> String {
+/// `s` as a property of a workflow command (`title=`, `file=`).
+pub(crate) fn escape_prop(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
@@ -113,6 +115,20 @@ fn status_word(s: Status) -> &'static str {
         Status::TimedOut => "timed out",
         Status::Passed => "passed",
     }
+}
+
+/// Where the workspace sits in its git repository: `""` at the root,
+/// `engine/` below it (what `git rev-parse --show-prefix` says).
+pub fn repo_prefix(root: &Path) -> String {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["rev-parse", "--show-prefix"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }
 
 /// `::error` workflow commands: one per failed scenario (at the allocating
@@ -599,7 +615,7 @@ pub fn write_junit(run: &Run, gates: &[GateResult], path: &Path) -> anyhow::Resu
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    let tmp = path.with_extension("xml.tmp");
+    let tmp = path.with_extension(format!("xml.tmp.{}", std::process::id()));
     std::fs::write(&tmp, xml).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())

@@ -66,6 +66,10 @@ pub struct Comparison {
     /// Results PRE has and POST does not: a phase gone, a scenario that
     /// crashed or timed out. Each one fails the comparison.
     pub missing: Vec<String>,
+    /// Scenarios PRE has no result for (crashed or timed out there) that
+    /// POST has: no relative gate could be applied to them. Said, not
+    /// failed (the pull request may be what fixed the crash).
+    pub unjudged: Vec<String>,
     /// What the two sides were built with, when the compilers differ.
     pub compiler_note: Option<String>,
     /// Whether every gate passed and nothing is missing.
@@ -117,6 +121,35 @@ pub fn missing_results(pre: &[&PhaseRow], post: &[&PhaseRow], crashes: bool) -> 
             if !out.contains(&text) {
                 out.push(text);
             }
+        }
+    }
+    out
+}
+
+/// What PRE lacks for want of a result: scenarios that crashed or timed out
+/// in the pre run, so that no relative gate could compare them.
+pub fn unjudged(pre: &[&PhaseRow], post: &[&PhaseRow]) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in pre.iter().filter(|r| r.is_missing_result()) {
+        let in_post = post
+            .iter()
+            .any(|p| p.package == r.package && p.scenario == r.scenario && !p.is_missing_result());
+        if !in_post {
+            continue; // missing on both sides: the post side's failure says it
+        }
+        let text = format!(
+            "{} ({}) {} in the pre run: it has no result there, so no relative gate \
+             (no_increase, max_regression_pct) could be applied to it",
+            r.scenario,
+            r.package,
+            if r.status == "timed_out" {
+                "timed out"
+            } else {
+                "crashed"
+            }
+        );
+        if !out.contains(&text) {
+            out.push(text);
         }
     }
     out
@@ -215,6 +248,7 @@ pub fn compare(
         post: (post_label.to_string(), ids(&post)),
         rows: out,
         compiler_note: compiler_note(&pre, &post),
+        unjudged: unjudged(&pre, &post),
         passed: passed && missing.is_empty(),
         missing,
         sites: Vec::new(),
@@ -241,8 +275,18 @@ pub fn run(args: CompareArgs, out: &Output) -> CliResult<bool> {
             .ok()
             .and_then(|file| crate::model::Run::read(&file).ok())
     };
-    if let (Some(pre), Some(post)) = (run_of(&args.pre), run_of(&args.post)) {
-        c.sites = crate::site_diff::diff(&pre, &post);
+    let post_run = run_of(&args.post);
+    if let (Some(pre), Some(post)) = (run_of(&args.pre), &post_run) {
+        c.sites = crate::site_diff::diff(&pre, post);
+    }
+    if crate::ci::github_actions() {
+        // On standard error: the comparison itself usually goes to the
+        // job summary, and the runner reads workflow commands from both.
+        let _ = write!(
+            out.stderr(),
+            "{}",
+            compare_output::annotations(&c, post_run.as_ref(), root, &crate::ci::repo_prefix(root))
+        );
     }
     let text = match args.format {
         Format::Human => compare_output::human(&c, args.all),
@@ -295,6 +339,19 @@ mod tests {
             c.missing
         );
         assert!(compare_output::human(&c, false).contains("2 missing"));
+        // Crashed in the pre run, there in the post one: no gate could
+        // compare it, and that is said (it passed silently before).
+        let c = compare(&rows, "post", "pre", &crate::gates::Gates::default()).unwrap();
+        assert_eq!(
+            c.unjudged,
+            [
+                "b (p) crashed in the pre run: it has no result there, so no relative gate \
+              (no_increase, max_regression_pct) could be applied to it"
+            ]
+        );
+        let text = compare_output::human(&c, false);
+        assert!(text.contains(&c.unjudged[0]), "{text}");
+        assert!(compare_output::markdown(&c, false).contains(&c.unjudged[0]));
         // Everything there: nothing missing.
         let whole: Vec<PhaseRow> = rows.iter().filter(|r| r.scenario == "a").cloned().collect();
         assert!(

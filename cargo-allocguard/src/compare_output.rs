@@ -251,6 +251,16 @@ pub fn human(c: &Comparison, all: bool) -> String {
             ));
         }
     }
+    if !c.unjudged.is_empty() {
+        s.push_str("\nnot compared:\n");
+        for m in &c.unjudged {
+            s.push_str(&format!(
+                "  {}note{} {m}\n",
+                warn().render(),
+                warn().render_reset()
+            ));
+        }
+    }
     if !c.missing.is_empty() {
         s.push_str("\nmissing results:\n");
         for m in &c.missing {
@@ -298,9 +308,34 @@ pub fn markdown(c: &Comparison, all: bool) -> String {
     if let Some(note) = &c.compiler_note {
         s.push_str(&format!("\n{note}\n"));
     }
+    // What failed comes first: each failed gate with its value and bound,
+    // then the results that are missing.
+    let failed: Vec<&GateResult> = c
+        .rows
+        .iter()
+        .flat_map(|r| r.gates.iter())
+        .filter(|g| !g.passed)
+        .collect();
+    if !failed.is_empty() {
+        s.push_str("\n**Failed gates**\n\n");
+        for g in failed {
+            s.push_str(&format!(
+                "- `{}` › `{}`: {}\n",
+                md_cell(&g.scenario),
+                md_cell(&g.phase),
+                md_cell(&g.describe())
+            ));
+        }
+    }
     if !c.missing.is_empty() {
         s.push_str("\n**Missing results**\n\n");
         for m in &c.missing {
+            s.push_str(&format!("- {}\n", md_cell(m)));
+        }
+    }
+    if !c.unjudged.is_empty() {
+        s.push_str("\n**Not compared**\n\n");
+        for m in &c.unjudged {
             s.push_str(&format!("- {}\n", md_cell(m)));
         }
     }
@@ -363,6 +398,62 @@ pub fn markdown(c: &Comparison, all: bool) -> String {
         }
     }
     s
+}
+
+/// `::error` workflow commands for GitHub Actions: one per failed gate and
+/// one per missing result, at the scenario's declaration when the post
+/// run's file says where it is (`repo_prefix`: the workspace's place in the
+/// repository).
+pub fn annotations(
+    c: &Comparison,
+    post: Option<&crate::model::Run>,
+    workspace_root: &std::path::Path,
+    repo_prefix: &str,
+) -> String {
+    use crate::ci::{escape_data, escape_prop, scenario_place};
+    let location = |scenario: &str| {
+        post.and_then(|run| run.scenarios.iter().find(|s| s.name == scenario))
+            .and_then(|s| s.profile.as_ref())
+            .and_then(|p| scenario_place(p, workspace_root))
+            .map(|p| {
+                format!(
+                    "file={},line={},",
+                    escape_prop(&format!("{repo_prefix}{}", p.file)),
+                    p.line
+                )
+            })
+            .unwrap_or_default()
+    };
+    let mut out = String::new();
+    for g in c
+        .rows
+        .iter()
+        .flat_map(|r| r.gates.iter())
+        .filter(|g| !g.passed)
+    {
+        out.push_str(&format!(
+            "::error {}title={}::{}\n",
+            location(&g.scenario),
+            escape_prop(&format!(
+                "allocguard regression: {} {} ({} → {})",
+                g.scenario, g.metric, c.pre.0, c.post.0
+            )),
+            escape_data(&format!("{} › {}: {}", g.scenario, g.phase, g.describe()))
+        ));
+    }
+    for m in &c.missing {
+        let scenario = m.split(' ').next().unwrap_or("");
+        out.push_str(&format!(
+            "::error {}title={}::{}\n",
+            location(scenario),
+            escape_prop(&format!(
+                "allocguard: a result is missing in `{}`",
+                c.post.0
+            )),
+            escape_data(m)
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

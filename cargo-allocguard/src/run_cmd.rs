@@ -51,20 +51,6 @@ pub fn git_rev(root: &Path) -> String {
     }
 }
 
-/// Where the workspace sits in its git repository: `""` at the root,
-/// `engine/` below it (what `git rev-parse --show-prefix` says).
-pub fn repo_prefix(root: &Path) -> String {
-    std::process::Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["rev-parse", "--show-prefix"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
-}
-
 /// A new run id: the UTC start time and the process id.
 pub fn new_run_id(started: std::time::SystemTime) -> String {
     let stamp = humantime::format_rfc3339_seconds(started).to_string();
@@ -158,7 +144,7 @@ pub fn report_run(
     }
     let _ = write!(stdout, "\n{}", results::summary_line(run, gates, elapsed));
     if ci_mode && ci::github_actions() {
-        let prefix = repo_prefix(root);
+        let prefix = ci::repo_prefix(root);
         let _ = write!(stdout, "{}", ci::annotations(run, gates, root, &prefix));
         ci::append_step_summary(&ci::markdown_summary(run, gates, root)).infra_err()?;
     }

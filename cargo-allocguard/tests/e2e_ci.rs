@@ -349,3 +349,68 @@ fn an_empty_shard_says_so_and_merge_wants_every_shard() {
         "{r:?}"
     );
 }
+
+#[test]
+fn a_regression_compare_finds_leads_the_summary_and_is_annotated() {
+    let f = Fixture::new();
+    std::fs::write(
+        f.path("allocguard.toml"),
+        "[gates]\nallocs = { no_increase = true }\n",
+    )
+    .unwrap();
+    // base: one allocating line per tick; head: two. Gates read the 8
+    // ticks after the 2 of warm-up: 8 allocations, then 16.
+    let base = Run::from(
+        f.command(&[
+            "run",
+            "--profile",
+            "dev",
+            "--scale",
+            "smoke",
+            "fixture/two_sites",
+            "--label",
+            "base",
+        ])
+        .env("FIXTURE_SECOND_SITE", "off")
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(base.code, 0, "{base:?}");
+    let head = f.scenarios(&["fixture/two_sites", "--label", "head"]);
+    assert_eq!(head.code, 0, "{head:?}");
+    let summary = f.path("summary.md");
+    let r = on_github(
+        &f,
+        &["compare", "base", "head", "--format", "markdown"],
+        &summary,
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let md = &r.stdout;
+    let failed = md
+        .find("**Failed gates**")
+        .unwrap_or_else(|| panic!("{md}"));
+    let table = md.find("| scenario | verdict |").unwrap();
+    assert!(failed < table, "failures first: {md}");
+    let line = md[failed..].lines().find(|l| l.starts_with("- ")).unwrap();
+    assert!(
+        line == "- `fixture/two_sites` › `run`: allocs = 16, baseline 8 (no increase)",
+        "{line}"
+    );
+    // One annotation, on standard error (stdout goes to the summary), at
+    // the scenario's declaration in the fixture's own file.
+    let errors: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{r:?}");
+    assert!(
+        errors[0].starts_with("::error file=tests/allocguard.rs,line=")
+            && errors[0].contains(
+                "title=allocguard regression%3A fixture/two_sites allocs (base → head)::"
+            ),
+        "{}",
+        errors[0]
+    );
+    assert!(!r.stdout.contains("::error"), "{md}");
+}

@@ -504,3 +504,55 @@ fn a_crate_without_a_lockfile_gets_one_and_the_subcommand_of_its_allocguard() {
         )
     );
 }
+
+/// Runs the summary step with a stub `cargo` whose `allocguard compare`
+/// prints COMPARE and exits 1; returns its exit code and the job summary.
+fn summary_step(base_measured: bool, run_summary: bool) -> (i32, String) {
+    let (_, script) = scripts(WORKFLOW)
+        .into_iter()
+        .find(|(n, _)| n == "Compare base and head")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    let temp = dir.path().join("runner-temp");
+    std::fs::create_dir_all(temp.join("allocguard")).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("cargo"),
+        "#!/usr/bin/env bash\n[ \"$2\" = compare ] || exit 99\necho COMPARE\nexit 1\n",
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(bin.join("cargo"))
+        .status()
+        .unwrap();
+    if run_summary {
+        std::fs::write(temp.join("allocguard/run-summary.md"), "RUN\n").unwrap();
+    }
+    let summary = dir.path().join("summary.md");
+    let out = Command::new("bash")
+        .args(["-e", "-c", &script])
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("RUNNER_TEMP", &temp)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("BASE_MEASURED", if base_measured { "true" } else { "" })
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        std::fs::read_to_string(&summary).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn the_summary_shows_the_comparison_before_the_head_run_and_fails_with_it() {
+    assert_eq!(summary_step(true, true), (1, "COMPARE\nRUN\n".to_string()));
+    // A push to main: no base, the run's summary alone.
+    assert_eq!(summary_step(false, true), (0, "RUN\n".to_string()));
+    // The head run died before it wrote one: the comparison still stands.
+    assert_eq!(summary_step(true, false), (1, "COMPARE\n".to_string()));
+}
