@@ -57,9 +57,18 @@ impl std::fmt::Display for Place {
 
 /// `file` (absolute, or relative to the workspace root as the compiler
 /// names workspace members) as a path inside the workspace, unless it lies
-/// outside it, in its target directory, or in a cargo home inside it.
+/// outside it, in its target directory or a cargo home inside it, or is not
+/// a file there: a debug-info path of the C library's sources
+/// (`csu/../sysdeps/nptl/libc_start_call_main.h`) is relative too, and
+/// names nothing in the workspace.
 pub fn in_workspace(file: &str, root: &Path) -> Option<String> {
     let path = Path::new(file);
+    if path
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return None;
+    }
     let abs: PathBuf = if path.is_absolute() {
         path.to_path_buf()
     } else {
@@ -70,7 +79,7 @@ pub fn in_workspace(file: &str, root: &Path) -> Option<String> {
     if first == "target" || first.starts_with('.') {
         return None;
     }
-    if !abs.exists() && path.is_absolute() {
+    if !abs.is_file() {
         return None;
     }
     Some(rel.to_string_lossy().replace('\\', "/"))
@@ -650,5 +659,13 @@ mod tests {
         );
         let in_target = root.join("target/debug/build/x/out/gen.rs");
         assert_eq!(in_workspace(&in_target.display().to_string(), root), None);
+        // glibc's own relative debug paths name nothing here (an annotation
+        // pointed at this one).
+        assert_eq!(
+            in_workspace("csu/../sysdeps/nptl/libc_start_call_main.h", root),
+            None
+        );
+        assert_eq!(in_workspace("src/missing.rs", root), None);
+        assert_eq!(in_workspace("tests/../tests/a.rs", root), None);
     }
 }

@@ -189,6 +189,44 @@ pub fn edit_manifest(text: &str, dep: Option<Item>) -> anyhow::Result<(String, V
     Ok((doc.to_string(), added))
 }
 
+/// Adds `debug = "line-tables-only"` to `[profile.release]` of a workspace
+/// root manifest's text, unless that profile sets `debug` already: without
+/// line tables an optimised build's violations and CI annotations name a
+/// function, not the allocating line. Returns the new text and what was
+/// added, if anything.
+pub fn edit_release_profile(text: &str) -> anyhow::Result<(String, Option<String>)> {
+    let mut doc: DocumentMut = text.parse().context("Cargo.toml is not valid TOML")?;
+    let profile = doc
+        .entry("profile")
+        .or_insert_with(|| {
+            let mut t = Table::new();
+            t.set_implicit(true);
+            Item::Table(t)
+        })
+        .as_table_like_mut()
+        .context("Cargo.toml: `profile` is not a table")?;
+    let release = profile
+        .entry("release")
+        .or_insert(Item::Table(Table::new()))
+        .as_table_like_mut()
+        .context("Cargo.toml: `profile.release` is not a table")?;
+    if release.contains_key("debug") {
+        return Ok((text.to_string(), None));
+    }
+    release.insert("debug", value("line-tables-only"));
+    Ok((
+        doc.to_string(),
+        Some("[profile.release] debug = \"line-tables-only\" (violations name the line)".into()),
+    ))
+}
+
+/// The example scenario target for `package`: its scenario is named after
+/// the package, so that two packages of one workspace set up by `init`
+/// do not both have an `example/steady`.
+pub fn scenarios_for(package: &str) -> String {
+    SCENARIOS_TEMPLATE.replace("\"example/steady\"", &format!("\"{package}/steady\""))
+}
+
 /// Writes `text` to a new file at `path`, through a temporary file.
 fn create(path: &Path, text: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
@@ -292,8 +330,23 @@ pub fn init(args: &InitArgs) -> anyhow::Result<(Vec<Action>, Vec<String>)> {
     warnings.extend(warning);
     let text = std::fs::read_to_string(&manifest)
         .with_context(|| format!("cannot read {}", manifest.display()))?;
-    let (edited, added) =
+    let (mut edited, mut added) =
         edit_manifest(&text, Some(dep)).with_context(|| manifest.display().to_string())?;
+    // The release profile is the workspace root's.
+    let root_manifest = root.join("Cargo.toml");
+    let mut root_edit: Option<(String, String)> = None;
+    if root_manifest == manifest {
+        let (text, profile) =
+            edit_release_profile(&edited).with_context(|| manifest.display().to_string())?;
+        edited = text;
+        added.extend(profile);
+    } else {
+        let text = std::fs::read_to_string(&root_manifest)
+            .with_context(|| format!("cannot read {}", root_manifest.display()))?;
+        let (text, profile) =
+            edit_release_profile(&text).with_context(|| root_manifest.display().to_string())?;
+        root_edit = profile.map(|p| (text, p));
+    }
 
     let has_target = package
         .targets
@@ -308,7 +361,7 @@ pub fn init(args: &InitArgs) -> anyhow::Result<(Vec<Action>, Vec<String>)> {
     } else {
         actions.push(create_unless_exists(
             scenarios,
-            SCENARIOS_TEMPLATE,
+            &scenarios_for(package.name.as_str()),
             "the scenario target, with one example scenario",
         )?);
     }
@@ -320,6 +373,10 @@ pub fn init(args: &InitArgs) -> anyhow::Result<(Vec<Action>, Vec<String>)> {
     } else {
         replace(&manifest, &edited)?;
         actions.push(Action::Edited(manifest, added.join("; ")));
+    }
+    if let Some((text, added)) = root_edit {
+        replace(&root_manifest, &text)?;
+        actions.push(Action::Edited(root_manifest, added));
     }
 
     actions.push(create_unless_exists(
@@ -375,7 +432,9 @@ pub fn run(args: InitArgs, out: &Output) -> CliResult<bool> {
         stdout,
         "\nnext: `cargo allocguard run` runs the scenarios; the first run records their \
          snapshots as pending: accept them with `cargo allocguard review --accept`, then commit \
-         snapshots/ with the rest"
+         snapshots/ with the rest. `cargo test` runs them too, in a debug build at smoke scale, \
+         with snapshots of their own (`…@debug-smoke.snap`): run `cargo test --test allocguard` \
+         once and accept those as well"
     );
     Ok(true)
 }
@@ -405,6 +464,35 @@ mod tests {
         // Twice: nothing more to add.
         let (again, added) = edit_manifest(&text, Some(value("0.1.0"))).unwrap();
         assert_eq!((again, added.len()), (text, 0));
+    }
+
+    #[test]
+    fn the_release_profile_gains_line_tables_unless_it_sets_debug() {
+        let (text, added) = edit_release_profile(MANIFEST).unwrap();
+        assert!(text.starts_with(MANIFEST), "{text}");
+        assert!(
+            text.ends_with("\n[profile.release]\ndebug = \"line-tables-only\"\n"),
+            "{text}"
+        );
+        assert!(added.unwrap().contains("line-tables-only"));
+        for set in ["debug = true", "debug = 0", "debug = \"full\""] {
+            let m = format!("{MANIFEST}\n[profile.release]\nlto = true\n{set}\n");
+            assert_eq!(edit_release_profile(&m).unwrap(), (m.clone(), None));
+        }
+        // A profile table that exists gains the key where it is.
+        let m = format!("{MANIFEST}\n[profile.release]\nlto = true\n");
+        let (text, _) = edit_release_profile(&m).unwrap();
+        assert!(
+            text.ends_with("[profile.release]\nlto = true\ndebug = \"line-tables-only\"\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_example_scenario_is_named_after_its_package() {
+        let t = scenarios_for("physics");
+        assert!(t.contains("Scenario::new(\"physics/steady\")"), "{t}");
+        assert!(!t.contains("example/steady"));
     }
 
     #[test]

@@ -77,7 +77,8 @@ fn init_sets_a_new_crate_up_in_one_step_and_never_overwrites() {
     );
     assert!(
         r.stdout.contains(
-            "edited   Cargo.toml: added [[test]] allocguard (harness = false); dev-dependency allocguard"
+            "edited   Cargo.toml: added [[test]] allocguard (harness = false); dev-dependency \
+             allocguard; [profile.release] debug = \"line-tables-only\" (violations name the line)"
         ),
         "{r:?}"
     );
@@ -99,6 +100,10 @@ fn init_sets_a_new_crate_up_in_one_step_and_never_overwrites() {
     );
     assert!(
         manifest.contains("[[test]]\nname = \"allocguard\"\nharness = false\n"),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains("[profile.release]\ndebug = \"line-tables-only\"\n"),
         "{manifest}"
     );
     assert!(
@@ -126,13 +131,13 @@ fn init_sets_a_new_crate_up_in_one_step_and_never_overwrites() {
     assert!(
         first
             .stdout
-            .contains("snapshot snapshots/example__steady@debug-smoke.snap is missing"),
+            .contains("snapshot snapshots/initgame__steady@debug-smoke.snap is missing"),
         "{first:?}"
     );
     assert_eq!(run(&dir, &["review", "--accept"]).code, 0);
     let second = run(&dir, &["run", "--profile", "dev", "--scale", "smoke"]);
     assert_eq!(second.code, 0, "{second:?}");
-    assert!(second.stdout.contains("PASS example/steady"), "{second:?}");
+    assert!(second.stdout.contains("PASS initgame/steady"), "{second:?}");
 
     // Again: everything is skipped, and not a byte changes.
     let before = files(&dir)
@@ -166,4 +171,75 @@ fn init_refuses_a_test_target_of_that_name_with_libtests_harness() {
         manifest,
         "nothing was changed"
     );
+}
+
+#[test]
+fn init_in_two_packages_of_one_workspace_gives_two_scenarios_that_run() {
+    // A virtual workspace of two `cargo new` crates: init each with -p,
+    // then run both. The example scenarios were both `example/steady`
+    // before, and the run refused the clash (exit 2).
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"physics\", \"render\"]\nresolver = \"2\"\n",
+    )
+    .unwrap();
+    std::fs::copy(
+        support::workspace_root().join("Cargo.lock"),
+        ws.join("Cargo.lock"),
+    )
+    .unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for name in ["physics", "render"] {
+        let out = Command::new(&cargo)
+            .args(["new", "--lib", "--vcs", "none", name])
+            .current_dir(&ws)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let first = run(&ws, &["init", "-p", "physics", "--no-workflow"]);
+    assert_eq!(first.code, 0, "{first:?}");
+    // The release profile is the workspace root's, edited once.
+    assert!(
+        first
+            .stdout
+            .contains("edited   Cargo.toml: added [profile.release] debug = \"line-tables-only\""),
+        "{first:?}"
+    );
+    let second = run(&ws, &["init", "-p", "render", "--no-workflow"]);
+    assert_eq!(second.code, 0, "{second:?}");
+    assert!(
+        !second
+            .stdout
+            .contains("edited   Cargo.toml: added [profile"),
+        "{second:?}"
+    );
+    assert_eq!(
+        read(&ws.join("Cargo.toml"))
+            .matches("line-tables-only")
+            .count(),
+        1
+    );
+    let r = run(&ws, &["run", "--profile", "dev", "--scale", "smoke"]);
+    // Both run (their snapshots are new, so the run fails on them).
+    assert_eq!(r.code, 1, "{r:?}");
+    for name in ["physics", "render"] {
+        assert!(
+            r.stdout.contains(&format!(
+                "snapshot snapshots/{name}__steady@debug-smoke.snap is missing"
+            )),
+            "{r:?}"
+        );
+    }
+    assert_eq!(run(&ws, &["review", "--accept"]).code, 0);
+    let again = run(&ws, &["run", "--profile", "dev", "--scale", "smoke"]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert!(again.stdout.contains("2 scenarios, 2 passed"), "{again:?}");
 }
