@@ -197,13 +197,13 @@ fn a_growth_failure_names_the_site_that_holds_the_memory() -> TestResult {
     let msg = &failure.message;
     // 300 ticks, 10 of warm-up: 290 boxes of 24 bytes kept, and the vector
     // that keeps them, pushed on the same line, reallocated 5 times after
-    // warm-up (capacity 16 → 512), now 4096 bytes: 11056 bytes in all.
+    // warm-up (capacity 16 → 512), now 4096 bytes: 11,056 bytes in all.
     let held = msg
         .lines()
         .find(|l| l.contains("examples.rs:154") && l.contains("B still held"))
         .ok_or_else(|| format!("the box line is not named:\n{msg}"))?;
     ensure(
-        held.contains(": 11056 B still held (290 allocations, 5 reallocations)"),
+        held.contains(": 11,056 B still held (290 allocations, 5 reallocations)"),
         || held.to_string(),
     )?;
     let first_holder = msg

@@ -427,7 +427,10 @@ pub fn markdown_summary(run: &Run, gates: &[GateResult], root: &Path) -> String 
         }
         md.push('\n');
     }
-    md.push_str("### Scenarios\n\n");
+    md.push_str(&format!(
+        "### Scenarios\n\n{}.\n\n",
+        crate::results::WARMUP_NOTE
+    ));
     md.push_str(
         "| scenario | result | phase | ticks | allocs | hot_ops | growth | peak | p95 step | verdict |\n",
     );
@@ -453,10 +456,10 @@ pub fn markdown_summary(run: &Run, gates: &[GateResult], root: &Path) -> String 
                 if i == 0 { s.status.label() } else { "" },
                 md_cell(&ph.name),
                 count(ph.ticks),
-                count(ph.allocs),
+                count(ph.after_warmup.allocs),
                 count(ph.hot_ops),
-                bytes(ph.growth, true),
-                bytes(ph.peak, false),
+                bytes(ph.after_warmup.growth, true),
+                bytes(ph.after_warmup.peak, false),
                 duration_ns(ph.step.p95_ns as f64),
                 verdict
             ));
@@ -525,10 +528,10 @@ fn phase_text(s: &ScenarioResult) -> String {
             vec![
                 Cell::text(&ph.name),
                 Cell::num(count(ph.ticks)),
-                Cell::num(count(ph.allocs)),
+                Cell::num(count(ph.after_warmup.allocs)),
                 Cell::num(count(ph.hot_ops)),
-                Cell::num(bytes(ph.growth, true)),
-                Cell::num(bytes(ph.peak, false)),
+                Cell::num(bytes(ph.after_warmup.growth, true)),
+                Cell::num(bytes(ph.after_warmup.peak, false)),
                 Cell::num(duration_ns(ph.step.p50_ns as f64)),
                 Cell::num(duration_ns(ph.step.p95_ns as f64)),
                 Cell::text(phase_verdict(s, ph).0),
@@ -542,7 +545,11 @@ fn phase_text(s: &ScenarioResult) -> String {
         ],
         &rows,
     );
-    anstream::adapter::strip_str(&text).to_string()
+    format!(
+        "{}{}\n",
+        anstream::adapter::strip_str(&text),
+        crate::results::WARMUP_NOTE
+    )
 }
 
 /// Writes a JUnit report: one suite per target, one case per scenario, with
@@ -584,10 +591,17 @@ pub fn write_junit(run: &Run, gates: &[GateResult], path: &Path) -> anyhow::Resu
             };
             let mut st = TestCaseStatus::non_success(kind);
             let (message, ty) = if s.status.is_failure() {
+                // The first line that says what went wrong, not the
+                // heading (`scenario `x` failed (debug build, smoke scale):`).
                 let first = s
                     .failure
                     .as_deref()
-                    .and_then(|f| f.lines().find(|l| !l.trim().is_empty()))
+                    .and_then(|f| {
+                        f.lines().find(|l| {
+                            let l = l.trim();
+                            !l.is_empty() && !(l.starts_with("scenario `") && l.ends_with(':'))
+                        })
+                    })
                     .unwrap_or("failed");
                 (
                     format!("{} {}: {first}", s.status.label(), s.name),

@@ -435,6 +435,13 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<PhaseRow>> {
         }
         let cell = |at: Option<usize>| at.and_then(|i| record.get(i)).unwrap_or("");
         let status = cell(status_at);
+        if !matches!(status, "passed" | "failed" | "crashed" | "timed_out") {
+            bail!(
+                "{}:{line}: column `status` is {status:?}; a row's status is passed, failed, \
+                 crashed or timed_out. Fix or delete that line (allocguard never rewrites the log)",
+                path.display()
+            );
+        }
         if cell(phase_at).is_empty() && (status == "crashed" || status == "timed_out") {
             // A scenario that left no profile: who, when and how it ended.
             let text = |name: &str| cell(column(name)).to_string();
@@ -542,6 +549,7 @@ mod tests {
             label: label.into(),
             scenario: "s".into(),
             phase: "p".into(),
+            status: "passed".into(),
             allocs,
             notes: "a, \"quoted\" note".into(),
             ..PhaseRow::default()
@@ -655,6 +663,30 @@ mod tests {
         let e = read(&path).unwrap_err().to_string();
         assert!(
             e.contains("log.csv:2: malformed row: column `allocs`:"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_status_is_refused_at_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.csv");
+        append(
+            &path,
+            &[row("pre", "r1", "t1", 5), row("pre", "r1", "t1", 6)],
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let at = text.rfind(",passed,").unwrap();
+        let broken = format!(
+            "{}{}",
+            &text[..at],
+            text[at..].replacen(",passed,", ",pased,", 1)
+        );
+        std::fs::write(&path, &broken).unwrap();
+        let e = read(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("log.csv:3: column `status` is \"pased\"; a row's status is passed,"),
             "{e}"
         );
     }

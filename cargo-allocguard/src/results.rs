@@ -40,6 +40,10 @@ fn status_style(status: Status) -> anstyle::Style {
     }
 }
 
+/// What the tables' counts are (what gates, snapshots and the phase log
+/// read too); short enough for a 60-column terminal.
+pub const WARMUP_NOTE: &str = "allocs, growth, peak: the ticks after warm-up";
+
 const HEADER: [&str; 8] = [
     "scenario / phase",
     "ticks",
@@ -93,10 +97,10 @@ pub fn table(run: &Run, width: Option<usize>, show_sites: bool) -> String {
             rows.push(Row::Cells(vec![
                 Cell::text(format!("  {}", p.name)),
                 Cell::num(count(p.ticks)),
-                Cell::num(count(p.allocs)),
+                Cell::num(count(p.after_warmup.allocs)),
                 Cell::num(count(p.hot_ops)).styled(if p.hot_ops > 0 { bad() } else { dim() }),
-                Cell::num(table::bytes(p.growth, true)),
-                Cell::num(table::bytes(p.peak, false)),
+                Cell::num(table::bytes(p.after_warmup.growth, true)),
+                Cell::num(table::bytes(p.after_warmup.peak, false)),
                 Cell::num(table::duration_ns(p.step.p95_ns as f64)),
                 Cell::text(verdict).styled(style),
             ]));
@@ -106,6 +110,19 @@ pub fn table(run: &Run, width: Option<usize>, show_sites: bool) -> String {
         }
     }
     let (mut text, dropped) = table::render_rows(&HEADER, &rows, width, &DROPPABLE);
+    let warmed = run
+        .scenarios
+        .iter()
+        .filter_map(|s| s.profile.as_ref())
+        .any(|p| p.phases.iter().any(|ph| ph.warmup_ticks > 0));
+    if warmed {
+        text.push_str(&format!(
+            "{}({}){}\n",
+            dim().render(),
+            WARMUP_NOTE,
+            dim().render_reset()
+        ));
+    }
     if !dropped.is_empty() {
         text.push_str(&format!(
             "{}(left out to fit {} columns: {}){}\n",

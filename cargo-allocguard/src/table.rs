@@ -221,7 +221,13 @@ pub fn bytes(v: i64, signed: bool) -> String {
     ];
     for (size, unit) in units {
         if a >= size as f64 {
-            return format!("{sign}{} {unit}", three_digits(a / size as f64));
+            // A whole number of units reads as a gates file writes it:
+            // `50 MiB`, not `50.0 MiB`.
+            let x = a / size as f64;
+            if x.fract() == 0.0 {
+                return format!("{sign}{x:.0} {unit}");
+            }
+            return format!("{sign}{} {unit}", three_digits(x));
         }
     }
     format!("{sign}{} B", v.unsigned_abs())
@@ -320,10 +326,12 @@ mod tests {
         assert_eq!(count(38_358_184), "38,358,184");
         assert_eq!(bytes(0, true), "0 B");
         assert_eq!(bytes(1536, true), "+1.50 KiB");
-        assert_eq!(bytes(14 * 1024, false), "14.0 KiB");
+        assert_eq!(bytes(14 * 1024, false), "14 KiB");
+        assert_eq!(bytes(14 * 1024 + 100, false), "14.1 KiB");
         assert_eq!(bytes(1007 * 1024, false), "1007 KiB");
-        assert_eq!(bytes(-3 * 1024 * 1024, false), "-3.00 MiB");
-        assert_eq!(bytes(50 << 20, false), "50.0 MiB");
+        assert_eq!(bytes(-3 * 1024 * 1024, false), "-3 MiB");
+        assert_eq!(bytes(50 << 20, false), "50 MiB");
+        assert_eq!(bytes(3 * 1024 * 1024 + 1, false), "3.00 MiB");
         assert_eq!(duration_ns(850.0), "850 ns");
         assert_eq!(duration_ns(12_345.0), "12.3 µs");
         assert_eq!(duration_ns(4_560_000.0), "4.56 ms");

@@ -123,7 +123,7 @@ fn github_actions_gets_one_annotation_per_failure_a_summary_and_junit() {
         "{md}"
     );
     assert!(
-        md.contains("| fixture/leak | FAIL | run | 100 | 101 |"),
+        md.contains("| fixture/leak | FAIL | run | 100 | 95 |"),
         "{md}"
     );
 
@@ -144,7 +144,13 @@ fn github_actions_gets_one_annotation_per_failure_a_summary_and_junit() {
         clean.contains("<system-out>phase") && clean.contains("hot_ops"),
         "{clean}"
     );
-    // The hot scenario's failure lists its sites.
+    // The hot scenario's failure: its message is what went wrong, not the
+    // heading; the description lists its sites.
+    let hot = &xml[xml.find("<testcase name=\"fixture/hot_alloc\"").unwrap()..];
+    assert!(
+        hot.contains("<failure message=\"FAIL fixture/hot_alloc: phase `run`, tick "),
+        "{hot}"
+    );
     let hot = &xml[xml.find("<testcase name=\"fixture/hot_alloc\"").unwrap()..];
     let hot = &hot[..hot.find("</testcase>").unwrap()];
     assert!(

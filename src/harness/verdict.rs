@@ -118,8 +118,8 @@ fn describe_violation(p: &PhaseProfile) -> String {
     s.push_str(&format!(
         "\nin all: {} in {} of {} armed ticks of phase `{}`",
         plural(p.hot_ops, "heap operation"),
-        p.violating_ticks,
-        p.hot_ticks,
+        thousands(p.violating_ticks as i64),
+        thousands(p.hot_ticks as i64),
         p.name
     ));
     if let Some(sites) = &p.sites {
@@ -138,7 +138,11 @@ fn describe_growth(p: &PhaseProfile) -> String {
         "phase `{}` is bounded, but live bytes grew steadily: {:.1} bytes per tick over the {} \
          ticks after warm-up (R² = {:.3}), {} bytes in all.\nfind what keeps growing (a \
          history, a cache, slots that are never reused) and cap it",
-        p.name, g.slope_bytes_per_tick, g.ticks, g.r_squared, p.growth
+        p.name,
+        g.slope_bytes_per_tick,
+        thousands(g.ticks as i64),
+        g.r_squared,
+        thousands(p.growth)
     );
     if let Some(sites) = &p.sites {
         let holding = sites.sites.holding();
@@ -153,7 +157,7 @@ fn describe_growth(p: &PhaseProfile) -> String {
             text.push_str(&format!(
                 "\n  {}: {} B still held ({})",
                 site.place(),
-                site.counts.live_bytes,
+                thousands(site.counts.live_bytes),
                 site.counts.ops_text()
             ));
         }
@@ -161,12 +165,29 @@ fn describe_growth(p: &PhaseProfile) -> String {
     text
 }
 
-/// `1 heap operation`, `2 heap operations`.
+/// `1 heap operation`, `2 heap operations`, `12,345 heap operations`.
 fn plural(n: u64, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
     } else {
-        format!("{n} {what}s")
+        format!("{} {what}s", thousands(n as i64))
+    }
+}
+
+/// `1,234,567`, `-5,824`: a count as the tables show it.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
     }
 }
 
