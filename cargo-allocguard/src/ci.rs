@@ -599,7 +599,8 @@ pub fn write_junit(run: &Run, gates: &[GateResult], path: &Path) -> anyhow::Resu
                     .and_then(|f| {
                         f.lines().find(|l| {
                             let l = l.trim();
-                            !l.is_empty() && !(l.starts_with("scenario `") && l.ends_with(':'))
+                            let heading = l.starts_with("scenario `") && l.ends_with(':');
+                            !l.is_empty() && !heading
                         })
                     })
                     .unwrap_or("failed");
