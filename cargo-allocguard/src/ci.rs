@@ -148,6 +148,7 @@ pub fn repo_prefix(root: &Path) -> String {
 pub fn annotations(
     run: &Run,
     gates: &[GateResult],
+    missing: &[String],
     workspace_root: &Path,
     repo_prefix: &str,
 ) -> String {
@@ -190,6 +191,13 @@ pub fn annotations(
             location(place),
             escape_prop(&title),
             escape_data(&msg)
+        ));
+    }
+    for m in missing {
+        out.push_str(&format!(
+            "::error title={}::{}\n",
+            escape_prop("allocguard: a result is missing against the baseline"),
+            escape_data(m)
         ));
     }
     out
@@ -384,12 +392,17 @@ fn failure_rows(run: &Run, gates: &[GateResult], root: &Path) -> Vec<FailureRow>
 /// A markdown summary of the run for `$GITHUB_STEP_SUMMARY`: the verdict,
 /// the failures (scenario, phase, what, value against bound, the allocating
 /// line), then every phase, then the failure messages.
-pub fn markdown_summary(run: &Run, gates: &[GateResult], root: &Path) -> String {
+pub fn markdown_summary(
+    run: &Run,
+    gates: &[GateResult],
+    missing: &[String],
+    root: &Path,
+) -> String {
     let failed = run.failures().count();
     let gates_failed = gates.iter().filter(|g| !g.passed).count();
     let mut md = format!(
-        "## allocguard: {}\n\n{}, {} failed; {}, {} failed. `{}` build, {} scale, git {}.\n\n",
-        if failed + gates_failed == 0 {
+        "## allocguard: {}\n\n{}, {} failed; {}, {} failed{}. `{}` build, {} scale, git {}.\n\n",
+        if failed + gates_failed + missing.len() == 0 {
             "pass"
         } else {
             "FAIL"
@@ -398,10 +411,25 @@ pub fn markdown_summary(run: &Run, gates: &[GateResult], root: &Path) -> String 
         failed,
         crate::table::plural(gates.len(), "gate"),
         gates_failed,
+        if missing.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} missing against the baseline",
+                crate::table::plural(missing.len(), "result")
+            )
+        },
         run.build_profile,
         run.scale,
         run.git_rev
     );
+    if !missing.is_empty() {
+        md.push_str("### Missing results\n\n");
+        for m in missing {
+            md.push_str(&format!("- {}\n", md_cell(m)));
+        }
+        md.push('\n');
+    }
     let failures = failure_rows(run, gates, root);
     if !failures.is_empty() {
         md.push_str("### Failures\n\n");
@@ -557,7 +585,12 @@ fn phase_text(s: &ScenarioResult) -> String {
 /// failed a gate, is a `<failure>` (crashed or timed out: an `<error>`) that
 /// names the scenario, phase, gate, value and bound. An existing file is
 /// replaced only if it is a JUnit report itself.
-pub fn write_junit(run: &Run, gates: &[GateResult], path: &Path) -> anyhow::Result<()> {
+pub fn write_junit(
+    run: &Run,
+    gates: &[GateResult],
+    missing: &[String],
+    path: &Path,
+) -> anyhow::Result<()> {
     use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
     check_junit_target(path)?;
     let mut report = Report::new("allocguard");
@@ -631,6 +664,21 @@ pub fn write_junit(run: &Run, gates: &[GateResult], path: &Path) -> anyhow::Resu
             case.set_system_out(table);
         }
         suite.add_test_case(case);
+    }
+    if !missing.is_empty() {
+        // A result the baseline has and this run lacks is a failure of its
+        // own: a case per missing result, in a suite of their own.
+        let mut suite = TestSuite::new("allocguard::baseline");
+        for m in missing {
+            let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            st.set_message(m.clone());
+            st.set_type("missing");
+            let name = m.split(' ').next().unwrap_or("missing").to_string();
+            let mut case = TestCase::new(name, st);
+            case.set_classname("allocguard::baseline");
+            suite.add_test_case(case);
+        }
+        suites.insert("~baseline".into(), suite);
     }
     report.add_test_suites(suites.into_values());
     let xml = report

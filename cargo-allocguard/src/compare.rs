@@ -265,7 +265,7 @@ pub fn run(args: CompareArgs, out: &Output) -> CliResult<bool> {
     let root = meta.workspace_root.as_std_path();
     let config = load_config(args.config.as_deref(), root, out)?;
     let path = phase_log_path(args.phase_log.as_deref(), &config, root);
-    let rows = phase_log::read(&path).usage_err()?;
+    let rows = phase_log::read(&path, &config.gates.columns_read()).usage_err()?;
     let mut c = compare(&rows, &args.pre, &args.post, &config.gates)
         .map_err(|e| CliError::usage(e.context(format!("in {}", path.display()))))?;
     // Sites live in the run files, when they are still there.

@@ -234,6 +234,23 @@ impl GateRule {
         }
     }
 
+    /// The rule as `allocguard.toml` writes it: `{ max_regression_pct = 50 }`.
+    pub fn as_toml(&self) -> String {
+        let mut fields = Vec::new();
+        match &self.max {
+            Some(Limit::Number(n)) => fields.push(format!("max = {}", fmt_num(*n))),
+            Some(Limit::Text(t)) => fields.push(format!("max = {t:?}")),
+            None => {}
+        }
+        if self.no_increase {
+            fields.push("no_increase = true".into());
+        }
+        if let Some(p) = self.max_regression_pct {
+            fields.push(format!("max_regression_pct = {}", fmt_num(p)));
+        }
+        format!("{{ {} }}", fields.join(", "))
+    }
+
     /// Whether the rule compares against a baseline.
     pub fn is_relative(&self) -> bool {
         self.no_increase || self.max_regression_pct.is_some()
@@ -524,6 +541,21 @@ impl Gates {
     /// Whether any rule is configured.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
+    }
+
+    /// The phase-log columns the rules read, each with the rule that reads
+    /// it (`step_p50_us = { max_regression_pct = 50 }`): the metric's own
+    /// column, and for a relative rule on a time its per-tick histogram.
+    pub fn columns_read(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for (m, rule) in &self.rules {
+            let why = format!("the gate `{} = {}`", m.name(), rule.as_toml());
+            out.push((m.name(), why.clone()));
+            if m.is_time() && rule.is_relative() {
+                out.push(("step_hist", why));
+            }
+        }
+        out
     }
 
     /// Whether any rule needs a baseline.

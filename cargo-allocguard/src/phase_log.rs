@@ -256,7 +256,10 @@ fn fields(row: &PhaseRow) -> BTreeMap<&'static str, String> {
 /// write, holding an exclusive lock so concurrent runs never interleave.
 /// Rows follow the existing file's header by name; columns it lacks are
 /// left out (with a warning), columns it has that we do not know stay empty.
-pub fn append(path: &Path, rows: &[PhaseRow]) -> anyhow::Result<()> {
+///
+/// `needed` names the columns configured gates read (with the gate, for the
+/// error): a log that lacks one is refused, as [`read`] refuses it.
+pub fn append(path: &Path, rows: &[PhaseRow], needed: &[(&str, String)]) -> anyhow::Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -271,12 +274,17 @@ pub fn append(path: &Path, rows: &[PhaseRow]) -> anyhow::Result<()> {
         .with_context(|| format!("cannot open the phase log {}", path.display()))?;
     file.lock()
         .with_context(|| format!("cannot lock the phase log {}", path.display()))?;
-    let result = append_locked(&mut file, path, rows);
+    let result = append_locked(&mut file, path, rows, needed);
     let _ = file.unlock();
     result
 }
 
-fn append_locked(file: &mut File, path: &Path, rows: &[PhaseRow]) -> anyhow::Result<()> {
+fn append_locked(
+    file: &mut File,
+    path: &Path,
+    rows: &[PhaseRow],
+    needed: &[(&str, String)],
+) -> anyhow::Result<()> {
     let len = file.metadata()?.len();
     let header: Vec<String> = if len == 0 {
         COLUMNS.iter().map(|c| c.to_string()).collect()
@@ -311,7 +319,7 @@ fn append_locked(file: &mut File, path: &Path, rows: &[PhaseRow]) -> anyhow::Res
     if len > 0 {
         // Rows that `compare` and the gates could not read back are not
         // appended: the same check as reading.
-        check_header(path, &header)?;
+        check_header(path, &header, needed)?;
     }
     let has = |c: &str| {
         header
@@ -364,7 +372,7 @@ fn append_locked(file: &mut File, path: &Path, rows: &[PhaseRow]) -> anyhow::Res
 /// Refuses a header (line 1 of `path`) that gates and `compare` could not
 /// read by name: a required column missing (it would read as 0 in every
 /// row), or a column named twice (which of the two is meant?).
-fn check_header(path: &Path, header: &[String]) -> anyhow::Result<()> {
+fn check_header(path: &Path, header: &[String], needed: &[(&str, String)]) -> anyhow::Result<()> {
     let fix = "Restore the header, or start a new log with --phase-log NEW.csv (allocguard never \
                rewrites a log)";
     let shown = if header.iter().all(|h| h.is_empty()) {
@@ -394,13 +402,23 @@ fn check_header(path: &Path, header: &[String]) -> anyhow::Result<()> {
             path.display()
         );
     }
+    if let Some((missing, why)) = needed.iter().find(|(c, _)| !has(c)) {
+        bail!(
+            "{}:1: the phase log has no `{missing}` column ({shown}), and {why} in \
+             allocguard.toml reads it: without it the gate could not be applied. {fix}",
+            path.display()
+        );
+    }
     Ok(())
 }
 
 /// Reads every row, by header name. A log without a column that gates or
 /// `compare` read is refused, naming the column; a malformed row is an error
 /// naming its line and column.
-pub fn read(path: &Path) -> anyhow::Result<Vec<PhaseRow>> {
+///
+/// `needed` names the columns configured gates read beyond those (a time
+/// gate's column and histogram), each with the gate, for the error.
+pub fn read(path: &Path, needed: &[(&str, String)]) -> anyhow::Result<Vec<PhaseRow>> {
     let file = File::open(path).with_context(|| {
         format!(
             "cannot read the phase log {}; runs are added to it with `cargo allocguard run --label NAME`",
@@ -418,7 +436,7 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<PhaseRow>> {
         })?
         .clone();
     let names: Vec<String> = headers.iter().map(str::to_string).collect();
-    check_header(path, &names)?;
+    check_header(path, &names, needed)?;
     let column = |name: &str| headers.iter().position(|h| h == name);
     let (status_at, phase_at) = (column("status"), column("phase"));
     let mut rows = Vec::new();
@@ -560,12 +578,12 @@ mod tests {
     fn appends_and_reads_back_by_header() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("logs/phase_log.csv");
-        append(&path, &[row("pre", "r1", "2026-01-01T00:00:00Z", 5)]).unwrap();
-        append(&path, &[row("post", "r2", "2026-01-02T00:00:00Z", 3)]).unwrap();
+        append(&path, &[row("pre", "r1", "2026-01-01T00:00:00Z", 5)], &[]).unwrap();
+        append(&path, &[row("post", "r2", "2026-01-02T00:00:00Z", 3)], &[]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 3, "{text}");
         assert!(text.starts_with("timestamp,run_id,git_rev,label,"));
-        let rows = read(&path).unwrap();
+        let rows = read(&path, &[]).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].allocs, 3);
         assert_eq!(rows[0].notes, "a, \"quoted\" note");
@@ -579,7 +597,7 @@ mod tests {
         // one of the user's own.
         let header = format!("{},mystery", REQUIRED.join(","));
         std::fs::write(&path, format!("{header}\n")).unwrap();
-        append(&path, &[row("l", "r", "t", 9)]).unwrap();
+        append(&path, &[row("l", "r", "t", 9)], &[]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let written: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
         assert_eq!(written.len(), REQUIRED.len() + 1);
@@ -591,14 +609,14 @@ mod tests {
             "",
             "the user's column stays empty"
         );
-        assert_eq!(read(&path).unwrap()[0].allocs, 9);
+        assert_eq!(read(&path, &[]).unwrap()[0].allocs, 9);
     }
 
     #[test]
     fn rows_are_not_appended_to_a_header_gates_could_not_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.csv");
-        append(&path, &[row("pre", "r1", "t1", 5)]).unwrap();
+        append(&path, &[row("pre", "r1", "t1", 5)], &[]).unwrap();
         let good = std::fs::read_to_string(&path).unwrap();
         let header = good.lines().next().unwrap().to_string();
         for (broken, says) in [
@@ -615,14 +633,42 @@ mod tests {
             std::fs::write(&path, &broken).unwrap();
             let e = format!(
                 "{:#}",
-                append(&path, &[row("post", "r2", "t2", 6)]).unwrap_err()
+                append(&path, &[row("post", "r2", "t2", 6)], &[]).unwrap_err()
             );
             assert!(e.contains(says), "{says:?} not in {e}");
             assert_eq!(std::fs::read_to_string(&path).unwrap(), broken, "untouched");
         }
+        // A column a configured gate reads, but no other does: refused on
+        // appending and on reading when that gate is configured (the gate
+        // passed silently before, its value read as absent).
+        let no_hist = format!("{}\n", header.replacen(",step_hist", "", 1));
+        std::fs::write(&path, &no_hist).unwrap();
+        let needed = [(
+            "step_hist",
+            "the gate `step_p50_us = { max_regression_pct = 50 }`".to_string(),
+        )];
+        let e = format!(
+            "{:#}",
+            append(&path, &[row("post", "r2", "t2", 6)], &needed).unwrap_err()
+        );
+        assert!(
+            e.contains("log.csv:1: the phase log has no `step_hist` column (its header: ")
+                && e.contains("and the gate `step_p50_us = { max_regression_pct = 50 }` in allocguard.toml reads it"),
+            "{e}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            no_hist,
+            "untouched"
+        );
+        assert!(read(&path, &needed).is_err());
+        assert!(
+            read(&path, &[]).is_ok(),
+            "without that gate the log is fine"
+        );
         // The same checks on reading.
         std::fs::write(&path, good.replacen(",deallocs,", ",allocs,", 1)).unwrap();
-        let e = read(&path).unwrap_err().to_string();
+        let e = read(&path, &[]).unwrap_err().to_string();
         assert!(e.contains("names the column `allocs` twice"), "{e}");
         assert!(header.contains(",allocs,"));
     }
@@ -631,17 +677,17 @@ mod tests {
     fn a_renamed_column_is_refused_not_read_as_zero() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.csv");
-        append(&path, &[row("pre", "r1", "t1", 5)]).unwrap();
+        append(&path, &[row("pre", "r1", "t1", 5)], &[]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, text.replacen(",allocs,", ",allocations,", 1)).unwrap();
-        let e = read(&path).unwrap_err().to_string();
+        let e = read(&path, &[]).unwrap_err().to_string();
         assert!(
             e.contains("has no `allocs` column") && e.contains("--phase-log NEW.csv"),
             "{e}"
         );
         // Its old name is still read.
         std::fs::write(&path, text.replacen(",hot_ops,", ",hot_allocs,", 1)).unwrap();
-        assert_eq!(read(&path).unwrap().len(), 1);
+        assert_eq!(read(&path, &[]).unwrap().len(), 1);
     }
 
     #[test]
@@ -653,14 +699,14 @@ mod tests {
             status: "crashed".into(),
             ..row("post", "r2", "t2", 0)
         };
-        append(&path, &[row("pre", "r1", "t1", 5), crashed]).unwrap();
+        append(&path, &[row("pre", "r1", "t1", 5), crashed], &[]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let last = text.lines().nth(2).unwrap();
         assert!(last.contains(",post,,s,,,,,crashed,,,,,"), "{last}");
-        let rows = read(&path).unwrap();
+        let rows = read(&path, &[]).unwrap();
         assert!(rows[1].is_missing_result() && rows[1].scenario == "s");
         std::fs::write(&path, text.replacen(",5,", ",five,", 1)).unwrap();
-        let e = read(&path).unwrap_err().to_string();
+        let e = read(&path, &[]).unwrap_err().to_string();
         assert!(
             e.contains("log.csv:2: malformed row: column `allocs`:"),
             "{e}"
@@ -674,6 +720,7 @@ mod tests {
         append(
             &path,
             &[row("pre", "r1", "t1", 5), row("pre", "r1", "t1", 6)],
+            &[],
         )
         .unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
@@ -684,7 +731,7 @@ mod tests {
             text[at..].replacen(",passed,", ",pased,", 1)
         );
         std::fs::write(&path, &broken).unwrap();
-        let e = read(&path).unwrap_err().to_string();
+        let e = read(&path, &[]).unwrap_err().to_string();
         assert!(
             e.contains("log.csv:3: column `status` is \"pased\"; a row's status is passed,"),
             "{e}"
@@ -695,11 +742,16 @@ mod tests {
     fn a_malformed_row_names_its_line_and_nothing_is_changed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log.csv");
-        append(&path, &[row("a", "r1", "t1", 1), row("a", "r1", "t1", 2)]).unwrap();
+        append(
+            &path,
+            &[row("a", "r1", "t1", 1), row("a", "r1", "t1", 2)],
+            &[],
+        )
+        .unwrap();
         let mut text = std::fs::read_to_string(&path).unwrap();
         text.push_str("t2,r2,,a,,s,p,,,,not-a-number\n");
         std::fs::write(&path, &text).unwrap();
-        let e = read(&path).unwrap_err().to_string();
+        let e = read(&path, &[]).unwrap_err().to_string();
         assert!(e.contains("log.csv:4: malformed row"), "{e}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
     }

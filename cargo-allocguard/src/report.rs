@@ -109,7 +109,7 @@ pub fn locate_baseline(arg: &str, runs_dir: &Path, log: Option<&Path>) -> anyhow
         return Ok(by_id);
     }
     let rows = match log.filter(|l| l.is_file()) {
-        Some(l) => phase_log::read(l)?,
+        Some(l) => phase_log::read(l, &[])?,
         None => Vec::new(),
     };
     let latest = rows

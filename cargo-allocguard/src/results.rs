@@ -233,16 +233,26 @@ pub fn gate_lines(gates: &[GateResult], all: bool) -> String {
 }
 
 /// `PASS: 19 scenarios, 19 passed, 0 failed; 165 gates checked, 0 failed (14.6 s)`.
-pub fn summary_line(run: &Run, gates: &[GateResult], elapsed_s: f64) -> String {
+/// With `missing` (results the baseline has and this run does not, each a
+/// failure): `FAIL: …; 1 result missing against the baseline (14.6 s)`.
+pub fn summary_line(run: &Run, gates: &[GateResult], missing: &[String], elapsed_s: f64) -> String {
     let failed = run.failures().count();
     let gates_failed = gates.iter().filter(|g| !g.passed).count();
-    let verdict = if failed == 0 && gates_failed == 0 {
+    let verdict = if failed == 0 && gates_failed == 0 && missing.is_empty() {
         format!("{}PASS{}", good().render(), good().render_reset())
     } else {
         format!("{}FAIL{}", bad().render(), bad().render_reset())
     };
+    let missing_text = if missing.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} missing against the baseline",
+            plural(missing.len(), "result")
+        )
+    };
     format!(
-        "{verdict}: {}, {} passed, {} failed; {} checked, {} failed ({elapsed_s:.1} s)\n",
+        "{verdict}: {}, {} passed, {} failed; {} checked, {} failed{missing_text} ({elapsed_s:.1} s)\n",
         plural(run.scenarios.len(), "scenario"),
         count((run.scenarios.len() - failed) as u64),
         count(failed as u64),

@@ -142,14 +142,22 @@ pub fn report_run(
             let _ = writeln!(stdout, "  FAIL {m}");
         }
     }
-    let _ = write!(stdout, "\n{}", results::summary_line(run, gates, elapsed));
+    let _ = write!(
+        stdout,
+        "\n{}",
+        results::summary_line(run, gates, missing, elapsed)
+    );
     if ci_mode && ci::github_actions() {
         let prefix = ci::repo_prefix(root);
-        let _ = write!(stdout, "{}", ci::annotations(run, gates, root, &prefix));
-        ci::append_step_summary(&ci::markdown_summary(run, gates, root)).infra_err()?;
+        let _ = write!(
+            stdout,
+            "{}",
+            ci::annotations(run, gates, missing, root, &prefix)
+        );
+        ci::append_step_summary(&ci::markdown_summary(run, gates, missing, root)).infra_err()?;
     }
     if let Some(path) = junit {
-        ci::write_junit(run, gates, path).usage_err()?;
+        ci::write_junit(run, gates, missing, path).usage_err()?;
     }
     Ok(run.failures().next().is_none() && gates.iter().all(|g| g.passed) && missing.is_empty())
 }
@@ -184,7 +192,7 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
     // Read the baseline first: a bad label should stop us before the build.
     let baseline_rows = match &args.baseline {
         Some(label) => {
-            let rows = phase_log::read(&log_path).usage_err()?;
+            let rows = phase_log::read(&log_path, &config.gates.columns_read()).usage_err()?;
             let latest: Vec<PhaseRow> = phase_log::latest_runs(&rows, label)
                 .into_iter()
                 .cloned()
@@ -318,7 +326,7 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
             .iter()
             .flat_map(|s| phase_log::rows_of(&run, s, label, args.notes.as_deref().unwrap_or("")))
             .collect();
-        phase_log::append(&log_path, &rows).map_err(|e| {
+        phase_log::append(&log_path, &rows, &config.gates.columns_read()).map_err(|e| {
             // A file that is not a phase log is the user's to fix (2); a disk
             // that will not take the rows is the machine's (3).
             let e = e.context(format!(

@@ -503,3 +503,59 @@ fn sigkill_to_cargo_allocguard_takes_the_harness_with_it() {
         send("-KILL", p.split(' ').next().unwrap().parse().unwrap());
     }
 }
+
+#[test]
+fn a_result_missing_against_the_baseline_fails_every_report_not_just_the_exit_code() {
+    let f = Fixture::new();
+    assert_eq!(f.scenarios(&["fixture/clean", "--label", "base"]).code, 0);
+    // The baseline also has a scenario this revision no longer has.
+    let log = f.path("ci/phase_log.csv");
+    let text = read(&log);
+    let row = text
+        .lines()
+        .find(|l| l.contains(",fixture/clean,"))
+        .unwrap()
+        .replace(",fixture/clean,", ",fixture/gone,");
+    std::fs::write(&log, format!("{text}{row}\n")).unwrap();
+    let summary = f.path("summary.md");
+    let junit = f.path("junit.xml");
+    let r = Run::from(
+        f.command(&[
+            "run",
+            "--profile",
+            "dev",
+            "--scale",
+            "smoke",
+            "--ci",
+            "--baseline",
+            "base",
+            "--junit",
+            junit.to_str().unwrap(),
+        ])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap(),
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("; 1 result missing against the baseline ("),
+        "the last line says it: {r:?}"
+    );
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with(
+            "::error title=allocguard%3A a result is missing against the baseline::fixture/gone"
+        )),
+        "{r:?}"
+    );
+    let md = read(&summary);
+    assert!(md.starts_with("## allocguard: FAIL"), "{md}");
+    assert!(md.contains("### Missing results\n\n- fixture/gone"), "{md}");
+    let xml = read(&junit);
+    assert!(
+        xml.contains("<testcase name=\"fixture/gone\" classname=\"allocguard::baseline\"")
+            && xml.contains("type=\"missing\""),
+        "{xml}"
+    );
+}
