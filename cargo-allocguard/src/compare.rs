@@ -193,6 +193,16 @@ pub fn compare(
             ));
         }
     }
+    let (pre_settings, post_settings) = (phase_log::settings(&pre), phase_log::settings(&post));
+    if pre_settings != post_settings {
+        return Err(anyhow!(
+            "`{pre_label}` ran at {} and `{post_label}` at {}: counts and times of different \
+             scales or build profiles are not comparable, so no gate is applied. Run both the \
+             same way (--scale, --profile, or [run] scale in allocguard.toml)",
+            pre_settings.join(" and "),
+            post_settings.join(" and ")
+        ));
+    }
     let key = |r: &PhaseRow| (r.package.clone(), r.scenario.clone(), r.phase.clone());
     let mut keys: Vec<(String, String, String)> = Vec::new();
     for r in pre.iter().chain(&post).filter(|r| !r.is_missing_result()) {

@@ -502,6 +502,18 @@ pub fn read(path: &Path, needed: &[(&str, String)]) -> anyhow::Result<Vec<PhaseR
     Ok(rows)
 }
 
+/// How the rows were run: their distinct `scale, build profile` pairs, as
+/// `smoke scale, dev profile`.
+pub fn settings(rows: &[&PhaseRow]) -> Vec<String> {
+    let mut out: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{} scale, {} profile", r.scale, r.build_profile))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The rows of the runs labelled `label` that repeat its latest one: the
 /// same revision (for uncommitted changes, the same diff), build profile and
 /// scale. That is the latest run alone, unless the label was run several

@@ -214,6 +214,20 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
         .or(config.scale)
         .unwrap_or(allocguard::Scale::Default);
     let timeout = args.timeout.or(config.timeout).unwrap_or(DEFAULT_TIMEOUT);
+    if let Some(label) = &args.baseline {
+        // Counts and times of another scale or build profile are no baseline.
+        let base: Vec<&PhaseRow> = baseline_rows.iter().collect();
+        let this = format!("{scale} scale, {} profile", args.cargo.profile);
+        let theirs = phase_log::settings(&base);
+        if theirs != [this.clone()] {
+            return Err(CliError::usage(anyhow::anyhow!(
+                "--baseline {label} ran at {}, this run would at {this}: counts and times of \
+                 different scales or build profiles are not comparable. Run at the baseline's \
+                 (--scale, --profile), or record a baseline at this one",
+                theirs.join(" and ")
+            )));
+        }
+    }
 
     let mut selected = select(&meta, &args.cargo, &args.filters, &[], out)?;
     stage("built and listed");

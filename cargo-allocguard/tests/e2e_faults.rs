@@ -559,3 +559,50 @@ fn a_result_missing_against_the_baseline_fails_every_report_not_just_the_exit_co
         "{xml}"
     );
 }
+
+#[test]
+fn runs_of_different_scales_are_not_compared() {
+    let f = Fixture::new();
+    assert_eq!(f.scenarios(&["fixture/clean", "--label", "small"]).code, 0);
+    let big = f.run(&[
+        "run",
+        "--profile",
+        "dev",
+        "--scale",
+        "default",
+        "fixture/clean",
+        "--label",
+        "big",
+    ]);
+    // It has no snapshot at that scale (a failure), and is logged all the same.
+    assert_eq!(big.code, 1, "{big:?}");
+    assert!(big.stderr.contains("labelled `big` appended"), "{big:?}");
+    let c = f.run(&["compare", "small", "big"]);
+    assert_eq!(c.code, 2, "{c:?}");
+    assert!(
+        c.stderr.contains(
+            "`small` ran at smoke scale, dev profile and `big` at default scale, dev profile: \
+             counts and times of different scales or build profiles are not comparable"
+        ),
+        "{c:?}"
+    );
+    // Against a baseline: said before anything is built or run.
+    let r = f.run(&[
+        "run",
+        "--profile",
+        "dev",
+        "--scale",
+        "default",
+        "fixture/clean",
+        "--baseline",
+        "small",
+    ]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains(
+            "--baseline small ran at smoke scale, dev profile, this run would at default scale, dev profile"
+        ),
+        "{r:?}"
+    );
+    assert!(!r.stderr.contains("Compiling"), "{r:?}");
+}
