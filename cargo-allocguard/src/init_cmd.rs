@@ -289,17 +289,19 @@ fn git_root(dir: &Path) -> Option<PathBuf> {
 }
 
 /// The workflow for a workspace `rel` below the repository's root: every
-/// step runs there, and the cache knows it.
+/// step of the scenarios job runs there (the report job checks nothing out
+/// and stays in its own directory), and the cache knows it.
 pub fn workflow_for(rel: &str) -> String {
     if rel.is_empty() {
         return WORKFLOW_TEMPLATE.to_string();
     }
     WORKFLOW_TEMPLATE
         .replacen(
-            "\njobs:\n",
+            "    runs-on: ubuntu-latest\n    timeout-minutes: 60\n",
             &format!(
-                "\n# The cargo workspace is below the repository's root.\ndefaults:\n  run:\n    \
-                 working-directory: {rel}\n\njobs:\n"
+                "    runs-on: ubuntu-latest\n    timeout-minutes: 60\n    # The cargo workspace is \
+                 below the repository's root.\n    defaults:\n      run:\n        \
+                 working-directory: {rel}\n"
             ),
             1,
         )
@@ -386,7 +388,15 @@ pub fn init(args: &InitArgs) -> anyhow::Result<(Vec<Action>, Vec<String>)> {
     )?);
     if !args.no_workflow {
         // GitHub reads workflows at the repository's root.
-        let repo = git_root(&root).unwrap_or_else(|| root.clone());
+        let repo = git_root(&root).unwrap_or_else(|| {
+            warnings.push(format!(
+                "{} is not in a git repository (or git would not read it): the workflow is \
+                 written at the workspace root, and GitHub reads workflows only at the \
+                 repository's root; move .github/ there if the repository is elsewhere",
+                root.display()
+            ));
+            root.clone()
+        });
         let rel = root
             .strip_prefix(&repo)
             .map(|r| r.to_string_lossy().replace('\\', "/"))
@@ -506,10 +516,12 @@ mod tests {
     fn a_workspace_below_the_repository_root_gets_a_working_directory() {
         assert_eq!(workflow_for(""), WORKFLOW_TEMPLATE);
         let w = workflow_for("engine/core");
+        let scenarios = &w[w.find("  scenarios:").unwrap()..w.find("  report:").unwrap()];
         assert!(
-            w.contains("defaults:\n  run:\n    working-directory: engine/core\n\njobs:\n"),
+            scenarios.contains("    defaults:\n      run:\n        working-directory: engine/core\n"),
             "{w}"
         );
+        assert_eq!(w.matches("working-directory: engine/core").count(), 1, "{w}");
         assert!(
             w.contains("rust-cache@v2\n        with:\n          workspaces: engine/core\n"),
             "{w}"
