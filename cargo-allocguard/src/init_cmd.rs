@@ -354,6 +354,28 @@ pub fn init(args: &InitArgs) -> anyhow::Result<(Vec<Action>, Vec<String>)> {
         .targets
         .iter()
         .any(|t| t.is_test() && t.name == "allocguard");
+    let declared = text
+        .parse::<DocumentMut>()
+        .ok()
+        .and_then(|d| {
+            d.get("test").and_then(Item::as_array_of_tables).map(|a| {
+                a.iter()
+                    .any(|t| t.get("name").and_then(Item::as_str) == Some("allocguard"))
+            })
+        })
+        .unwrap_or(false);
+    if has_target && !declared {
+        // Found by cargo from tests/allocguard.rs with no [[test]] entry:
+        // a libtest test file, which `harness = false` would break.
+        bail!(
+            "{}: the package has a test target `allocguard` (tests/allocguard.rs, found by \
+             cargo) that runs under libtest's harness; a scenario target needs `harness = \
+             false`, which would break those tests. Rename that file, or make it a scenario \
+             target yourself (see the README) and add `[[test]] name = \"allocguard\" harness = \
+             false`",
+            manifest.display()
+        );
+    }
     let scenarios = package_dir.join("tests/allocguard.rs");
     if has_target && !scenarios.exists() {
         actions.push(Action::Skipped(
@@ -518,10 +540,15 @@ mod tests {
         let w = workflow_for("engine/core");
         let scenarios = &w[w.find("  scenarios:").unwrap()..w.find("  report:").unwrap()];
         assert!(
-            scenarios.contains("    defaults:\n      run:\n        working-directory: engine/core\n"),
+            scenarios
+                .contains("    defaults:\n      run:\n        working-directory: engine/core\n"),
             "{w}"
         );
-        assert_eq!(w.matches("working-directory: engine/core").count(), 1, "{w}");
+        assert_eq!(
+            w.matches("working-directory: engine/core").count(),
+            1,
+            "{w}"
+        );
         assert!(
             w.contains("rust-cache@v2\n        with:\n          workspaces: engine/core\n"),
             "{w}"

@@ -243,3 +243,24 @@ fn init_in_two_packages_of_one_workspace_gives_two_scenarios_that_run() {
     assert_eq!(again.code, 0, "{again:?}");
     assert!(again.stdout.contains("2 scenarios, 2 passed"), "{again:?}");
 }
+
+#[test]
+fn init_refuses_an_ordinary_test_file_of_that_name_and_changes_nothing() {
+    // tests/allocguard.rs with libtest tests and no [[test]] entry: cargo
+    // finds it as a libtest target. It was skipped, and `harness = false`
+    // added anyway, which broke `cargo test` (E0601: no main).
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("initgame");
+    new_crate(&dir);
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    std::fs::write(dir.join("tests/allocguard.rs"), "#[test]\nfn t() {}\n").unwrap();
+    let before = files(&dir);
+    let r = run(&dir, &["init"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("runs under libtest's harness; a scenario target needs `harness = false`"),
+        "{r:?}"
+    );
+    assert_eq!(files(&dir), before, "nothing was written");
+}
