@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::cli::{Format, ListArgs};
 use crate::error::CliResult;
-use crate::select::select;
+use crate::select::{list_all, matches_any};
 use crate::Output;
 
 #[derive(serde::Serialize)]
@@ -18,7 +18,12 @@ struct ListedScenario<'a> {
 /// `cargo allocguard list`.
 pub fn run(args: ListArgs, out: &Output) -> CliResult<bool> {
     let meta = crate::discover::metadata(&args.cargo).map_err(crate::error::CliError::usage)?;
-    let selected = select(&meta, &args.cargo, &args.filters, &[], out)?;
+    // Every scenario, ignored ones too (marked): a filter is a substring
+    // here, for ignored scenarios as for the others.
+    let selected: Vec<_> = list_all(&meta, &args.cargo, &[], out)?
+        .into_iter()
+        .filter(|s| matches_any(&args.filters, &s.name))
+        .collect();
     let mut stdout = out.stdout();
     match args.format {
         Format::Json => {
@@ -52,10 +57,16 @@ pub fn run(args: ListArgs, out: &Output) -> CliResult<bool> {
                     if s.ignored { " (ignored)" } else { "" }
                 );
             }
+            let ignored = selected.iter().filter(|s| s.ignored).count();
             let _ = writeln!(
                 stdout,
-                "{}",
-                crate::table::plural(selected.len(), "scenario")
+                "{}{}",
+                crate::table::plural(selected.len(), "scenario"),
+                if ignored > 0 {
+                    format!(" ({ignored} ignored: `run` runs those only when named exactly)")
+                } else {
+                    String::new()
+                }
             );
             let others = crate::discover::other_custom_harness_targets(&meta, &args.cargo)
                 .unwrap_or_default();

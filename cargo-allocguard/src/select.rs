@@ -36,22 +36,41 @@ pub fn select(
 ) -> CliResult<Vec<Selected>> {
     let all = list_all(meta, cargo, extra_features, out)?;
     let selected: Vec<Selected> = all
-        .into_iter()
+        .iter()
         .filter(|s| {
             if s.ignored {
                 filters.iter().any(|f| f == &s.name)
             } else {
-                filters.is_empty() || filters.iter().any(|f| s.name.contains(f.as_str()))
+                matches_any(filters, &s.name)
             }
         })
+        .cloned()
         .collect();
     if selected.is_empty() && !filters.is_empty() {
+        let ignored: Vec<&str> = all
+            .iter()
+            .filter(|s| s.ignored && matches_any(filters, &s.name))
+            .map(|s| s.name.as_str())
+            .collect();
+        let hint = if ignored.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; ignored scenarios run only when named exactly, and these match: {}",
+                ignored.join(", ")
+            )
+        };
         return Err(CliError::usage(anyhow::anyhow!(
-            "no scenario matches {}; `cargo allocguard list` shows them all",
+            "no scenario matches {}{hint}; `cargo allocguard list` shows them all",
             filters.join(" or ")
         )));
     }
     Ok(selected)
+}
+
+/// Whether `name` contains one of `filters` (every name matches none).
+pub fn matches_any(filters: &[String], name: &str) -> bool {
+    filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
 }
 
 /// Builds the targets and lists every scenario, ignored ones included, in

@@ -373,9 +373,35 @@ fn listing_shows_targets_scenarios_and_ignored_ones() {
     let f = Fixture::new();
     let r = f.run(&["list", "--profile", "dev"]);
     assert_eq!(r.code, 0, "{r:?}");
+    // Every scenario, the ignored ones marked (they were left out before).
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines[0], "allocguard (fixture-basic):");
+    for name in ["fixture/clean", "fixture/hot_alloc", "fixture/leak"] {
+        assert!(lines.contains(&format!("  {name}").as_str()), "{r:?}");
+    }
+    for name in ["fixture/crash", "fixture/lazy_pool", "fixture/two_sites"] {
+        assert!(
+            lines.contains(&format!("  {name} (ignored)").as_str()),
+            "{r:?}"
+        );
+    }
+    let ignored = lines.iter().filter(|l| l.ends_with(" (ignored)")).count();
     assert_eq!(
-        r.stdout,
-        "allocguard (fixture-basic):\n  fixture/clean\n  fixture/hot_alloc\n  fixture/leak\n3 scenarios\n"
+        *lines.last().unwrap(),
+        format!(
+            "{} scenarios ({ignored} ignored: `run` runs those only when named exactly)",
+            lines.len() - 2
+        )
+    );
+    // A filter that matches only ignored scenarios says which, and how.
+    let r = f.scenarios(&["lazy"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains(
+            "no scenario matches lazy; ignored scenarios run only when named exactly, and these \
+             match: fixture/lazy_pool, fixture/lazy_worker"
+        ),
+        "{r:?}"
     );
     let j = f.run(&[
         "list",
