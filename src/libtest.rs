@@ -11,12 +11,15 @@
 //!   test's (it spawns and records the next tests, and prints a warning for a
 //!   test that runs longer than 60 s, while this one runs);
 //! - refuse, with a message saying what to do, when another test may be
-//!   running at the same time: a live thread that is neither the runner nor
-//!   the test's own (threads a test starts without a name take its name, as
-//!   the kernel keeps it: the first 15 bytes), and the region is checked again
-//!   when it closes, for a test that started meanwhile. Where threads cannot
-//!   be listed (not Linux), libtest running more than one test at a time is
-//!   enough to refuse.
+//!   running at the same time: a live thread named after another of the
+//!   binary's tests (libtest names each test's thread after it; the binary's
+//!   own `--list` says which names those are, once per process; the kernel
+//!   keeps a name's first 15 bytes). Threads a test starts itself are its
+//!   own: unnamed, they take its name; named (`worker`, a runtime's pool),
+//!   they name no test. The region is checked again when it closes, for a
+//!   test that started meanwhile. Where threads cannot be listed (not
+//!   Linux), libtest running more than one test at a time is enough to
+//!   refuse; where the binary cannot list its tests, any other thread is.
 //!
 //! Under nextest (one process per test) and with `--test-threads=1` only the
 //! runner is left out. Outside libtest (a `harness = false` target such as
@@ -83,8 +86,45 @@ fn test_threads() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
+/// The names of this binary's tests, as the kernel keeps a thread's name
+/// (its first 15 bytes), from the binary's own `--list`: libtest names each
+/// test's thread after the test, so a live thread of one of these names is
+/// another test, and a thread of any other name (`worker`, a runtime's
+/// pool) is one a test started. Listed once per process; `None` when the
+/// binary cannot be listed.
+fn test_thread_names() -> Option<&'static std::collections::BTreeSet<String>> {
+    static NAMES: std::sync::OnceLock<Option<std::collections::BTreeSet<String>>> =
+        std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            let exe = std::env::current_exe().ok()?;
+            let out = std::process::Command::new(exe)
+                .args(["--list", "--format", "terse"])
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()
+                .filter(|o| o.status.success())?;
+            Some(
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .filter_map(|l| l.strip_suffix(": test"))
+                    .map(|name| {
+                        let mut end = name.len().min(15);
+                        while !name.is_char_boundary(end) {
+                            end -= 1;
+                        }
+                        name[..end].to_string()
+                    })
+                    .collect(),
+            )
+        })
+        .as_ref()
+}
+
 /// Names of the live threads that are neither the runner nor this test's
-/// own; `None` where threads cannot be listed.
+/// own, and are (or may be) another test's; `None` where threads cannot be
+/// listed.
 #[cfg(target_os = "linux")]
 fn foreign_threads() -> Option<Vec<String>> {
     let comm = |path: &str| {
@@ -104,7 +144,8 @@ fn foreign_threads() -> Option<Vec<String>> {
         }
         // A thread that ended meanwhile has no comm left: not live.
         if let Some(name) = comm(&format!("/proc/self/task/{tid}/comm")) {
-            if name != own_name {
+            let a_test = test_thread_names().is_none_or(|tests| tests.contains(&name));
+            if name != own_name && a_test {
                 out.push(name);
             }
         }

@@ -76,6 +76,14 @@ fn process_wide_checks_in_ordinary_tests_are_exact_alone_and_refused_beside_othe
         ),
         1,
     );
+    // Alone with a named thread of its own: allowed, and exact.
+    check(
+        &cargo_test(
+            dir.path(),
+            &["--exact", "with_a_named_worker", "--test-threads=2"],
+        ),
+        1,
+    );
     // One test at a time: both exact.
     check(
         &cargo_test(
