@@ -330,7 +330,7 @@ fn failure_rows(run: &Run, gates: &[GateResult], root: &Path) -> Vec<FailureRow>
                     what: "steady growth in a bounded phase".into(),
                     value: format!(
                         "{} ({:.1} B/tick)",
-                        bytes(ph.growth, true),
+                        bytes(ph.after_warmup.growth, true),
                         ph.growth_check.slope_bytes_per_tick
                     ),
                     bound: "no steady growth".into(),

@@ -181,9 +181,10 @@ step_p95_us = { max_regression_pct = 5 }
         );
         let e = Config::parse("[run]\nscael = \"smoke\"\n").unwrap_err();
         assert!(format!("{e:#}").contains("unknown field `scael`"), "{e:#}");
-        let e = Config::parse("[gates]\nallocs = { max = \"lots\" }\n").unwrap_err();
+        let e = Config::parse("[gates]\ngrowth_bytes = { max = \"lots\" }\n").unwrap_err();
         assert!(
-            format!("{e:#}").contains("allocs.max (line 2): \"lots\" is not a number or a size"),
+            format!("{e:#}")
+                .contains("growth_bytes.max (line 2): \"lots\" is not a number or a size"),
             "{e:#}"
         );
     }

@@ -48,7 +48,12 @@ fn number(v: &DeValue<'_>) -> Option<f64> {
 }
 
 /// Reads one rule (`{ max = 0, exclude = ["x/*"] }`); errors name the field.
-fn rule(text: &str, name: &str, value: &Spanned<DeValue<'_>>) -> anyhow::Result<GateRule> {
+fn rule(
+    text: &str,
+    name: &str,
+    metric: Metric,
+    value: &Spanned<DeValue<'_>>,
+) -> anyhow::Result<GateRule> {
     let Some(table) = value.get_ref().as_table() else {
         bail!(
             "`{name}` (line {}) is {}, but a metric takes a rule such as \
@@ -72,6 +77,22 @@ fn rule(text: &str, name: &str, value: &Spanned<DeValue<'_>>) -> anyhow::Result<
                 let bound = if let Some(n) = number(v) {
                     n
                 } else if let Some(s) = v.as_str() {
+                    if !metric.is_bytes() {
+                        return Err(at(&format!(
+                            "{s:?}: `{name}` is {}: write a number{} (sizes such as \"1 MiB\" \
+                             are for bytes_allocated, growth_bytes and peak_bytes)",
+                            if metric.is_time() {
+                                "a time in microseconds"
+                            } else {
+                                "a count"
+                            },
+                            if metric.is_time() {
+                                " of µs, such as 1500"
+                            } else {
+                                ", such as 0"
+                            }
+                        )));
+                    }
                     parse_size(s).ok_or_else(|| {
                         at(&format!(
                             "{s:?} is not a number or a size such as \"50 MiB\" (units: B, KB, \
@@ -181,7 +202,7 @@ pub fn parse_gates(text: &str) -> anyhow::Result<(Gates, Vec<String>)> {
                 SETTINGS.join(", ")
             );
         };
-        let r = rule(text, name, value)?;
+        let r = rule(text, name, metric, value)?;
         r.validate(metric)
             .map_err(|e| anyhow!("{name} (line {line}): {e}"))?;
         if name == HOT_OPS_OLD_NAME {
@@ -240,13 +261,31 @@ mod tests {
             e.starts_with("`allocs` (line 2) is an integer, but a metric takes a rule"),
             "{e}"
         );
-        let e = err("[gates]\nallocs = { max = \"lots\" }\n");
+        let e = err("[gates]\ngrowth_bytes = { max = \"lots\" }\n");
         assert!(
-            e.contains("allocs.max (line 2): \"lots\" is not a number or a size"),
+            e.contains("growth_bytes.max (line 2): \"lots\" is not a number or a size"),
             "{e}"
         );
         let e = err("[gates]\ntime_confidence = 2\n");
         assert!(e.contains("(line 2)"), "{e}");
+    }
+
+    #[test]
+    fn a_size_is_refused_for_a_count_or_a_time() {
+        let e = err("[gates]\nstep_p50_us = { max = \"10 MiB\" }\n");
+        assert_eq!(
+            e,
+            "step_p50_us.max (line 2): \"10 MiB\": `step_p50_us` is a time in microseconds: \
+             write a number of µs, such as 1500 (sizes such as \"1 MiB\" are for \
+             bytes_allocated, growth_bytes and peak_bytes)"
+        );
+        let e = err("[gates]\nallocs = { max = \"1 KiB\" }\n");
+        assert!(
+            e.contains("\"1 KiB\": `allocs` is a count: write a number, such as 0"),
+            "{e}"
+        );
+        // Bytes take sizes.
+        assert!(parse_gates("[gates]\npeak_bytes = { max = \"1 KiB\" }\n").is_ok());
     }
 
     #[test]

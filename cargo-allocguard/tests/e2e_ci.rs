@@ -114,7 +114,7 @@ fn github_actions_gets_one_annotation_per_failure_a_summary_and_junit() {
     // 1,024 bytes.
     assert!(
         md.contains(&format!(
-            "| fixture/leak | run | steady growth in a bounded phase | +5.69 KiB (59.9 B/tick) | no steady growth | `tests/allocguard.rs:{alloc_line}` 5.45 KiB held |"
+            "| fixture/leak | run | steady growth in a bounded phase | +5.39 KiB (59.9 B/tick) | no steady growth | `tests/allocguard.rs:{alloc_line}` 5.45 KiB held |"
         )),
         "{md}"
     );

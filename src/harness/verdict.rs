@@ -142,7 +142,7 @@ fn describe_growth(p: &PhaseProfile) -> String {
         g.slope_bytes_per_tick,
         thousands(g.ticks as i64),
         g.r_squared,
-        thousands(p.growth)
+        thousands(p.after_warmup.growth)
     );
     if let Some(sites) = &p.sites {
         let holding = sites.sites.holding();
