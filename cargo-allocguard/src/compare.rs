@@ -84,17 +84,35 @@ pub struct Comparison {
 /// left no profile.
 pub fn missing_results(pre: &[&PhaseRow], post: &[&PhaseRow], crashes: bool) -> Vec<String> {
     let mut out = Vec::new();
+    let runs = |set: &[&PhaseRow]| {
+        let mut ids: Vec<&str> = set.iter().map(|r| r.run_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    };
     for r in post.iter().filter(|r| crashes && r.is_missing_result()) {
-        let text = format!(
-            "{} ({}) {} in the post run: it has no result, so no gate could be applied",
-            r.scenario,
-            r.package,
-            if r.status == "timed_out" {
-                "timed out"
-            } else {
-                "crashed"
-            }
-        );
+        let how = if r.status == "timed_out" {
+            "timed out"
+        } else {
+            "crashed"
+        };
+        let has_result = post
+            .iter()
+            .any(|p| p.package == r.package && p.scenario == r.scenario && !p.is_missing_result());
+        let text = if has_result {
+            // Repeats of one revision: one died, another has a result.
+            format!(
+                "{} ({}) {how} in one of the {} post runs: a crash in any repeat is a failure",
+                r.scenario,
+                r.package,
+                runs(post)
+            )
+        } else {
+            format!(
+                "{} ({}) {how} in the post run: it has no result, so no gate could be applied",
+                r.scenario, r.package
+            )
+        };
         if !out.contains(&text) {
             out.push(text);
         }
@@ -131,11 +149,16 @@ pub fn missing_results(pre: &[&PhaseRow], post: &[&PhaseRow], crashes: bool) -> 
 pub fn unjudged(pre: &[&PhaseRow], post: &[&PhaseRow]) -> Vec<String> {
     let mut out = Vec::new();
     for r in pre.iter().filter(|r| r.is_missing_result()) {
-        let in_post = post
-            .iter()
-            .any(|p| p.package == r.package && p.scenario == r.scenario && !p.is_missing_result());
-        if !in_post {
+        let with_result = |set: &[&PhaseRow]| {
+            set.iter().any(|p| {
+                p.package == r.package && p.scenario == r.scenario && !p.is_missing_result()
+            })
+        };
+        if !with_result(post) {
             continue; // missing on both sides: the post side's failure says it
+        }
+        if with_result(pre) {
+            continue; // another pre repeat has a result: the gates used it
         }
         let text = format!(
             "{} ({}) {} in the pre run: it has no result there, so no relative gate \
@@ -349,6 +372,31 @@ mod tests {
             c.missing
         );
         assert!(compare_output::human(&c, false).contains("2 missing"));
+        // Repeats of one revision: crashed in one post run, a result in
+        // the other. A failure, said as such (not "it has no result").
+        let mut repeats: Vec<PhaseRow> = rows
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.git_rev = "abc".into();
+                r
+            })
+            .collect();
+        let mut again = row("post", "b", "run", "passed");
+        (again.run_id, again.git_rev) = ("post-2".into(), "abc".into());
+        repeats.push(again);
+        let c = compare(&repeats, "pre", "post", &crate::gates::Gates::default()).unwrap();
+        assert!(!c.passed);
+        assert!(
+            c.missing.iter().any(|m| m
+                == "b (p) crashed in one of the 2 post runs: a crash in any repeat is a failure"),
+            "{:?}",
+            c.missing
+        );
+        // The mirror: a crash in one pre repeat, a result in another: the
+        // gates compared with that result, so nothing is "not compared".
+        let c = compare(&repeats, "post", "pre", &crate::gates::Gates::default()).unwrap();
+        assert!(c.unjudged.is_empty(), "{:?}", c.unjudged);
         // Crashed in the pre run, there in the post one: no gate could
         // compare it, and that is said (it passed silently before).
         let c = compare(&rows, "post", "pre", &crate::gates::Gates::default()).unwrap();
