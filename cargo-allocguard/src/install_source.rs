@@ -2,8 +2,9 @@
 //! `allocguard` library from the same source at the same version: the run
 //! files the library writes and the subcommand reads then always agree.
 //!
-//! An installed binary is looked up in cargo's own record of installs
-//! (`$CARGO_HOME/.crates2.json`): a crates.io install means the same version
+//! An installed binary is looked up in cargo's own record of installs (the
+//! `.crates2.json` of its install root: `$CARGO_HOME`, or the `--root` it
+//! was installed with): a crates.io install means the same version
 //! from crates.io, a git install the same commit of the same repository, a
 //! path install the library beside the subcommand's sources. A binary run
 //! from a target directory (the in-tree alias, tests) uses the sources it
@@ -62,22 +63,38 @@ fn cargo_home() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
 }
 
+/// The source recorded for `cargo-allocguard` in the `.crates2.json` of the
+/// install root `root` (`$CARGO_HOME`, or the `--root` of `cargo install`).
+pub fn from_install_root(root: &Path) -> Option<Source> {
+    let text = std::fs::read_to_string(root.join(".crates2.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json["installs"]
+        .as_object()?
+        .keys()
+        .find_map(|k| from_install_key(k))
+}
+
 /// The source this binary came from, if it can be told.
 pub fn detect() -> Option<Source> {
     let exe = std::env::current_exe().ok()?.canonicalize().ok()?;
-    if let Some(home) = cargo_home() {
-        let bin = home.join("bin").canonicalize().ok();
-        if bin.is_some_and(|b| exe.starts_with(b)) {
-            let text = std::fs::read_to_string(home.join(".crates2.json")).ok()?;
-            let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-            return json["installs"]
-                .as_object()?
-                .keys()
-                .find_map(|k| from_install_key(k));
-        }
+    // Installed: `<root>/bin/cargo-allocguard`, whatever the root (cargo's
+    // home, or `cargo install --root DIR`), recorded in `<root>/.crates2.json`.
+    let install_root = exe
+        .parent()
+        .filter(|bin| bin.file_name().is_some_and(|n| n == "bin"))
+        .and_then(Path::parent);
+    if let Some(source) = install_root.and_then(from_install_root) {
+        return Some(source);
     }
-    // Built in a target directory: the library is beside these sources.
+    // Built in a target directory: the library is beside these sources,
+    // unless they are cargo's own copy (a git or registry install whose
+    // record was not found): that copy is no place to depend on.
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
+    if cargo_home().is_some_and(|home| {
+        here.starts_with(home.join("git")) || here.starts_with(home.join("registry"))
+    }) {
+        return None;
+    }
     let manifest = std::fs::read_to_string(here.join("Cargo.toml")).ok()?;
     manifest
         .lines()
@@ -88,6 +105,25 @@ pub fn detect() -> Option<Source> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_install_root_of_its_own_is_read_like_cargos_home() {
+        // `cargo install --git URL --root DIR`: DIR/bin and DIR/.crates2.json.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(".crates2.json"),
+            r#"{"installs":{"cargo-allocguard 0.1.0 (git+https://g/a#abc123)":{"bins":["cargo-allocguard"]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            from_install_root(dir.path()),
+            Some(Source::Git {
+                url: "https://g/a".into(),
+                rev: Some("abc123".into())
+            })
+        );
+        assert_eq!(from_install_root(&dir.path().join("nowhere")), None);
+    }
 
     #[test]
     fn install_keys_of_every_kind() {

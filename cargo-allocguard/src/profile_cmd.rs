@@ -90,7 +90,7 @@ pub fn run(args: ProfileArgs, out: &Output) -> CliResult<bool> {
     if finished.interrupted {
         let _ = std::fs::remove_file(&tmp);
         return Err(CliError::infra(anyhow!(
-            "interrupted by a signal: the scenario and every process it started were ended;              no profile was written"
+            "interrupted by a signal: the scenario and every process it started were ended; no profile was written"
         )));
     }
     let check = || -> anyhow::Result<()> {
