@@ -68,7 +68,7 @@ impl ThreadScope {
 ///
 /// `repr(C)` and 64-byte alignment put everything the allocation fast path
 /// touches (the flag word, the four counters of an allocate-and-free pair,
-/// the headroom and the counted-ahead size: 56 bytes) in one cache line.
+/// the peak and the counted-ahead size: 56 bytes) in one cache line.
 #[repr(C, align(64))]
 pub(crate) struct ThreadBlock {
     /// Any non-zero bit sends the allocation path to the slow path.
@@ -77,13 +77,14 @@ pub(crate) struct ThreadBlock {
     pub(crate) deallocs: AtomicU64,
     pub(crate) bytes_allocated: AtomicU64,
     pub(crate) bytes_freed: AtomicU64,
-    /// How far live bytes (`bytes_allocated - bytes_freed`) are below their
-    /// high-water mark on this thread: never negative, so the peak is
-    /// `live + headroom`. Kept this way because an allocation then updates it
-    /// with one subtraction and a sign test (a new peak clamps it to 0), not a
-    /// subtraction, a load and a compare; a free adds to it. Owner-only, like
-    /// the peak it encodes. `measure` sets it to 0 for the length of a region.
-    headroom: AtomicI64,
+    /// The high-water mark of live bytes (`bytes_allocated - bytes_freed`)
+    /// on this thread. Owner-only. An allocation compares its live bytes
+    /// with it and stores it only when they pass it; a free does not touch
+    /// it, so an allocate-and-free pair stores five words (two counts, two
+    /// byte counts, the counted-ahead size), the fewest that keep every
+    /// counter and the peak exact. `measure` lowers it to the live bytes for
+    /// the length of a region.
+    peak: AtomicI64,
     /// The size of the last allocation counted ahead of the inner call, for
     /// taking it back if the call fails. Owner-only.
     counted_ahead: AtomicU64,
@@ -118,7 +119,7 @@ impl ThreadBlock {
             reallocs_shrink: AtomicU64::new(0),
             bytes_allocated: AtomicU64::new(0),
             bytes_freed: AtomicU64::new(0),
-            headroom: AtomicI64::new(0),
+            peak: AtomicI64::new(0),
             counted_ahead: AtomicU64::new(0),
             flags: AtomicU32::new(UNREGISTERED),
             capturing: AtomicBool::new(false),
@@ -288,25 +289,24 @@ impl ThreadBlock {
     #[inline(always)]
     pub(crate) fn count_alloc(&self, size: u64) {
         Self::bump(&self.allocs, 1);
-        Self::bump(&self.bytes_allocated, size);
-        self.use_headroom(size);
+        self.allocated(size);
     }
 
     /// Counts an allocation of `size` bytes *before* it is made, when it
-    /// cannot raise the peak (`size` fits in the headroom), and returns true;
-    /// otherwise counts nothing and returns false. The size is kept in the
-    /// block, so that nothing at all is live across the inner allocator's
-    /// call; a failed allocation is taken back by
-    /// [`uncount_alloc`](Self::uncount_alloc).
+    /// cannot raise the peak, and returns true; otherwise counts nothing and
+    /// returns false (the caller counts it after the call, off the fast
+    /// path). The size is kept in the block, so that nothing at all is live
+    /// across the inner allocator's call; a failed allocation is taken back
+    /// by [`uncount_alloc`](Self::uncount_alloc).
     #[inline(always)]
     pub(crate) fn count_alloc_within_peak(&self, size: u64) -> bool {
-        let left = self.headroom.load(Relaxed).wrapping_sub(size as i64);
-        if left < 0 {
+        let allocated = owned(&self.bytes_allocated).wrapping_add(size);
+        let live = allocated.wrapping_sub(owned(&self.bytes_freed)) as i64;
+        if live > owned_signed(&self.peak) {
             return false;
         }
-        self.headroom.store(left, Relaxed);
+        self.bytes_allocated.store(allocated, Relaxed);
         Self::bump(&self.allocs, 1);
-        Self::bump(&self.bytes_allocated, size);
         self.counted_ahead.store(size, Relaxed);
         true
     }
@@ -315,18 +315,17 @@ impl ThreadBlock {
     /// [`count_alloc_within_peak`](Self::count_alloc_within_peak), which
     /// failed: every counter, the peak included, is as before it.
     pub(crate) fn uncount_alloc(&self) {
-        let size = self.counted_ahead.load(Relaxed);
+        let size = owned(&self.counted_ahead);
         Self::bump(&self.allocs, 1u64.wrapping_neg());
         Self::bump(&self.bytes_allocated, size.wrapping_neg());
-        Self::bump_signed(&self.headroom, size as i64);
     }
 
-    /// Counts a deallocation of `size` bytes in this (owner's) block.
+    /// Counts a deallocation of `size` bytes in this (owner's) block: the
+    /// peak cannot rise, so it is not read.
     #[inline(always)]
     pub(crate) fn count_dealloc(&self, size: u64) {
         Self::bump(&self.deallocs, 1);
         Self::bump(&self.bytes_freed, size);
-        Self::bump_signed(&self.headroom, size as i64);
     }
 
     /// Counts a reallocation from `old` to `new` bytes in this (owner's) block.
@@ -335,39 +334,33 @@ impl ThreadBlock {
         Self::bump(&self.reallocs, 1);
         if new > old {
             Self::bump(&self.reallocs_grow, 1);
-            Self::bump(&self.bytes_allocated, new - old);
-            self.use_headroom(new - old);
+            self.allocated(new - old);
         } else if new < old {
             Self::bump(&self.reallocs_shrink, 1);
             Self::bump(&self.bytes_freed, old - new);
-            Self::bump_signed(&self.headroom, (old - new) as i64);
         }
     }
 
-    /// Live bytes rose by `size`: the headroom shrinks, and when it would go
-    /// below zero the peak has risen with live bytes (headroom 0).
+    /// `size` more bytes allocated: the peak follows live bytes up.
     #[inline(always)]
-    fn use_headroom(&self, size: u64) {
-        let left = self.headroom.load(Relaxed).wrapping_sub(size as i64);
-        self.headroom
-            .store(if left < 0 { 0 } else { left }, Relaxed);
-    }
-
-    /// Adds `n` to an owner-only signed counter without a locked instruction.
-    #[inline(always)]
-    fn bump_signed(counter: &AtomicI64, n: i64) {
-        counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
+    fn allocated(&self, size: u64) {
+        let allocated = owned(&self.bytes_allocated).wrapping_add(size);
+        self.bytes_allocated.store(allocated, Relaxed);
+        let live = allocated.wrapping_sub(owned(&self.bytes_freed)) as i64;
+        if live > owned_signed(&self.peak) {
+            self.peak.store(live, Relaxed);
+        }
     }
 
     /// High-water mark of live bytes on this thread (owner only).
     pub(crate) fn peak(&self) -> i64 {
-        self.live() + self.headroom.load(Relaxed)
+        self.peak.load(Relaxed)
     }
 
     /// Sets the high-water mark (owner only); `measure` lowers it to the
     /// current live bytes for a region and raises it back afterwards.
     pub(crate) fn set_peak(&self, peak: i64) {
-        self.headroom.store(peak - self.live(), Relaxed);
+        self.peak.store(peak, Relaxed);
     }
 
     /// Counts `op` in this (owner's) block.
@@ -379,6 +372,25 @@ impl ThreadBlock {
             Op::Realloc { old, new } => self.count_realloc(old, new),
         }
     }
+}
+
+/// The value of a counter that only this thread writes, read by this
+/// thread. A plain read, which the compiler can fold into the instruction
+/// that uses it (an atomic load it cannot): sound because no other thread
+/// ever writes an owner-only counter, so this read races with no write
+/// (other threads' reads of it are atomic loads).
+#[inline(always)]
+fn owned(counter: &AtomicU64) -> u64 {
+    // SAFETY: see above: the only writer of the counter is the calling
+    // thread, which is not writing it now.
+    unsafe { *counter.as_ptr() }
+}
+
+/// [`owned`] for a signed owner-only counter.
+#[inline(always)]
+fn owned_signed(counter: &AtomicI64) -> i64 {
+    // SAFETY: as in `owned`.
+    unsafe { *counter.as_ptr() }
 }
 
 /// Counts `op` in the shared orphan counters.
