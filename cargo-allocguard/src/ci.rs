@@ -166,9 +166,13 @@ pub fn annotations(
     let mut out = String::new();
     for s in run.failures() {
         let title = format!("allocguard: {} {}", s.name, status_word(s.status));
-        let place = s.profile.as_ref().and_then(|p| {
-            allocating_place(p, workspace_root).or_else(|| scenario_place(p, workspace_root))
-        });
+        let place = s
+            .profile
+            .as_ref()
+            .and_then(|p| {
+                allocating_place(p, workspace_root).or_else(|| scenario_place(p, workspace_root))
+            })
+            .or_else(|| declared_place(s, workspace_root));
         let msg = s.failure.as_deref().unwrap_or("(no message)");
         out.push_str(&format!(
             "::error {}title={}::{}\n",
@@ -201,6 +205,16 @@ pub fn annotations(
         ));
     }
     out
+}
+
+/// Where a scenario that left no profile (a crash, a timeout) is declared,
+/// as the harness said when it started it.
+fn declared_place(s: &ScenarioResult, root: &Path) -> Option<Place> {
+    let (file, line) = s.declared_at.as_ref()?;
+    Some(Place {
+        file: in_workspace(file, root)?,
+        line: *line,
+    })
 }
 
 fn scenario_of<'a>(run: &'a Run, g: &GateResult) -> Option<&'a ScenarioResult> {

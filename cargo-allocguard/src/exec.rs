@@ -176,13 +176,29 @@ impl RunFileFollower {
                 continue;
             }
             match serde_json::from_slice::<Line>(&line) {
-                Ok(Line::Started { started }) => out.push(Event::Started(started)),
+                Ok(Line::Started { started, .. }) => out.push(Event::Started(started)),
                 Ok(Line::Record(r)) => out.push(Event::Finished(r)),
                 Err(_) => {}
             }
         }
         out
     }
+}
+
+/// Where scenario `name` is declared, as the harness said when it started
+/// it (its `started` line in the run file at `path`).
+pub fn declared_at(path: &Path, name: &str) -> Option<(String, u32)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines()
+        .skip(1)
+        .find_map(|l| match serde_json::from_str::<Line>(l) {
+            Ok(Line::Started {
+                started,
+                source_file: Some(file),
+                source_line: Some(line),
+            }) if started == name => Some((file, line)),
+            _ => None,
+        })
 }
 
 /// A whole harness binary to run, for some of its scenarios.

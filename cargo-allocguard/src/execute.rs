@@ -84,11 +84,15 @@ fn from_record(sel: &Selected, r: &ScenarioRecord, fallback: Duration) -> Scenar
             .map(|ns| ns as f64 / 1e6)
             .unwrap_or(fallback.as_secs_f64() * 1e3),
         leaked: r.leaked.clone(),
+        declared_at: None,
     }
 }
 
 fn tail(s: &str) -> String {
-    let lines: Vec<&str> = s.lines().collect();
+    let lines: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return "(none: it printed nothing to standard error)".to_string();
+    }
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
@@ -108,6 +112,7 @@ fn died_in(
     finished: &exec::Finished,
     timeout: Duration,
     ran_for: Duration,
+    run_file: &Path,
 ) -> ScenarioResult {
     let (status, failure) = if finished.timed_out {
         (
@@ -149,6 +154,7 @@ fn died_in(
         profile: None,
         duration_ms: ran_for.as_secs_f64() * 1e3,
         leaked: Vec::new(),
+        declared_at: exec::declared_at(run_file, &sel.name),
     }
 }
 
@@ -253,7 +259,7 @@ fn run_group(
                 .get(&sel.name)
                 .map(|t| t.elapsed())
                 .unwrap_or(done.finished.elapsed);
-            let result = died_in(sel, &done.finished, settings.timeout, ran_for);
+            let result = died_in(sel, &done.finished, settings.timeout, ran_for, &out_file);
             progress.finished(&result);
             results.push(result);
         } else {
@@ -283,7 +289,7 @@ fn run_group(
                 Some(r) if !finished.timed_out && finished.signal().is_none() => {
                     from_record(sel, &r, finished.elapsed)
                 }
-                _ => died_in(sel, &finished, settings.timeout, finished.elapsed),
+                _ => died_in(sel, &finished, settings.timeout, finished.elapsed, &own),
             };
             progress.finished(&result);
             results.push(result);

@@ -104,6 +104,10 @@ pub struct ScenarioResult {
     /// which allocguard then ended: a leaky scenario.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub leaked: Vec<String>,
+    /// Where the scenario is declared (`Scenario::new`'s file and line), for
+    /// one that left no profile to say so (it crashed or timed out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_at: Option<(String, u32)>,
 }
 
 impl ScenarioResult {

@@ -420,3 +420,38 @@ fn a_regression_compare_finds_leads_the_summary_and_is_annotated() {
     );
     assert!(!r.stdout.contains("::error"), "{md}");
 }
+
+#[test]
+fn a_crash_is_annotated_at_its_scenarios_declaration() {
+    // A crash leaves no profile to place it; the harness's `started` line
+    // says where the scenario is declared.
+    let f = Fixture::new();
+    let summary = f.path("summary.md");
+    let r = on_github(
+        &f,
+        &[
+            "run",
+            "--profile",
+            "dev",
+            "--scale",
+            "smoke",
+            "fixture/crash",
+        ],
+        &summary,
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let line = line_of(&f, "Scenario::new(\"fixture/crash\")");
+    let expected = format!(
+        "::error file=tests/allocguard.rs,line={line},title=allocguard%3A fixture/crash crashed::"
+    );
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with(&expected)),
+        "{expected} in {r:?}"
+    );
+    // It printed nothing: said so, not an empty "last output".
+    assert!(
+        r.stdout
+            .contains("(none: it printed nothing to standard error)"),
+        "{r:?}"
+    );
+}

@@ -19,6 +19,7 @@ trait ErasedScenario: Send {
     fn name(&self) -> &str;
     fn ignored(&self) -> bool;
     fn snapshot(&self) -> Option<bool>;
+    fn source(&self) -> Option<(&'static str, u32)>;
     fn run_and_check(&mut self, scale: Scale) -> Result<Profile, Failure>;
 }
 
@@ -35,6 +36,9 @@ impl<S: 'static> ErasedScenario for Scenario<S> {
     }
     fn run_and_check(&mut self, scale: Scale) -> Result<Profile, Failure> {
         Scenario::run_and_check(self, scale)
+    }
+    fn source(&self) -> Option<(&'static str, u32)> {
+        self.source.map(|l| (l.file(), l.line()))
     }
 }
 
@@ -101,12 +105,13 @@ impl Harness {
             .map(|mut scenario| {
                 let name = scenario.name().to_string();
                 let ignored = scenario.ignored();
+                let source = scenario.source();
                 let dir = snapshot_dir.clone();
                 Trial::test(name.clone(), move || {
                     // Said before anything of the scenario runs: a crash is
                     // then blamed on it, whatever it printed.
                     if let Some(path) = out_path() {
-                        if let Err(e) = RunFile::append_started(&path, &name) {
+                        if let Err(e) = RunFile::append_started(&path, &name, source) {
                             eprintln!(
                                 "error: cannot append to the run file {} ({OUT_ENV}): {e}",
                                 path.display()

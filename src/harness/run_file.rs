@@ -83,11 +83,17 @@ impl RunFile {
     }
 
     /// Appends the line that says a scenario starts.
-    pub fn append_started(path: &Path, name: &str) -> std::io::Result<()> {
+    pub fn append_started(
+        path: &Path,
+        name: &str,
+        source: Option<(&str, u32)>,
+    ) -> std::io::Result<()> {
         Self::append_line(
             path,
             &serde_json::to_vec(&Line::Started {
                 started: name.into(),
+                source_file: source.map(|(f, _)| f.to_string()),
+                source_line: source.map(|(_, l)| l),
             })?,
         )
     }
@@ -159,6 +165,13 @@ pub enum Line {
     Started {
         /// Its name.
         started: String,
+        /// The file of its declaration (`Scenario::new`), so that a crash,
+        /// which leaves no profile, can still be placed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source_file: Option<String>,
+        /// The line of its declaration.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source_line: Option<u32>,
     },
     /// A scenario ended.
     Record(Box<ScenarioRecord>),
@@ -182,7 +195,7 @@ mod tests {
         };
         header.create(&path).unwrap();
         for name in ["a", "b"] {
-            RunFile::append_started(&path, name).unwrap();
+            RunFile::append_started(&path, name, None).unwrap();
             let r = ScenarioRecord {
                 name: name.into(),
                 passed: true,
