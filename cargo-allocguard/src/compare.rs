@@ -66,6 +66,10 @@ pub struct Comparison {
     /// Results PRE has and POST does not: a phase gone, a scenario that
     /// crashed or timed out. Each one fails the comparison.
     pub missing: Vec<String>,
+    /// Results POST lacks that `[compare] allow_missing` in allocguard.toml
+    /// lets go (a scenario renamed or removed on purpose): said, not failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_missing: Vec<String>,
     /// Scenarios PRE has no result for (crashed or timed out there) that
     /// POST has: no relative gate could be applied to them. Said, not
     /// failed (the pull request may be what fixed the crash).
@@ -142,6 +146,34 @@ pub fn missing_results(pre: &[&PhaseRow], post: &[&PhaseRow], crashes: bool) -> 
         }
     }
     out
+}
+
+/// Splits `missing` (texts that begin with the scenario's name) into those
+/// still failures and those a pattern of `allowed` (`*` any run of
+/// characters) matches the scenario of.
+pub fn split_allowed(missing: Vec<String>, allowed: &[String]) -> (Vec<String>, Vec<String>) {
+    missing.into_iter().partition(|m| {
+        let scenario = m.split(' ').next().unwrap_or("");
+        !allowed
+            .iter()
+            .any(|p| crate::gates::glob_match(p, scenario))
+    })
+}
+
+impl Comparison {
+    /// Lets go of missing results whose scenario `allowed` matches (see
+    /// [`split_allowed`]); the verdict is taken again.
+    pub fn allow_missing(&mut self, allowed: &[String]) {
+        let (kept, let_go) = split_allowed(std::mem::take(&mut self.missing), allowed);
+        self.missing = kept;
+        self.allowed_missing = let_go;
+        let gates_passed = self
+            .rows
+            .iter()
+            .flat_map(|r| r.gates.iter())
+            .all(|g| g.passed);
+        self.passed = gates_passed && self.missing.is_empty();
+    }
 }
 
 /// What PRE lacks for want of a result: scenarios that crashed or timed out
@@ -282,6 +314,7 @@ pub fn compare(
         rows: out,
         compiler_note: compiler_note(&pre, &post),
         unjudged: unjudged(&pre, &post),
+        allowed_missing: Vec::new(),
         passed: passed && missing.is_empty(),
         missing,
         sites: Vec::new(),
@@ -301,6 +334,7 @@ pub fn run(args: CompareArgs, out: &Output) -> CliResult<bool> {
     let rows = phase_log::read(&path, &config.gates.columns_read()).usage_err()?;
     let mut c = compare(&rows, &args.pre, &args.post, &config.gates)
         .map_err(|e| CliError::usage(e.context(format!("in {}", path.display()))))?;
+    c.allow_missing(&config.allow_missing);
     // Sites live in the run files, when they are still there.
     let runs_dir = meta.target_directory.as_std_path().join("allocguard");
     let run_of = |label: &str| {
@@ -410,6 +444,12 @@ mod tests {
         let text = compare_output::human(&c, false);
         assert!(text.contains(&c.unjudged[0]), "{text}");
         assert!(compare_output::markdown(&c, false).contains(&c.unjudged[0]));
+        // Removed on purpose: `[compare] allow_missing` lets it go, said.
+        let mut c = compare(&rows, "pre", "post", &crate::gates::Gates::default()).unwrap();
+        c.allow_missing(&["c".into(), "b".into()]);
+        assert!(c.passed, "{:?}", c.missing);
+        assert_eq!(c.allowed_missing.len(), 2);
+        assert!(compare_output::human(&c, false).contains("allowed by [compare] allow_missing"));
         // Everything there: nothing missing.
         let whole: Vec<PhaseRow> = rows.iter().filter(|r| r.scenario == "a").cloned().collect();
         assert!(

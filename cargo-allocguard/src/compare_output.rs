@@ -251,6 +251,16 @@ pub fn human(c: &Comparison, all: bool) -> String {
             ));
         }
     }
+    if !c.allowed_missing.is_empty() {
+        s.push_str("\nmissing, allowed by [compare] allow_missing in allocguard.toml:\n");
+        for m in &c.allowed_missing {
+            s.push_str(&format!(
+                "  {}note{} {m}\n",
+                warn().render(),
+                warn().render_reset()
+            ));
+        }
+    }
     if !c.unjudged.is_empty() {
         s.push_str("\nnot compared:\n");
         for m in &c.unjudged {
@@ -330,6 +340,12 @@ pub fn markdown(c: &Comparison, all: bool) -> String {
     if !c.missing.is_empty() {
         s.push_str("\n**Missing results**\n\n");
         for m in &c.missing {
+            s.push_str(&format!("- {}\n", md_cell(m)));
+        }
+    }
+    if !c.allowed_missing.is_empty() {
+        s.push_str("\n**Missing, allowed by `[compare] allow_missing`**\n\n");
+        for m in &c.allowed_missing {
             s.push_str(&format!("- {}\n", md_cell(m)));
         }
     }

@@ -8,6 +8,9 @@
 //! [phase_log]
 //! path = "ci/phase_log.csv"
 //!
+//! [compare]
+//! allow_missing = ["waves/old_name"]  # renamed on purpose: not a failure
+//!
 //! [gates]
 //! time_tolerance_pct = 10    # what `no_increase` allows a time
 //! time_floor_us = 1000       # times at or under this pass relative time gates
@@ -44,6 +47,10 @@ pub struct Config {
     pub gates: Gates,
     /// Things worth telling the user about the file (old names in use).
     pub notes: Vec<String>,
+    /// Scenarios (names or `*` patterns) whose results may be missing
+    /// against the baseline without failing: renamed or removed on purpose
+    /// (`[compare] allow_missing`).
+    pub allow_missing: Vec<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -53,6 +60,8 @@ struct RawConfig {
     run: RawRun,
     #[serde(default)]
     phase_log: RawPhaseLog,
+    #[serde(default)]
+    compare: RawCompare,
     /// Read key by key by `gate_config`, for errors with their own line.
     #[serde(default)]
     #[allow(dead_code)]
@@ -64,6 +73,13 @@ struct RawConfig {
 struct RawRun {
     scale: Option<String>,
     timeout: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawCompare {
+    #[serde(default)]
+    allow_missing: Vec<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -116,6 +132,7 @@ impl Config {
             phase_log: raw.phase_log.path,
             gates,
             notes,
+            allow_missing: raw.compare.allow_missing,
         })
     }
 }

@@ -313,7 +313,17 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
             .copied()
             .collect();
         let current: Vec<&PhaseRow> = current.iter().collect();
-        crate::compare::missing_results(&base, &current, false)
+        let (kept, allowed) = crate::compare::split_allowed(
+            crate::compare::missing_results(&base, &current, false),
+            &config.allow_missing,
+        );
+        for m in allowed {
+            let _ = writeln!(
+                out.stderr(),
+                "note: {m}; allowed by [compare] allow_missing in allocguard.toml"
+            );
+        }
+        kept
     };
     let outcome = Outcome {
         run: &run,

@@ -400,6 +400,20 @@ fn a_missing_or_crashed_result_fails_the_comparison_and_the_baseline_run() {
         "{c:?}"
     );
     assert!(c.stdout.contains("; 1 missing"), "{c:?}");
+    // Removed on purpose: the pull request says so in allocguard.toml.
+    std::fs::write(
+        f.path("allocguard.toml"),
+        "[compare]\nallow_missing = [\"fixture/le*\"]\n",
+    )
+    .unwrap();
+    let c = f.run(&["compare", "pre2", "post2"]);
+    assert_eq!(c.code, 0, "{c:?}");
+    assert!(
+        c.stdout
+            .contains("missing, allowed by [compare] allow_missing in allocguard.toml:"),
+        "{c:?}"
+    );
+    std::fs::remove_file(f.path("allocguard.toml")).unwrap();
     // `run --baseline` with a filter holds only what the filter chose.
     let r = f.scenarios(&["fixture/clean", "--baseline", "pre2"]);
     assert_eq!(r.code, 0, "a filter chose a part: {r:?}");
