@@ -197,6 +197,23 @@ pub fn annotations(
             escape_data(&msg)
         ));
     }
+    // Leaky scenarios passed, as nextest's do, but a CI reader must see
+    // them: a warning each, at the scenario's declaration.
+    for s in run.scenarios.iter().filter(|s| !s.leaked.is_empty()) {
+        let place = s
+            .profile
+            .as_ref()
+            .and_then(|p| scenario_place(p, workspace_root));
+        out.push_str(&format!(
+            "::warning {}title={}::{}\n",
+            location(place),
+            escape_prop(&format!("allocguard: {} is leaky", s.name)),
+            escape_data(&format!(
+                "it left processes running when it ended (allocguard ended them): {}",
+                s.leaked.join("; ")
+            ))
+        ));
+    }
     for m in missing {
         out.push_str(&format!(
             "::error title={}::{}\n",
@@ -515,6 +532,21 @@ pub fn markdown_summary(
             s.failure.as_deref().unwrap_or("")
         ));
     }
+    let leaky: Vec<&ScenarioResult> = run
+        .scenarios
+        .iter()
+        .filter(|s| !s.leaked.is_empty())
+        .collect();
+    if !leaky.is_empty() {
+        md.push_str("\n### Leaky scenarios\n\nThey passed, and left processes running when they ended (allocguard ended them):\n\n");
+        for s in leaky {
+            md.push_str(&format!(
+                "- {}: {}\n",
+                md_cell(&s.name),
+                md_cell(&s.leaked.join("; "))
+            ));
+        }
+    }
     md
 }
 
@@ -676,6 +708,13 @@ pub fn write_junit(
         let table = phase_text(s);
         if !table.is_empty() {
             case.set_system_out(table);
+        }
+        if !s.leaked.is_empty() {
+            // Passed, as nextest's leaky tests do, with the processes named.
+            case.set_system_err(format!(
+                "LEAKY: it left processes running when it ended (allocguard ended them):\n{}\n",
+                s.leaked.join("\n")
+            ));
         }
         suite.add_test_case(case);
     }

@@ -455,3 +455,48 @@ fn a_crash_is_annotated_at_its_scenarios_declaration() {
         "{r:?}"
     );
 }
+
+#[test]
+fn a_leaky_scenario_shows_in_junit_the_summary_and_an_annotation() {
+    let f = Fixture::new();
+    let summary = f.path("summary.md");
+    let junit = f.path("junit.xml");
+    let r = on_github(
+        &f,
+        &[
+            "run",
+            "--profile",
+            "dev",
+            "--scale",
+            "smoke",
+            "fixture/leaky",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        &summary,
+    );
+    assert_eq!(r.code, 0, "it passed: {r:?}");
+    assert!(
+        r.stdout.lines().any(
+            |l| l.starts_with("::warning file=tests/allocguard.rs,line=")
+                && l.contains("title=allocguard%3A fixture/leaky is leaky::")
+                && l.contains("sleep 30.0421")
+        ),
+        "{r:?}"
+    );
+    let md = read(&summary);
+    assert!(md.contains("### Leaky scenarios"), "{md}");
+    assert!(
+        md.contains("- fixture/leaky: ") && md.contains("sleep 30.0421"),
+        "{md}"
+    );
+    let xml = read(&junit);
+    let case = &xml[xml.find("<testcase name=\"fixture/leaky\"").unwrap()..];
+    let case = &case[..case.find("</testcase>").unwrap()];
+    assert!(
+        case.contains("<system-err>LEAKY: it left processes running")
+            && case.contains("sleep 30.0421"),
+        "{case}"
+    );
+    assert!(!case.contains("<failure"), "{case}");
+}
