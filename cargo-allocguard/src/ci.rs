@@ -737,13 +737,9 @@ pub fn write_junit(
     let xml = report
         .to_string()
         .context("cannot render the JUnit report")?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension(format!("xml.tmp.{}", std::process::id()));
-    std::fs::write(&tmp, xml).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    crate::whole_file::write_whole(path, crate::whole_file::Existing::Replace, |w| {
+        w.write_all(xml.as_bytes())
+    })
 }
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ pub mod run_cmd;
 pub mod select;
 pub mod site_diff;
 pub mod table;
+pub mod whole_file;
 
 use cli::{Cli, ColorWhen, Command};
 

@@ -144,39 +144,20 @@ impl Run {
         Ok(run)
     }
 
-    /// Writes the run as a new file, whole or not at all: into a temporary
-    /// file beside it, then linked into place, which fails if `path` exists
-    /// (an existing file is never replaced).
+    /// Writes the run as a new file, whole or not at all (see
+    /// [`whole_file`](crate::whole_file)); an existing file is never
+    /// replaced.
     pub fn write_new(&self, path: &Path) -> anyhow::Result<()> {
-        use std::io::Write;
         if path.exists() {
             anyhow::bail!(
                 "cannot create {}: it exists (it must not exist yet)",
                 path.display()
             );
         }
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        if let Some(dir) = dir {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        let tmp = path.with_extension(format!("json.tmp.{}", std::process::id()));
-        let write = || -> anyhow::Result<()> {
-            let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-            serde_json::to_writer_pretty(&mut w, self)?;
-            w.write_all(b"\n")?;
-            w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            Ok(())
-        };
-        let written = write()
-            .with_context(|| format!("cannot write {}", tmp.display()))
-            .and_then(|()| {
-                std::fs::hard_link(&tmp, path).with_context(|| {
-                    format!("cannot create {} (it must not exist yet)", path.display())
-                })
-            });
-        let _ = std::fs::remove_file(&tmp);
-        written
+        crate::whole_file::write_whole(path, crate::whole_file::Existing::Refuse, |w| {
+            serde_json::to_writer_pretty(&mut *w, self)?;
+            w.write_all(b"\n")
+        })
     }
 
     /// Scenarios that did not pass.

@@ -77,8 +77,8 @@ pub fn locate(arg: Option<&str>, runs_dir: &Path, root: Option<&Path>) -> anyhow
 }
 
 /// Writes `text` to `path` unless a file that is not one of our reports is there.
-/// The file is written whole or not at all: to a temporary file beside it,
-/// then renamed over it.
+/// The file is written whole or not at all (see
+/// [`whole_file`](crate::whole_file)).
 fn write_report(path: &Path, text: &str) -> anyhow::Result<()> {
     if path.exists() {
         let existing =
@@ -91,9 +91,9 @@ fn write_report(path: &Path, text: &str) -> anyhow::Result<()> {
             );
         }
     }
-    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    crate::whole_file::write_whole(path, crate::whole_file::Existing::Replace, |w| {
+        w.write_all(text.as_bytes())
+    })
 }
 
 /// Finds the baseline named by `--baseline`: a run.json path, a run id, or
