@@ -121,9 +121,13 @@
 //!
 //! - the runner thread is left out: its heap operations are never the test's;
 //! - the region is **refused**, with a panic that says so, while another test
-//!   may be running: when a live thread other than the runner and the
-//!   test's own is found (threads the test starts without a name carry its
-//!   name), before the region and again after it. Run process-wide checks in
+//!   may be running: when a live thread named after another of the binary's
+//!   tests is found (libtest names each test's thread after it; the binary's
+//!   own `--list` says which names those are), before the region and again
+//!   after it. Threads the test starts itself are its own: unnamed, they
+//!   carry its name; named (`worker`, a runtime's pool), they name no test.
+//!   Where the binary cannot list its tests, any other live thread refuses.
+//!   Run process-wide checks in
 //!   a `harness = false` target (the scenario harness is one), under
 //!   `cargo nextest run` (one process per test), or with
 //!   `cargo test -- --test-threads=1`: all three are exact.
@@ -304,10 +308,29 @@
 //! | assert_no_alloc's `permit_alloc` | [`permit_alloc`] (a hole in the hot scope; nested guards inside it watch again) |
 //! | stats_alloc's `Region` is the process | [`measure`] is the calling thread, [`measure_process`] the process |
 //! | stats_alloc's `bytes_reallocated` (signed) | growth in `bytes_allocated`, shrinkage in `bytes_freed` |
+//! | allocation-counter: a reallocation is two operations (an allocation and a deallocation) | one heap operation, counted in `reallocs` ([`Stats::total_ops`] counts it once) |
 //! | allocation-counter's `opt_out` hides what it wraps | [`permit_alloc`] lets a hot scope allow it, but it is still counted |
 //! | allocation-counter's `count_max` / `bytes_max` of a parent adds its child's | [`Stats::peak_live_bytes`] is the true peak of the region |
 //! | allocation-counter nests 64 deep | regions nest without limit |
 //! | divan's grow / shrink tallies | `reallocs_grow` / `reallocs_shrink` |
+//!
+//! ## How the crate is built
+//!
+//! In layers, bottom up, each module using only those below it (no module
+//! imports one that imports it back; `tests/layers.rs` checks it), so that a
+//! reader can start at the bottom and read up:
+//!
+//! 1. what is counted (`counts`: [`Stats`]), a block set usable inside the
+//!    allocator, stack walking;
+//! 2. where a thread's counts and offences are written, and the registry of
+//!    threads (`block`);
+//! 3. holes ([`permit_alloc`]) and telling a libtest test thread;
+//! 4. reading counts ([`measure`], [`process_stats`]) and recording sites;
+//! 5. violation reports, then guards (hot scopes);
+//! 6. the allocator ([`CountingAlloc`]), whose slow path calls into the
+//!    layers below;
+//! 7. allocation sites ([`Sites`]), then the harness: scenario declarations,
+//!    the runner, the verdict, the driver.
 //!
 //! ## In CI: `cargo allocguard`
 //!
