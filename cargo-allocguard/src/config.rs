@@ -71,8 +71,8 @@ struct RawConfig {
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawRun {
-    scale: Option<String>,
-    timeout: Option<String>,
+    scale: Option<toml::Value>,
+    timeout: Option<toml::Value>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -107,18 +107,23 @@ impl Config {
     pub fn parse(text: &str) -> anyhow::Result<Config> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
         let line = |key: &str| key_line(text, "run", key).unwrap_or(0);
-        let scale = raw
-            .run
-            .scale
+        // A string each; anything else is said with an example.
+        let text_of = |key: &str, v: Option<toml::Value>, example: &str| match v {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(anyhow::anyhow!(
+                "[run] {key} = {other} (line {}): write it as a string, such as {key} = {example}",
+                line(key)
+            )),
+        };
+        let scale = text_of("scale", raw.run.scale, "\"default\"")?
             .map(|s| {
                 s.parse().map_err(|e: String| {
                     anyhow::anyhow!("[run] scale = {s:?} (line {}): {e}", line("scale"))
                 })
             })
             .transpose()?;
-        let timeout = raw
-            .run
-            .timeout
+        let timeout = text_of("timeout", raw.run.timeout, "\"90s\"")?
             .map(|t| {
                 crate::cli::parse_duration(&t).map_err(|e| {
                     anyhow::anyhow!("[run] timeout = {t:?} (line {}): {e}", line("timeout"))
@@ -224,6 +229,11 @@ step_p95_us = { max_regression_pct = 5 }
             e.starts_with("[run] timeout = \"banana\" (line 4): ")
                 && e.ends_with("write a duration such as 90s, 10m or 1h30m"),
             "{e}"
+        );
+        let e = format!("{:#}", Config::parse("[run]\ntimeout = 5\n").unwrap_err());
+        assert_eq!(
+            e,
+            "[run] timeout = 5 (line 2): write it as a string, such as timeout = \"90s\""
         );
         let e = format!(
             "{:#}",

@@ -291,6 +291,20 @@ pub fn run(args: RunArgs, out: &Output) -> CliResult<bool> {
 
     let base_refs: Vec<&PhaseRow> = baseline_rows.iter().collect();
     let gates = apply_gates(&config, &run, &base_refs);
+    let relative_times = config
+        .gates
+        .rules
+        .iter()
+        .any(|(m, r)| m.is_time() && r.is_relative());
+    if relative_times && !base_refs.is_empty() && !out.quiet {
+        let _ = writeln!(
+            out.stderr(),
+            "note: relative time gates compared this one run with {} of the baseline: a slow \
+             spell on one run can fail them. For a verdict to trust, label several runs of each \
+             side, alternately, and `compare` them (the workflow runs three of each)",
+            crate::table::plural(phase_log::run_count(&base_refs), "run")
+        );
+    }
     // Phases of the baseline this run lacks; whole scenarios too, unless a
     // filter or a partition chose a part. Crashes fail the run already.
     let missing = if base_refs.is_empty() {
