@@ -1,7 +1,8 @@
 //! DHAT as an oracle, in the same binary (`CountingAlloc::dhat()`): random
 //! sequences of allocations, reallocations and frees (1 byte to 8 MiB,
-//! alignments up to 64 KiB) on 1 and on 4 threads, with every counter the
-//! two tools share compared. Operations per thread: 2,000, or
+//! alignments up to 64 KiB) on 1 and on 4 threads, blocks of the worker
+//! threads freed by another thread inside the region, with every counter
+//! the two tools share compared exactly (the peak on four threads bounded). Operations per thread: 2,000, or
 //! `ALLOCGUARD_ORACLE_OPS` for a longer run.
 //!
 //! How the counters map: DHAT's total blocks are allocguard's allocations
@@ -51,10 +52,14 @@ impl Rng {
     }
 }
 
-/// What the sequence did, by its own account: DHAT's total bytes.
+/// What the sequence did, by its own account.
 #[derive(Default)]
 struct Log {
+    /// DHAT's total bytes: allocation sizes plus reallocations' new sizes.
     total_bytes: u64,
+    /// allocguard's bytes allocated: allocation sizes plus reallocations'
+    /// growth.
+    bytes_allocated: u64,
     allocs: u64,
     reallocs: u64,
 }
@@ -80,6 +85,7 @@ fn sequence(seed: u64, ops: usize, keep: usize) -> (Log, Vec<(usize, Layout)>) {
             let p = unsafe { alloc(layout) };
             assert!(!p.is_null());
             log.total_bytes += layout.size() as u64;
+            log.bytes_allocated += layout.size() as u64;
             log.allocs += 1;
             live_bytes += layout.size();
             live.push((p as usize, layout));
@@ -94,6 +100,7 @@ fn sequence(seed: u64, ops: usize, keep: usize) -> (Log, Vec<(usize, Layout)>) {
             let q = unsafe { realloc(p as *mut u8, layout, new) };
             assert!(!q.is_null());
             log.total_bytes += new as u64;
+            log.bytes_allocated += new.saturating_sub(layout.size()) as u64;
             log.reallocs += 1;
             live_bytes = live_bytes - layout.size() + new;
             live[i] = (
@@ -169,6 +176,10 @@ fn compare(threads: usize, seed: u64) {
             logs.push(log);
             kept.extend(blocks);
         }
+        // Cross-thread frees, inside the region: this thread frees half of
+        // the blocks the sequences' threads made and left live.
+        let half = kept.split_off(kept.len() / 2);
+        free_all(half);
         (before, dhat::HeapStats::get(), logs, kept)
     });
     drop(profiler);
@@ -196,10 +207,21 @@ fn compare(threads: usize, seed: u64) {
         s.live_bytes(),
         "current bytes; {context}"
     );
-    // The sequences' own bytes are part of DHAT's total (the rest are the
-    // threads', the logs' and the vectors' own).
-    let own: u64 = logs.iter().map(|l| l.total_bytes).sum();
-    assert!(total_bytes >= own, "total bytes; {context}");
+    // Every reallocation in the region is one of the sequences' (spawning,
+    // joining and the vectors here never reallocate), so the bytes outside
+    // the sequences are plain allocations, counted alike by both tools:
+    // DHAT's total bytes beyond the sequences' own equal allocguard's bytes
+    // allocated beyond theirs. With current bytes equal (above), allocguard's
+    // bytes freed (bytes allocated minus live bytes) are DHAT's too.
+    assert_eq!(s.reallocs, own_ops.1, "reallocations; {context}");
+    let own_total: u64 = logs.iter().map(|l| l.total_bytes).sum();
+    let own_allocated: u64 = logs.iter().map(|l| l.bytes_allocated).sum();
+    assert_eq!(
+        total_bytes - own_total,
+        s.bytes_allocated - own_allocated,
+        "total bytes beyond the sequences'; {context}"
+    );
+
     let kept_bytes: usize = kept.iter().map(|(_, l)| l.size()).sum();
     assert!(s.live_bytes() >= kept_bytes as i64, "{context}");
     // DHAT's peak is since its start, and nothing DHAT saw was live then.
