@@ -152,17 +152,7 @@ pub fn annotations(
     workspace_root: &Path,
     repo_prefix: &str,
 ) -> String {
-    let location = |place: Option<Place>| {
-        place
-            .map(|p| {
-                format!(
-                    "file={},line={},",
-                    escape_prop(&format!("{repo_prefix}{}", p.file)),
-                    p.line
-                )
-            })
-            .unwrap_or_default()
-    };
+    let location = |place: Option<Place>| location_props(place, repo_prefix);
     let mut out = String::new();
     for s in run.failures() {
         let title = format!("allocguard: {} {}", s.name, status_word(s.status));
@@ -222,6 +212,20 @@ pub fn annotations(
         ));
     }
     out
+}
+
+/// `file=…,line=…,` for a workflow command at `place` (nothing without one);
+/// `repo_prefix` is the workspace's place in the repository.
+pub(crate) fn location_props(place: Option<Place>, repo_prefix: &str) -> String {
+    place
+        .map(|p| {
+            format!(
+                "file={},line={},",
+                escape_prop(&format!("{repo_prefix}{}", p.file)),
+                p.line
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// Where a scenario that left no profile (a crash, a timeout) is declared,

@@ -426,19 +426,13 @@ pub fn annotations(
     workspace_root: &std::path::Path,
     repo_prefix: &str,
 ) -> String {
-    use crate::ci::{escape_data, escape_prop, scenario_place};
+    use crate::ci::{escape_data, escape_prop, location_props, scenario_place};
     let location = |scenario: &str| {
-        post.and_then(|run| run.scenarios.iter().find(|s| s.name == scenario))
+        let place = post
+            .and_then(|run| run.scenarios.iter().find(|s| s.name == scenario))
             .and_then(|s| s.profile.as_ref())
-            .and_then(|p| scenario_place(p, workspace_root))
-            .map(|p| {
-                format!(
-                    "file={},line={},",
-                    escape_prop(&format!("{repo_prefix}{}", p.file)),
-                    p.line
-                )
-            })
-            .unwrap_or_default()
+            .and_then(|p| scenario_place(p, workspace_root));
+        location_props(place, repo_prefix)
     };
     let mut out = String::new();
     for g in c

@@ -74,9 +74,35 @@ fn eventually(secs: u64, mut f: impl FnMut() -> bool) -> bool {
     f()
 }
 
-#[test]
-fn a_timeout_ends_the_scenario_and_the_process_it_started() {
-    let f = Fixture::new();
+/// Starts `cargo allocguard ARGS` with `FIXTURE_SLEEP=sleep` and waits
+/// (up to `secs`) until the scenario has started its `sleep`; returns the
+/// subcommand's process and its one child, the harness.
+fn started_with_child(
+    f: &Fixture,
+    args: &[&str],
+    sleep: &str,
+    secs: u64,
+) -> (std::process::Child, u32) {
+    let child = f
+        .command(args)
+        .env("FIXTURE_SLEEP", sleep)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let needle = format!("sleep {sleep}");
+    assert!(
+        eventually(secs, || !processes_with(&needle).is_empty()),
+        "the scenario never started its child"
+    );
+    let harness = children_of(child.id());
+    assert_eq!(harness.len(), 1, "the harness: {harness:?}");
+    (child, harness[0])
+}
+
+/// Runs `SCENARIO` with a 3 s timeout and `FIXTURE_SLEEP=sleep`; returns the
+/// run and how long it took.
+fn run_with_timeout(f: &Fixture, scenario: &str, sleep: &str) -> (Run, Duration) {
     assert_eq!(f.scenarios(&["fixture/clean"]).code, 0, "built");
     let started = Instant::now();
     let r = Run::from(
@@ -86,15 +112,21 @@ fn a_timeout_ends_the_scenario_and_the_process_it_started() {
             "dev",
             "--scale",
             "smoke",
-            "fixture/spawn_and_hang",
+            scenario,
             "--timeout",
             "3s",
         ])
-        .env("FIXTURE_SLEEP", "40.0417")
+        .env("FIXTURE_SLEEP", sleep)
         .output()
         .unwrap(),
     );
-    let took = started.elapsed();
+    (r, started.elapsed())
+}
+
+#[test]
+fn a_timeout_ends_the_scenario_and_the_process_it_started() {
+    let f = Fixture::new();
+    let (r, took) = run_with_timeout(&f, "fixture/spawn_and_hang", "40.0417");
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.stdout.contains("TIMED OUT fixture/spawn_and_hang"),
@@ -115,33 +147,22 @@ fn a_timeout_ends_the_scenario_and_the_process_it_started() {
 fn sigterm_to_cargo_allocguard_ends_every_scenario_process() {
     let f = Fixture::new();
     assert_eq!(f.scenarios(&["fixture/clean"]).code, 0, "built");
-    let child = f
-        .command(&[
-            "run",
-            "--profile",
-            "dev",
-            "--scale",
-            "smoke",
-            "fixture/spawn_and_hang",
-        ])
-        .env("FIXTURE_SLEEP", "40.0418")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(
-        eventually(60, || !processes_with("sleep 40.0418").is_empty()),
-        "the scenario never started its child"
-    );
-    let harness = children_of(child.id());
-    assert_eq!(harness.len(), 1, "the harness: {harness:?}");
+    let run = [
+        "run",
+        "--profile",
+        "dev",
+        "--scale",
+        "smoke",
+        "fixture/spawn_and_hang",
+    ];
+    let (child, harness) = started_with_child(&f, &run, "40.0418", 60);
     send("-TERM", child.id());
     let out = child.wait_with_output().unwrap();
     let r = Run::from(out);
     assert_eq!(r.code, 3, "{r:?}");
     assert!(r.stderr.contains("interrupted by a signal"), "{r:?}");
     assert!(
-        processes_with("sleep 40.0418").is_empty() && !running(harness[0]),
+        processes_with("sleep 40.0418").is_empty() && !running(harness),
         "left behind: {:?} {:?}",
         processes_with("sleep 40.0418"),
         harness
@@ -191,24 +212,7 @@ fn a_timeout_ends_a_child_that_left_the_process_group_and_holds_the_output() {
     // `setsid sleep`: another session and group, and the harness's stdout
     // and stderr pipes open in it. Before: the run waited the sleep's 40 s.
     let f = Fixture::new();
-    assert_eq!(f.scenarios(&["fixture/clean"]).code, 0, "built");
-    let started = Instant::now();
-    let r = Run::from(
-        f.command(&[
-            "run",
-            "--profile",
-            "dev",
-            "--scale",
-            "smoke",
-            "fixture/setsid_and_hang",
-            "--timeout",
-            "3s",
-        ])
-        .env("FIXTURE_SLEEP", "40.0419")
-        .output()
-        .unwrap(),
-    );
-    let took = started.elapsed();
+    let (r, took) = run_with_timeout(&f, "fixture/setsid_and_hang", "40.0419");
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
         r.stdout.contains("TIMED OUT fixture/setsid_and_hang"),
@@ -226,26 +230,15 @@ fn a_timeout_ends_a_child_that_left_the_process_group_and_holds_the_output() {
 fn sigint_ends_a_child_that_left_the_process_group() {
     let f = Fixture::new();
     assert_eq!(f.scenarios(&["fixture/clean"]).code, 0, "built");
-    let child = f
-        .command(&[
-            "run",
-            "--profile",
-            "dev",
-            "--scale",
-            "smoke",
-            "fixture/setsid_and_hang",
-        ])
-        .env("FIXTURE_SLEEP", "40.0420")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(
-        eventually(60, || !processes_with("sleep 40.0420").is_empty()),
-        "the scenario never started its child"
-    );
-    let harness = children_of(child.id());
-    assert_eq!(harness.len(), 1, "the harness: {harness:?}");
+    let run = [
+        "run",
+        "--profile",
+        "dev",
+        "--scale",
+        "smoke",
+        "fixture/setsid_and_hang",
+    ];
+    let (child, harness) = started_with_child(&f, &run, "40.0420", 60);
     let started = Instant::now();
     send("-INT", child.id());
     let r = Run::from(child.wait_with_output().unwrap());
@@ -253,8 +246,8 @@ fn sigint_ends_a_child_that_left_the_process_group() {
     assert_eq!(r.code, 3, "{r:?}");
     assert!(r.stderr.contains("interrupted by a signal"), "{r:?}");
     assert!(
-        processes_with("sleep 40.0420").is_empty() && !running(harness[0]),
-        "left behind: {:?} {harness:?}",
+        processes_with("sleep 40.0420").is_empty() && !running(harness),
+        "left behind: {:?} {harness}",
         processes_with("sleep 40.0420"),
     );
 }
@@ -262,33 +255,22 @@ fn sigint_ends_a_child_that_left_the_process_group() {
 #[test]
 fn sigint_to_profile_ends_the_scenario_and_its_child() {
     let f = Fixture::new();
-    let child = f
-        .command(&[
-            "profile",
-            "--profile",
-            "dev",
-            "fixture/spawn_and_hang",
-            "--out",
-            "hang.json",
-        ])
-        .env("FIXTURE_SLEEP", "40.0421")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(
-        eventually(300, || !processes_with("sleep 40.0421").is_empty()),
-        "the scenario never started its child"
-    );
-    let harness = children_of(child.id());
-    assert_eq!(harness.len(), 1, "the harness: {harness:?}");
+    let profile = [
+        "profile",
+        "--profile",
+        "dev",
+        "fixture/spawn_and_hang",
+        "--out",
+        "hang.json",
+    ];
+    let (child, harness) = started_with_child(&f, &profile, "40.0421", 300);
     send("-INT", child.id());
     let r = Run::from(child.wait_with_output().unwrap());
     assert_eq!(r.code, 3, "{r:?}");
     assert!(r.stderr.contains("interrupted by a signal"), "{r:?}");
     assert!(
-        processes_with("sleep 40.0421").is_empty() && !running(harness[0]),
-        "left behind: {:?} {harness:?}",
+        processes_with("sleep 40.0421").is_empty() && !running(harness),
+        "left behind: {:?} {harness}",
         processes_with("sleep 40.0421"),
     );
     assert!(!f.path("hang.json").exists());
@@ -485,30 +467,19 @@ fn profile_never_overwrites_a_file_that_is_not_a_dhat_profile() {
 fn sigkill_to_cargo_allocguard_takes_the_harness_with_it() {
     let f = Fixture::new();
     assert_eq!(f.scenarios(&["fixture/clean"]).code, 0, "built");
-    let mut child = f
-        .command(&[
-            "run",
-            "--profile",
-            "dev",
-            "--scale",
-            "smoke",
-            "fixture/spawn_and_hang",
-        ])
-        .env("FIXTURE_SLEEP", "40.0424")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    assert!(
-        eventually(60, || !processes_with("sleep 40.0424").is_empty()),
-        "the scenario never started its child"
-    );
-    let harness = children_of(child.id());
-    assert_eq!(harness.len(), 1, "the harness: {harness:?}");
+    let run = [
+        "run",
+        "--profile",
+        "dev",
+        "--scale",
+        "smoke",
+        "fixture/spawn_and_hang",
+    ];
+    let (child, harness) = started_with_child(&f, &run, "40.0424", 60);
     send("-KILL", child.id());
-    let _ = child.wait();
+    let _ = child.wait_with_output();
     assert!(
-        eventually(5, || !running(harness[0])),
+        eventually(5, || !running(harness)),
         "the harness outlived a SIGKILL of cargo allocguard"
     );
     // What the scenario itself started is out of reach (documented); not

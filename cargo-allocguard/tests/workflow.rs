@@ -45,6 +45,31 @@ fn scripts(yaml: &str) -> Vec<(String, String)> {
     out
 }
 
+/// Writes an executable `name` into `bin` (created) with `script`.
+fn stub(bin: &Path, name: &str, script: &str) {
+    std::fs::create_dir_all(bin).unwrap();
+    std::fs::write(bin.join(name), script).unwrap();
+    let ok = Command::new("chmod")
+        .arg("+x")
+        .arg(bin.join(name))
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+/// A `cargo` in `bin` that records `install` into `$STUB_LOG`, does
+/// nothing for `allocguard`, and hands everything else to the real cargo.
+fn recording_cargo(bin: &Path) {
+    let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    stub(
+        bin,
+        "cargo",
+        &format!(
+            "#!/usr/bin/env bash\ncase \"$1\" in\n  install) shift; echo \"install $*\" >>\"$STUB_LOG\" ;;\n  allocguard) ;;\n  *) exec {real} \"$@\" ;;\nesac\n"
+        ),
+    );
+}
+
 #[test]
 fn every_script_is_valid_bash() {
     let all = scripts(WORKFLOW);
@@ -71,9 +96,8 @@ fn install(dir: &Path, pkgid: Option<&str>) -> (bool, String, String) {
         .find(|(n, _)| n == "Install cargo-allocguard")
         .expect("the install step");
     let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
     let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let stub = format!(
+    let cargo_script = format!(
         "#!/usr/bin/env bash\n\
          case \"$1\" in\n\
            pkgid) if [ -n \"${{STUB_PKGID+x}}\" ]; then [ -n \"$STUB_PKGID\" ] || exit 101; echo \"$STUB_PKGID\"; else exec {real} \"$@\"; fi ;;\n\
@@ -84,13 +108,7 @@ fn install(dir: &Path, pkgid: Option<&str>) -> (bool, String, String) {
            *) exit 99 ;;\n\
          esac\n"
     );
-    let cargo = bin.join("cargo");
-    std::fs::write(&cargo, stub).unwrap();
-    Command::new("chmod")
-        .arg("+x")
-        .arg(&cargo)
-        .status()
-        .unwrap();
+    stub(&bin, "cargo", &cargo_script);
     let log = dir.join("install.log");
     let mut cmd = Command::new("bash");
     cmd.args(["-e", "-c", &script])
@@ -186,20 +204,7 @@ fn in_this_repository_it_installs_the_subcommand_of_this_checkout() {
         .find(|(n, _)| n == "Install cargo-allocguard")
         .unwrap();
     let bin = dir.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    std::fs::write(
-        bin.join("cargo"),
-        format!(
-            "#!/usr/bin/env bash\ncase \"$1\" in\n  install) shift; echo \"install $*\" >>\"$STUB_LOG\" ;;\n  allocguard) ;;\n  *) exec {real} \"$@\" ;;\nesac\n"
-        ),
-    )
-    .unwrap();
-    Command::new("chmod")
-        .arg("+x")
-        .arg(bin.join("cargo"))
-        .status()
-        .unwrap();
+    recording_cargo(&bin);
     let log = dir.path().join("install.log");
     let out = Command::new("bash")
         .args(["-e", "-c", &script])
@@ -364,9 +369,10 @@ fn protocol(head_codes: &[i32]) -> (i32, String, String) {
     )
     .unwrap();
     let log = dir.path().join("calls.log");
-    std::fs::write(
-        bin.join("cargo"),
-        format!(
+    stub(
+        &bin,
+        "cargo",
+        &format!(
             "#!/usr/bin/env bash\n\
              echo \"$PWD $*\" >>{log}\n\
              case \"$*\" in\n\
@@ -375,13 +381,7 @@ fn protocol(head_codes: &[i32]) -> (i32, String, String) {
             log = log.display(),
             codes = codes.display()
         ),
-    )
-    .unwrap();
-    Command::new("chmod")
-        .arg("+x")
-        .arg(bin.join("cargo"))
-        .status()
-        .unwrap();
+    );
     let output = dir.path().join("github-output");
     let out = Command::new("bash")
         .args(["-e", "-c", &script])
@@ -462,20 +462,7 @@ fn a_crate_without_a_lockfile_gets_one_and_the_subcommand_of_its_allocguard() {
         .find(|(n, _)| n == "Install cargo-allocguard")
         .unwrap();
     let bin = dir.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let real = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    std::fs::write(
-        bin.join("cargo"),
-        format!(
-            "#!/usr/bin/env bash\ncase \"$1\" in\n  install) shift; echo \"install $*\" >>\"$STUB_LOG\" ;;\n  allocguard) ;;\n  *) exec {real} \"$@\" ;;\nesac\n"
-        ),
-    )
-    .unwrap();
-    Command::new("chmod")
-        .arg("+x")
-        .arg(bin.join("cargo"))
-        .status()
-        .unwrap();
+    recording_cargo(&bin);
     let log = dir.path().join("install.log");
     let out = Command::new("bash")
         .args(["-e", "-c", &script])
@@ -516,17 +503,11 @@ fn summary_step(base_measured: bool, run_summary: bool) -> (i32, String) {
     let bin = dir.path().join("bin");
     let temp = dir.path().join("runner-temp");
     std::fs::create_dir_all(temp.join("allocguard")).unwrap();
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::write(
-        bin.join("cargo"),
+    stub(
+        &bin,
+        "cargo",
         "#!/usr/bin/env bash\n[ \"$2\" = compare ] || exit 99\necho COMPARE\nexit 1\n",
-    )
-    .unwrap();
-    Command::new("chmod")
-        .arg("+x")
-        .arg(bin.join("cargo"))
-        .status()
-        .unwrap();
+    );
     if run_summary {
         std::fs::write(temp.join("allocguard/run-summary.md"), "RUN\n").unwrap();
     }
