@@ -730,7 +730,7 @@ pub fn write_junit(
             let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
             st.set_message(m.clone());
             st.set_type("missing");
-            let name = m.split(' ').next().unwrap_or("missing").to_string();
+            let name = crate::phase_log::missing_scenario(m).to_string();
             let mut case = TestCase::new(name, st);
             case.set_classname("allocguard::baseline");
             suite.add_test_case(case);

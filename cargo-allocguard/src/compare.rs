@@ -85,15 +85,10 @@ pub struct Comparison {
 }
 
 /// What POST lacks of PRE: phases gone, and (with `crashes`) scenarios that
-/// left no profile.
+/// left no profile. Each text begins with the scenario's name
+/// ([`phase_log::missing_scenario`]).
 pub fn missing_results(pre: &[&PhaseRow], post: &[&PhaseRow], crashes: bool) -> Vec<String> {
     let mut out = Vec::new();
-    let runs = |set: &[&PhaseRow]| {
-        let mut ids: Vec<&str> = set.iter().map(|r| r.run_id.as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids.len()
-    };
     for r in post.iter().filter(|r| crashes && r.is_missing_result()) {
         let how = if r.status == "timed_out" {
             "timed out"
@@ -109,7 +104,7 @@ pub fn missing_results(pre: &[&PhaseRow], post: &[&PhaseRow], crashes: bool) -> 
                 "{} ({}) {how} in one of the {} post runs: a crash in any repeat is a failure",
                 r.scenario,
                 r.package,
-                runs(post)
+                phase_log::run_count(post)
             )
         } else {
             format!(
@@ -153,7 +148,7 @@ pub fn missing_results(pre: &[&PhaseRow], post: &[&PhaseRow], crashes: bool) -> 
 /// characters) matches the scenario of.
 pub fn split_allowed(missing: Vec<String>, allowed: &[String]) -> (Vec<String>, Vec<String>) {
     missing.into_iter().partition(|m| {
-        let scenario = m.split(' ').next().unwrap_or("");
+        let scenario = phase_log::missing_scenario(m);
         !allowed
             .iter()
             .any(|p| crate::gates::glob_match(p, scenario))

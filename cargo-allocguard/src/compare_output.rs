@@ -452,7 +452,7 @@ pub fn annotations(
         ));
     }
     for m in &c.missing {
-        let scenario = m.split(' ').next().unwrap_or("");
+        let scenario = crate::phase_log::missing_scenario(m);
         out.push_str(&format!(
             "::error {}title={}::{}\n",
             location(scenario),

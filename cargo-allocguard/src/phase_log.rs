@@ -502,6 +502,12 @@ pub fn read(path: &Path, needed: &[(&str, String)]) -> anyhow::Result<Vec<PhaseR
     Ok(rows)
 }
 
+/// The scenario a missing result's text names (`compare`'s missing
+/// results, whose texts begin with it, are read in `ci` and the outputs).
+pub fn missing_scenario(text: &str) -> &str {
+    text.split(' ').next().unwrap_or("")
+}
+
 /// How the rows were run: their distinct `scale, build profile` pairs, as
 /// `smoke scale, dev profile`.
 pub fn settings(rows: &[&PhaseRow]) -> Vec<String> {
