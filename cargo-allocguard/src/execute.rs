@@ -240,10 +240,15 @@ fn run_group(
         eprintln!("── {} ({})", first.target.target, first.exe.display());
         eprint!("{}", done.finished.output_unmarked());
     }
-    warn_left_behind(&first.target.target, &done.finished);
     let records = RunFile::read(&out_file)
         .map(|r| r.scenarios)
         .unwrap_or_default();
+    let named: Vec<&str> = records
+        .iter()
+        .flat_map(|r| &r.leaked)
+        .map(String::as_str)
+        .collect();
+    warn_left_behind(&first.target.target, &done.finished, &named);
     let died =
         done.finished.timed_out || done.finished.signal().is_some() || records.len() < group.len();
     for sel in group {
@@ -281,10 +286,15 @@ fn run_group(
             if finished.interrupted {
                 return Err(interrupted());
             }
-            warn_left_behind(&sel.target.target, &finished);
             let record = RunFile::read(&own)
                 .ok()
                 .and_then(|r| r.scenarios.into_iter().find(|s| s.name == sel.name));
+            let named: Vec<&str> = record
+                .iter()
+                .flat_map(|r| &r.leaked)
+                .map(String::as_str)
+                .collect();
+            warn_left_behind(&sel.target.target, &finished, &named);
             let result = match record {
                 Some(r) if !finished.timed_out && finished.signal().is_none() => {
                     from_record(sel, &r, finished.elapsed)
@@ -300,11 +310,20 @@ fn run_group(
 
 /// Names the processes a test target left running when it exited (ended
 /// since), and any that could not be ended.
-fn warn_left_behind(target: &str, finished: &exec::Finished) {
-    if !finished.left_behind.is_empty() {
+fn warn_left_behind(target: &str, finished: &exec::Finished, named: &[&str]) {
+    // Those a leaky scenario was blamed for are said under it already.
+    let pid = |p: &str| p.split(' ').next().unwrap_or("").to_string();
+    let named: Vec<String> = named.iter().map(|p| pid(p)).collect();
+    let unnamed: Vec<&str> = finished
+        .left_behind
+        .iter()
+        .filter(|p| !named.contains(&pid(p)))
+        .map(String::as_str)
+        .collect();
+    if !unnamed.is_empty() {
         eprintln!(
             "warning: test target `{target}` left processes running when it exited, ended now: {}",
-            finished.left_behind.join("; ")
+            unnamed.join("; ")
         );
     }
     if !finished.survivors.is_empty() {
