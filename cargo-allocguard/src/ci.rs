@@ -674,19 +674,10 @@ pub fn write_junit(
             };
             let mut st = TestCaseStatus::non_success(kind);
             let (message, ty) = if s.status.is_failure() {
-                // The first line that says what went wrong, not the
-                // heading (`scenario `x` failed (debug build, smoke scale):`).
                 let first = s
                     .failure
                     .as_deref()
-                    .and_then(|f| {
-                        f.lines().find(|l| {
-                            let l = l.trim();
-                            let heading = l.starts_with("scenario `") && l.ends_with(':');
-                            !l.is_empty() && !heading
-                        })
-                    })
-                    .unwrap_or("failed");
+                    .map_or("failed", crate::results::failure_headline);
                 (
                     format!("{} {}: {first}", s.status.label(), s.name),
                     s.status.name(),

@@ -153,13 +153,7 @@ fn index_order(run: &Run) -> Vec<usize> {
 /// The first line of why it failed, or what it measured.
 fn summary(s: &ScenarioResult) -> String {
     if let Some(f) = &s.failure {
-        // The first line that says why, past a `scenario … failed:` header.
-        let mut lines = f.lines().filter(|l| !l.trim().is_empty());
-        let first = lines.next().unwrap_or_default();
-        return match lines.next() {
-            Some(why) if first.ends_with(':') => why.to_string(),
-            _ => first.to_string(),
-        };
+        return crate::results::failure_headline(f).to_string();
     }
     match &s.profile {
         Some(p) => {
@@ -180,18 +174,22 @@ fn summary(s: &ScenarioResult) -> String {
 const HEADERS: [(&str, &str); 12] = [
     ("phase", ""),
     ("ticks", "ticks run, warm-up included"),
-    ("allocs", "allocations in the phase's ticks"),
+    (
+        "allocs",
+        "allocations in all the phase's ticks, warm-up included (the terminal's table, gates \
+         and snapshots count the ticks after warm-up)",
+    ),
     (
         "hot_ops",
         "heap operations in armed ticks of a hot phase: each one a violation",
     ),
     (
         "growth",
-        "bytes the phase's ticks kept: live at its end minus live at its start",
+        "bytes the phase's ticks kept, warm-up included: live at its end minus live at its start",
     ),
     (
         "peak",
-        "highest live bytes reached during the phase, above its start",
+        "highest live bytes reached during the phase, warm-up included, above its start",
     ),
     (
         "held",

@@ -40,6 +40,21 @@ fn status_style(status: Status) -> anstyle::Style {
     }
 }
 
+/// The line of a failure message that says what went wrong: the first one
+/// that is not the `scenario `x` failed (debug build, smoke scale):`
+/// heading, without a trailing `; last output:` (the output follows it).
+pub fn failure_headline(failure: &str) -> &str {
+    failure
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            let heading = l.starts_with("scenario `") && l.ends_with(':');
+            !l.is_empty() && !heading
+        })
+        .map(|l| l.strip_suffix("; last output:").unwrap_or(l))
+        .unwrap_or("failed")
+}
+
 /// What the tables' counts are (what gates, snapshots and the phase log
 /// read too); short enough for a 60-column terminal.
 pub const WARMUP_NOTE: &str = "allocs, growth, peak: the ticks after warm-up";
