@@ -1,15 +1,15 @@
 //! The counting global allocator.
 
-#[cfg(not(feature = "dhat"))]
-use std::alloc::System;
-use std::alloc::{GlobalAlloc, Layout};
+use std::alloc::{GlobalAlloc, Layout, System};
 
 use std::sync::atomic::Ordering::Relaxed;
 
-use crate::block::{self, ThreadBlock, EXITED, IN_INNER, REGISTERING, UNREGISTERED};
-use crate::block_set::SharedBlockSet;
-use crate::counts::Op;
-use crate::{guard, site_table, stats};
+use crate::counters::block::{self, ThreadBlock, EXITED, IN_INNER, REGISTERING, UNREGISTERED};
+use crate::counters::block_set::SharedBlockSet;
+use crate::counters::counts::Op;
+use crate::guard::hot_scope as guard;
+use crate::measure::stats;
+use crate::sites::table as site_table;
 
 /// The blocks a wrapped profiler allocated for itself (inside its own
 /// calls): when it frees them later, outside its calls (a DHAT profiler
@@ -41,43 +41,38 @@ static INNER_BLOCKS: SharedBlockSet = SharedBlockSet::new();
 /// difference added to bytes freed) or neither when the size is unchanged.
 /// This matches `stats_alloc`, so live bytes are always
 /// `bytes_allocated - bytes_freed`. Failed allocations are not counted.
-pub struct CountingAlloc<A = DefaultInner> {
+pub struct CountingAlloc<A = System> {
     inner: A,
     exclude_inner_allocations: bool,
+    /// Made by [`CountingAlloc::system`]: with the `dhat` feature, hands
+    /// every call to DHAT's allocator once `cargo allocguard profile` asks
+    /// for a heap profile (see [`dhat_on_request`]).
+    #[cfg(feature = "dhat")]
+    dhat_on_request: bool,
 }
 
-/// The allocator [`CountingAlloc::system`] counts on top of: `System`, or
-/// with the `dhat` feature `dhat::Alloc` (which hands everything to `System`
-/// until a DHAT profiler starts). This is what lets `cargo allocguard
-/// profile` take a heap profile of unchanged scenario code by rebuilding it
-/// with the feature.
-#[cfg(not(feature = "dhat"))]
-pub type DefaultInner = System;
-/// The allocator [`CountingAlloc::system`] counts on top of: `System`, or
-/// with the `dhat` feature `dhat::Alloc` (which hands everything to `System`
-/// until a DHAT profiler starts). This is what lets `cargo allocguard
-/// profile` take a heap profile of unchanged scenario code by rebuilding it
-/// with the feature.
-#[cfg(feature = "dhat")]
-pub type DefaultInner = dhat::Alloc;
-
-#[cfg(not(feature = "dhat"))]
 impl CountingAlloc<System> {
     /// Counts on top of the system allocator.
+    ///
+    /// With the `dhat` feature this is still `System`, and costs what it
+    /// costs without the feature but for one relaxed load per operation:
+    /// only when `cargo allocguard profile` runs the binary (it sets
+    /// `ALLOCGUARD_DHAT_OUT`) does the harness switch the process over to
+    /// DHAT's allocator (which hands every block to `System` too) for the
+    /// scenario it profiles. A feature adds; it never changes what
+    /// `CountingAlloc<System>` means.
     pub const fn system() -> Self {
-        Self::new(System)
+        Self {
+            inner: System,
+            exclude_inner_allocations: false,
+            #[cfg(feature = "dhat")]
+            dhat_on_request: true,
+        }
     }
 }
 
 #[cfg(feature = "dhat")]
 impl CountingAlloc<dhat::Alloc> {
-    /// With the `dhat` feature: counts on top of `dhat::Alloc`, which passes
-    /// everything to the system allocator until a `dhat::Profiler` runs. Same
-    /// as [`dhat`](Self::dhat).
-    pub const fn system() -> Self {
-        Self::dhat()
-    }
-
     /// Counts on top of `dhat::Alloc`, so a DHAT heap profile can be taken
     /// while allocguard's counts and guards keep working.
     ///
@@ -96,6 +91,8 @@ impl<A: GlobalAlloc> CountingAlloc<A> {
         Self {
             inner,
             exclude_inner_allocations: false,
+            #[cfg(feature = "dhat")]
+            dhat_on_request: false,
         }
     }
 
@@ -103,13 +100,15 @@ impl<A: GlobalAlloc> CountingAlloc<A> {
     /// the global allocator while serving a request (a heap profiler such as
     /// `dhat::Alloc`). Such nested allocations are forwarded to `inner` but not
     /// counted and never count as violations; the blocks they make are
-    /// remembered (up to [`BLOCK_SLOTS`](crate::BLOCK_SLOTS) at once), so
+    /// remembered (up to [`Sites::BLOCK_SLOTS`](crate::Sites::BLOCK_SLOTS) at once), so
     /// that freeing them later, from anywhere (a profiler's tables freed as
     /// it is dropped), is not counted either.
     pub const fn wrapping_profiler(inner: A) -> Self {
         Self {
             inner,
             exclude_inner_allocations: true,
+            #[cfg(feature = "dhat")]
+            dhat_on_request: false,
         }
     }
 
@@ -175,6 +174,8 @@ impl<A: Default> Default for CountingAlloc<A> {
         Self {
             inner: A::default(),
             exclude_inner_allocations: false,
+            #[cfg(feature = "dhat")]
+            dhat_on_request: false,
         }
     }
 }
@@ -336,6 +337,11 @@ fn track_inner(op: Op, ptr: usize, old_ptr: usize) {
 unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        #[cfg(feature = "dhat")]
+        if self.dhat_on_request && dhat_on_request::on() {
+            // SAFETY: forwarded with the caller's guarantees.
+            return unsafe { dhat_on_request::ALLOC.alloc(layout) };
+        }
         // Decided and counted before the call, so that the fast path keeps
         // nothing but the size across it (a failure is taken back); an
         // allocation that would raise the thread's peak is counted after it,
@@ -358,6 +364,11 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        #[cfg(feature = "dhat")]
+        if self.dhat_on_request && dhat_on_request::on() {
+            // SAFETY: forwarded with the caller's guarantees.
+            return unsafe { dhat_on_request::ALLOC.alloc_zeroed(layout) };
+        }
         // SAFETY: forwarded with the caller's guarantees.
         let p = self.call_inner(|a| unsafe { a.alloc_zeroed(layout) });
         if !p.is_null() && !fast_alloc(layout.size()) {
@@ -368,6 +379,12 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        #[cfg(feature = "dhat")]
+        if self.dhat_on_request && dhat_on_request::on() {
+            // SAFETY: forwarded with the caller's guarantees; DHAT frees a
+            // block it did not see allocated through `System` as well.
+            return unsafe { dhat_on_request::ALLOC.dealloc(ptr, layout) };
+        }
         if self.exclude_inner_allocations && is_inner_block(ptr) {
             // SAFETY: forwarded with the caller's guarantees.
             return self.call_inner(|a| unsafe { a.dealloc(ptr, layout) });
@@ -382,6 +399,11 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
 
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        #[cfg(feature = "dhat")]
+        if self.dhat_on_request && dhat_on_request::on() {
+            // SAFETY: forwarded with the caller's guarantees.
+            return unsafe { dhat_on_request::ALLOC.realloc(ptr, layout, new_size) };
+        }
         if self.exclude_inner_allocations && is_inner_block(ptr) {
             // SAFETY: forwarded with the caller's guarantees.
             let p = self.call_inner(|a| unsafe { a.realloc(ptr, layout, new_size) });
@@ -395,5 +417,36 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for CountingAlloc<A> {
             slow_realloc(ptr, p, layout.size(), new_size, layout.align());
         }
         p
+    }
+}
+
+/// With the `dhat` feature, [`CountingAlloc::system`] hands its calls to a
+/// DHAT-wrapping allocator once [`request`] was called: the harness calls it
+/// when `cargo allocguard profile` asks for a heap profile
+/// (`ALLOCGUARD_DHAT_OUT`), before the scenario's setup. The switch is one
+/// way: `System` serves DHAT's blocks, so a block allocated before the
+/// switch is freed through DHAT (which passes over blocks it never saw)
+/// and nothing is ever freed by an allocator that did not make it.
+#[cfg(feature = "dhat")]
+pub(crate) mod dhat_on_request {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+    use super::CountingAlloc;
+
+    /// What `system()` hands its calls to once requested.
+    pub(crate) static ALLOC: CountingAlloc<dhat::Alloc> = CountingAlloc::dhat();
+
+    static ON: AtomicBool = AtomicBool::new(false);
+
+    /// Whether the process was switched over.
+    #[inline(always)]
+    pub(crate) fn on() -> bool {
+        ON.load(Relaxed)
+    }
+
+    /// Switches the process's `CountingAlloc::system()` over to DHAT's
+    /// allocator, for good.
+    pub(crate) fn request() {
+        ON.store(true, Relaxed);
     }
 }

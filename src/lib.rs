@@ -15,8 +15,9 @@
 //! - Memory creep (a cache that is never trimmed, a history that is never
 //!   capped) shows as live bytes that keep rising: a count, not a timing.
 //! - Counting is cheap enough to leave on: the counting allocator adds a few
-//!   plain stores per operation to a thread-local block (see the README for
-//!   benchmark figures against the system allocator and `stats_alloc`).
+//!   plain stores per operation to a thread-local block (see
+//!   `docs/performance.md` for benchmark figures against the system
+//!   allocator and `stats_alloc`, with the commands that reproduce them).
 //!
 //! ## Setup
 //!
@@ -120,25 +121,30 @@
 //! records tests) and any other test running at the same time. So there:
 //!
 //! - the runner thread is left out: its heap operations are never the test's;
-//! - the region is **refused**, with a panic that says so, while another test
-//!   may be running: when a live thread named after another of the binary's
-//!   tests is found (libtest names each test's thread after it; the binary's
-//!   own `--list` says which names those are), before the region and again
-//!   after it. Threads the test starts itself are its own: unnamed, they
-//!   carry its name; named (`worker`, a runtime's pool), they name no test.
-//!   Where the binary cannot list its tests, any other live thread refuses.
-//!   Run process-wide checks in
-//!   a `harness = false` target (the scenario harness is one), under
-//!   `cargo nextest run` (one process per test), or with
-//!   `cargo test -- --test-threads=1`: all three are exact.
+//! - the region is **refused**, with a panic that says so, whenever a live
+//!   thread may not be the test's, before the region and again after it.
+//!   Whose a thread is, is told by what cannot collide: a thread named after
+//!   another of the binary's tests is that test (libtest names each test's
+//!   thread after it; the binary's own `--list` says which names those are);
+//!   one that started before the test's own thread (start time, then thread
+//!   id) and names no test was left running by an earlier test; one under the
+//!   test's own name is the test's (unnamed threads carry their parent's
+//!   name), unless another test's name shares its first 15 bytes (all of a
+//!   name the kernel keeps), when the two cannot be told apart. Threads the
+//!   test started itself, named or not, are its own.
+//!   Run process-wide checks in a `harness = false` target (the scenario
+//!   harness is one), under `cargo nextest run` (one process per test), or
+//!   with `cargo test -- --test-threads=1` (where a leftover of an earlier
+//!   test is still refused): all three are exact.
 //!
 //! Thread-scoped checks ([`measure`], [`assert_no_alloc`], [`try_no_alloc`])
 //! see only their own thread and are exact under any test runner. Limits: a
 //! test thread is recognised by libtest's frames on its stack, so a binary
 //! stripped of symbols is treated as not being a test; where threads cannot
 //! be listed (not Linux), running more than one test at a time is enough to
-//! refuse; two tests running at once whose names share their first 15 bytes
-//! (the kernel's thread names) are not told apart.
+//! refuse; a test that starts and ends entirely inside another's region is
+//! not seen (libtest starts no test while one runs alone, except as a run
+//! begins).
 //!
 //! ## Writing a scenario
 //!
@@ -230,13 +236,16 @@
 //! - **The profile** holds, per phase, allocations, deallocations,
 //!   reallocations, bytes, live bytes at start and end, growth, peak, the
 //!   first violation with its tick and backtrace, step-time percentiles, a
-//!   live-bytes timeline, RSS at the edges, the growth fit, the pressure level
-//!   and your metrics. With `ALLOCGUARD_OUT=path`, every profile of the run is
-//!   written there as JSON ([`harness::RunFile`]).
-//! - **Growth** is judged by a least-squares fit of live bytes over the ticks
-//!   after warm-up: a slope of at least 1 byte per tick that explains at
-//!   least 90 % of the variance is steady growth ([`harness::GrowthCheck`]).
-//!   It catches the leak no single tick reveals.
+//!   live-bytes timeline, RSS at the edges, the growth check's verdict, the
+//!   pressure level and your metrics. With `ALLOCGUARD_OUT=path`, every profile of the run is
+//!   written there as JSON Lines, for `cargo allocguard` to read.
+//! - **Growth** is judged on the floor of live bytes (the least the scenario
+//!   held) in each quarter of the ticks after warm-up: a phase that kept
+//!   memory late in its run, at 1 byte a tick or more, and more than once,
+//!   grows steadily ([`harness::GrowthCheck`] says why that shape: containers
+//!   grow in doubling stairs, caches fill and stop, sawtooths come back
+//!   down). It catches the leak no single tick reveals. Declare a phase
+//!   `bounded()` to fail on it, or `grows()` when keeping memory is its job.
 //! - **Expectations**: `expect_violation()` and `expect_growth()` invert the
 //!   verdict, so a deliberately bad variant passes only while allocguard
 //!   really catches it.
@@ -304,11 +313,11 @@
 //! | DHAT's *total blocks* | `allocs + reallocs` (DHAT counts a reallocation as a block of its new size) |
 //! | DHAT's *current blocks / bytes* | `allocs - deallocs` / [`Stats::live_bytes`] |
 //! | DHAT ignores frees of blocks made before the profiler started | every free is counted: a region's live bytes can go below zero |
-//! | assert_no_alloc: a reallocation is two violations (alloc + dealloc) | one heap operation ([`Violation::count`]) |
+//! | assert_no_alloc: a reallocation is two violations (alloc + dealloc) | one heap operation ([`Violation::ops`]) |
 //! | assert_no_alloc's `permit_alloc` | [`permit_alloc`] (a hole in the hot scope; nested guards inside it watch again) |
 //! | stats_alloc's `Region` is the process | [`measure`] is the calling thread, [`measure_process`] the process |
 //! | stats_alloc's `bytes_reallocated` (signed) | growth in `bytes_allocated`, shrinkage in `bytes_freed` |
-//! | allocation-counter: a reallocation is two operations (an allocation and a deallocation) | one heap operation, counted in `reallocs` ([`Stats::total_ops`] counts it once) |
+//! | allocation-counter: a reallocation is two operations (an allocation and a deallocation) | one heap operation, counted in `reallocs` ([`Stats::ops`] counts it once) |
 //! | allocation-counter's `opt_out` hides what it wraps | [`permit_alloc`] lets a hot scope allow it, but it is still counted |
 //! | allocation-counter's `count_max` / `bytes_max` of a parent adds its child's | [`Stats::peak_live_bytes`] is the true peak of the region |
 //! | allocation-counter nests 64 deep | regions nest without limit |
@@ -339,55 +348,50 @@
 //! labelled runs to a CSV phase log, compares labels (pre/post), applies the
 //! gates of `allocguard.toml` (counts exactly; times only beyond the noise),
 //! reviews snapshots, draws reports and speaks CI (annotations, the job
-//! summary, JUnit, shards). `cargo allocguard init` sets a crate up. See the
-//! README.
+//! summary, JUnit, shards). `cargo allocguard init` sets a crate up. See
+//! `docs/guide.md` and `docs/ci.md` in the repository.
 
 #![warn(missing_docs)]
 
+// Folders bottom up, each using only those before it (`tests/layers.rs`
+// checks it): counters, measure, guard, sites; then `alloc`, the allocator,
+// whose slow path calls into those four; then `harness`; `support` last.
 mod alloc;
-mod block;
-mod block_set;
-mod counts;
+mod counters;
 mod guard;
 #[cfg(feature = "harness")]
 pub mod harness;
-mod hole;
-mod libtest;
-mod site_table;
+mod measure;
 mod sites;
-mod stats;
-mod unwind;
-mod violation;
-mod violation_log;
+mod support;
 
-pub use crate::alloc::{CountingAlloc, DefaultInner};
-pub use crate::counts::Stats;
-pub use crate::guard::{assert_no_alloc, try_no_alloc, try_no_alloc_with, GuardConfig, HotGuard};
-pub use crate::hole::permit_alloc;
-pub use crate::site_table::{BLOCK_SLOTS, SITE_SLOTS};
-pub use crate::sites::{measure_sites, Site, SiteCounts, SiteRecorder, Sites, KEPT_SITES};
-pub use crate::stats::{is_installed, measure, measure_process, process_stats, thread_stats};
-pub use crate::violation::{Frame, Offence, OpKind, Scope, Violation};
+pub use crate::alloc::CountingAlloc;
+pub use crate::counters::counts::Stats;
+pub use crate::counters::hole::permit_alloc;
+pub use crate::counters::offence_log::OpKind;
+pub use crate::guard::hot_scope::{
+    assert_no_alloc, try_no_alloc, try_no_alloc_with, GuardConfig, HotGuard,
+};
+pub use crate::guard::violation::{Frame, Offence, Scope, Violation};
+pub use crate::measure::stats::{
+    is_installed, measure, measure_process, process_stats, thread_stats,
+};
+pub use crate::sites::report::{measure_sites, Site, SiteCounts, SiteRecorder, Sites};
 
 #[cfg(feature = "harness")]
 pub use crate::harness::{Harness, Phase, Scale, Scenario, TickContext};
 
+#[cfg(feature = "harness")]
 #[doc(hidden)]
-pub use crate::guard::set_capture_hook;
-
-/// Heap operations counted in the shared orphan counters: made while a
-/// thread was linking its block or after its block was retired at exit. For
-/// allocguard's own tests; not part of the stable API.
+pub use crate::support::_cargo_allocguard;
 #[doc(hidden)]
-pub fn orphan_ops() -> u64 {
-    block::orphan_ops()
-}
+pub use crate::support::_test_support;
 
 /// Threads whose counter blocks are registered now: threads that have
 /// allocated at least once and have not exited. Summing process totals costs
 /// one pass over them.
 pub fn registered_threads() -> usize {
-    block::registered_threads()
+    counters::block::registered_threads()
 }
 
 #[cfg(test)]

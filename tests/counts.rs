@@ -230,5 +230,5 @@ fn snapshots_subtract_into_deltas() {
     assert_eq!((d2.allocs, d2.deallocs, d2.live_bytes()), (1, 1, 0));
     // Passed the wrong way round, counts saturate instead of wrapping.
     assert_eq!((a - c).allocs, 0);
-    assert_eq!(d2.total_ops(), 2);
+    assert_eq!(d2.ops(), 2);
 }

@@ -289,9 +289,9 @@ fn an_allocating_backtrace_capture_neither_recurses_nor_becomes_a_violation() {
     fn allocate_while_capturing() {
         std::mem::forget(black_box(vec![0u8; 77]));
     }
-    allocguard::set_capture_hook(Some(allocate_while_capturing));
+    allocguard::_test_support::set_capture_hook(Some(allocate_while_capturing));
     let (r, stats) = measure(|| try_no_alloc(|| std::mem::forget(black_box(Box::new(1u32)))));
-    allocguard::set_capture_hook(None);
+    allocguard::_test_support::set_capture_hook(None);
     let err = r.unwrap_err();
     // Only the user's allocation is a violation...
     assert_eq!((err.allocs, err.bytes_allocated), (1, 4));

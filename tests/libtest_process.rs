@@ -97,6 +97,33 @@ fn process_wide_checks_in_ordinary_tests_are_exact_alone_and_refused_beside_othe
         ),
         2,
     );
+    // Beside a running test whose name shares its first 15 bytes: refused,
+    // as the two cannot be told apart (the test asserts the message).
+    check(
+        &cargo_test(
+            dir.path(),
+            &[
+                "--exact",
+                "group::measure_a",
+                "group::measure_b",
+                "--test-threads=2",
+            ],
+        ),
+        2,
+    );
+    // After a test that left a thread running, one at a time: refused.
+    check(
+        &cargo_test(
+            dir.path(),
+            &[
+                "--exact",
+                "bg_1_leaves_a_worker",
+                "bg_2_measures_after_it",
+                "--test-threads=1",
+            ],
+        ),
+        2,
+    );
     // Beside a running test: refused (the test asserts the message).
     check(
         &cargo_test(

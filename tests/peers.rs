@@ -58,7 +58,7 @@ fn do_alloc() {
 /// The heap operations a guard saw: assert_no_alloc's violation count, in
 /// allocguard's terms (a reallocation is one operation here, two there).
 fn ops(r: Result<(), Violation>) -> u64 {
-    r.err().map_or(0, |v| v.count())
+    r.err().map_or(0, |v| v.ops())
 }
 
 // ---------------------------------------------------------------- dhat-rs

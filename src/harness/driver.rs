@@ -6,10 +6,12 @@ use std::process::ExitCode;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 
+use super::process_tree;
 use super::profile::Profile;
-use super::run_file::{RunFile, ScenarioRecord, OUT_ENV, RUN_SCHEMA_VERSION};
+use super::run_file::{RunFile, ScenarioRecord, SnapshotMismatch, OUT_ENV, RUN_SCHEMA_VERSION};
 use super::scale::Scale;
 use super::scenario::Scenario;
+use super::seal;
 use super::snapshot;
 use super::verdict::Failure;
 
@@ -97,7 +99,9 @@ impl Harness {
             .clone()
             .unwrap_or_else(snapshot::default_snapshot_dir);
         warm_up_std();
-        become_subreaper();
+        process_tree::become_subreaper();
+        // Before any scenario runs: none of them can read it from here.
+        let key = out_path().and_then(|_| seal::key_from_stdin());
 
         let trials = self
             .scenarios
@@ -111,7 +115,7 @@ impl Harness {
                     // Said before anything of the scenario runs: a crash is
                     // then blamed on it, whatever it printed.
                     if let Some(path) = out_path() {
-                        if let Err(e) = RunFile::append_started(&path, &name, source) {
+                        if let Err(e) = RunFile::append_started(&path, &name, source, key) {
                             eprintln!(
                                 "error: cannot append to the run file {} ({OUT_ENV}): {e}",
                                 path.display()
@@ -124,11 +128,17 @@ impl Harness {
                         let mut err = std::io::stderr().lock();
                         let _ = writeln!(err, "\n{} {name}", mark.to_string_lossy());
                     }
-                    let children_before = descendants();
+                    let children_before = process_tree::descendants();
                     let started = std::time::Instant::now();
                     let mut record = run_trial(scenario.as_mut(), scale, &dir);
                     record.duration_ns = Some(started.elapsed().as_nanos() as u64);
-                    record.leaked = left_running(&children_before);
+                    record.leaked = process_tree::left_running(&children_before);
+                    if !record.leaked.is_empty() {
+                        // Ended now: the scenarios after it must not run
+                        // beside what this one left (it is LEAKY, and says
+                        // which they were).
+                        process_tree::end_new(&children_before);
+                    }
                     let result = match &record.failure {
                         None => Ok(()),
                         Some(msg) => Err(Failed::from(msg.as_str())),
@@ -136,7 +146,7 @@ impl Harness {
                     // Appended as each scenario ends, so that a crash in a
                     // later one loses nothing that finished.
                     if let Some(path) = out_path() {
-                        if let Err(e) = RunFile::append(&path, &record) {
+                        if let Err(e) = RunFile::append(&path, &record, key) {
                             eprintln!(
                                 "error: cannot append to the run file {} ({OUT_ENV}): {e}",
                                 path.display()
@@ -218,9 +228,14 @@ fn run_trial(
         Err(f) => (f.profile.map(|p| *p), vec![f.message]),
     };
     let snapshot = scenario.snapshot().filter(|_| snapshots_enabled());
+    let mut mismatch = None;
     if let (Some(profile), Some(include_bytes)) = (&profile, snapshot) {
-        if let Err(e) = snapshot::assert_profile_snapshot(dir, profile, include_bytes) {
-            problems.push(e);
+        if let Err(m) = snapshot::check_profile_snapshot(dir, profile, include_bytes) {
+            mismatch = Some(SnapshotMismatch {
+                new: m.new,
+                alone: problems.is_empty(),
+            });
+            problems.push(m.message);
         }
     }
     ScenarioRecord {
@@ -230,102 +245,8 @@ fn run_trial(
         profile,
         duration_ns: None,
         leaked: Vec::new(),
+        snapshot: mismatch,
     }
-}
-
-/// This process's descendants that are running (not zombies), by pid
-/// (Linux: /proc; elsewhere none). The harness is the subreaper of its
-/// descendants ([`become_subreaper`]), so a grandchild whose parent exited
-/// (`sh -c 'sleep 40 &'`) is still found, as this process's child.
-fn descendants() -> std::collections::BTreeSet<String> {
-    let mut out = std::collections::BTreeSet::new();
-    let mut stack = children_of("self");
-    while let Some(pid) = stack.pop() {
-        if out.contains(&pid) {
-            continue;
-        }
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let state = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next());
-        if state.is_none() || state == Some("Z") {
-            continue;
-        }
-        stack.extend(children_of(&pid));
-        out.insert(pid);
-    }
-    out
-}
-
-/// The descendants running now that were not in `before`, as `PID COMMAND`.
-/// A process a scenario has just forked may not have exec'd its program yet
-/// (its command line is its parent's): the look is taken again a moment
-/// later, when there is anything to name.
-fn left_running(before: &std::collections::BTreeSet<String>) -> Vec<String> {
-    let new = |before: &std::collections::BTreeSet<String>| -> Vec<String> {
-        descendants()
-            .into_iter()
-            .filter(|pid| !before.contains(pid))
-            .collect()
-    };
-    if new(before).is_empty() {
-        return Vec::new();
-    }
-    std::thread::sleep(std::time::Duration::from_millis(50));
-    new(before)
-        .into_iter()
-        .map(|pid| format!("{pid} {}", command_line(&pid)))
-        .collect()
-}
-
-/// The children of process `pid` (`self` for this one), from every thread.
-fn children_of(pid: &str) -> Vec<String> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for task in tasks.flatten() {
-        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        out.extend(children.split_whitespace().map(str::to_string));
-    }
-    out
-}
-
-/// Makes the harness the subreaper of its descendants (Linux's
-/// `PR_SET_CHILD_SUBREAPER`): a process a scenario started whose parent
-/// exits becomes the harness's child, not init's, so the scenario that left
-/// it running is named. Such orphans that exit stay zombies until the
-/// harness exits (it cannot tell them from children a scenario will wait
-/// for).
-fn become_subreaper() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes an integer argument
-    // and no pointers.
-    unsafe {
-        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    }
-}
-
-/// The command line of process `pid`, as `ps` shows it. A child that has
-/// just been spawned can still be inside `execve`, where the kernel has let
-/// the parent go on but not yet set up the new argument list (it reads as
-/// empty): wait for it briefly, then fall back to the process's name.
-fn command_line(pid: &str) -> String {
-    for _ in 0..40 {
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let words: Vec<_> = cmdline
-            .split(|&b| b == 0)
-            .filter(|w| !w.is_empty())
-            .map(String::from_utf8_lossy)
-            .collect();
-        if !words.is_empty() {
-            return words.join(" ");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .map(|c| c.trim_end().to_string())
-        .unwrap_or_default()
 }
 
 /// Makes std's lazy one-time allocations happen before the first scenario,

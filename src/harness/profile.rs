@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::growth::{GrowthVerdict, PressureLevel};
+use super::growth::GrowthVerdict;
 use super::histogram::StepHistogram;
+use super::pressure::PressureLevel;
 use super::scale::Scale;
 use crate::{Stats, Violation};
 
@@ -38,6 +39,7 @@ pub struct Expectation {
 
 /// One run of one scenario.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Profile {
     /// [`PROFILE_SCHEMA_VERSION`] at the time of writing.
     pub schema_version: u32,
@@ -68,6 +70,7 @@ pub struct Profile {
 
 /// One phase of one run.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PhaseProfile {
     /// The phase's name.
     pub name: String,
@@ -81,6 +84,9 @@ pub struct PhaseProfile {
     pub hot: bool,
     /// Whether the phase was declared bounded.
     pub bounded: bool,
+    /// Whether the phase was declared to grow ([`Phase::grows`](super::Phase::grows)).
+    #[serde(default)]
+    pub grows: bool,
     /// Allocations in all ticks, process-wide.
     pub allocs: u64,
     /// Deallocations in all ticks.
@@ -163,6 +169,7 @@ pub struct PhaseSites {
 
 /// Heap counts over a run of ticks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct TickCounts {
     /// Ticks counted.
     pub ticks: u64,
@@ -203,6 +210,7 @@ pub struct TimelinePoint {
 
 /// Distribution of tick times, in nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct StepTimes {
     /// Mean.
     pub mean_ns: f64,

@@ -13,6 +13,7 @@ use std::path::Path;
 
 use super::profile::Profile;
 use super::scale::Scale;
+use super::seal::SealKey;
 
 /// The environment variable naming the run file.
 pub const OUT_ENV: &str = "ALLOCGUARD_OUT";
@@ -59,6 +60,19 @@ pub struct ScenarioRecord {
     /// (`PID COMMAND`; Linux only): it leaked them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub leaked: Vec<String>,
+    /// How its snapshot did not match, when it was checked and did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotMismatch>,
+}
+
+/// How a scenario's snapshot did not match its profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SnapshotMismatch {
+    /// None was recorded yet for the scenario at this build profile and
+    /// scale (otherwise the recorded one differs, or could not be read).
+    pub new: bool,
+    /// The snapshot is all that failed: the scenario met its expectations.
+    pub alone: bool,
 }
 
 impl RunFile {
@@ -77,30 +91,44 @@ impl RunFile {
         std::fs::write(path, line)
     }
 
-    /// Appends one scenario's record as one line, in a single write.
-    pub fn append(path: &Path, record: &ScenarioRecord) -> std::io::Result<()> {
-        Self::append_line(path, &serde_json::to_vec(record)?)
+    /// Appends one scenario's record as one line, in a single write,
+    /// sealed with `key` when there is one (see [`SealKey`]).
+    pub fn append(
+        path: &Path,
+        record: &ScenarioRecord,
+        key: Option<SealKey>,
+    ) -> std::io::Result<()> {
+        Self::append_line(path, serde_json::to_string(record)?, key)
     }
 
-    /// Appends the line that says a scenario starts.
+    /// Appends the line that says a scenario starts, sealed likewise.
     pub fn append_started(
         path: &Path,
         name: &str,
         source: Option<(&str, u32)>,
+        key: Option<SealKey>,
     ) -> std::io::Result<()> {
         Self::append_line(
             path,
-            &serde_json::to_vec(&Line::Started {
+            serde_json::to_string(&Line::Started {
                 started: name.into(),
                 source_file: source.map(|(f, _)| f.to_string()),
                 source_line: source.map(|(_, l)| l),
             })?,
+            key,
         )
     }
 
-    fn append_line(path: &Path, json: &[u8]) -> std::io::Result<()> {
+    fn append_line(path: &Path, json: String, key: Option<SealKey>) -> std::io::Result<()> {
+        let json = match key {
+            Some(key) => serde_json::to_string(&Line::Sealed {
+                sealed: key.seal(&json),
+                line: json,
+            })?,
+            None => json,
+        };
         let mut line = Vec::with_capacity(json.len() + 1);
-        line.extend_from_slice(json);
+        line.extend_from_slice(json.as_bytes());
         line.push(b'\n');
         let mut f = std::fs::OpenOptions::new().append(true).open(path)?;
         f.write_all(&line)
@@ -112,7 +140,7 @@ impl RunFile {
         let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
         self.create(&tmp)?;
         for r in &self.scenarios {
-            Self::append(&tmp, r)?;
+            Self::append(&tmp, r, None)?;
         }
         std::fs::rename(&tmp, path)
     }
@@ -145,11 +173,18 @@ impl RunFile {
                 RUN_SCHEMA_VERSION
             ));
         }
+        let bad = |n: usize, e: serde_json::Error| {
+            format!("{}:{}: not a scenario record: {e}", path.display(), n + 1)
+        };
         for (n, line) in lines {
-            match serde_json::from_str(line)
-                .map_err(|e| format!("{}:{}: not a scenario record: {e}", path.display(), n + 1))?
-            {
-                Line::Started { .. } => {}
+            let mut line: Line = serde_json::from_str(line).map_err(|e| bad(n, e))?;
+            // Unsealed here, not checked: `cargo allocguard` checks seals
+            // with the key it holds.
+            if let Line::Sealed { line: inner, .. } = &line {
+                line = serde_json::from_str(inner).map_err(|e| bad(n, e))?;
+            }
+            match line {
+                Line::Started { .. } | Line::Sealed { .. } => {}
                 Line::Record(record) => run.scenarios.push(*record),
             }
         }
@@ -161,6 +196,15 @@ impl RunFile {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Line {
+    /// Another line, as the harness wrote it, and its seal (see
+    /// [`SealKey`]): what `cargo allocguard` reads when it handed the
+    /// harness a key.
+    Sealed {
+        /// The keyed hash of `line`.
+        sealed: String,
+        /// The line: a `Started` or a `Record`, as JSON.
+        line: String,
+    },
     /// A scenario starts.
     Started {
         /// Its name.
@@ -195,7 +239,7 @@ mod tests {
         };
         header.create(&path).unwrap();
         for name in ["a", "b"] {
-            RunFile::append_started(&path, name, None).unwrap();
+            RunFile::append_started(&path, name, None, None).unwrap();
             let r = ScenarioRecord {
                 name: name.into(),
                 passed: true,
@@ -203,8 +247,9 @@ mod tests {
                 profile: None,
                 duration_ns: Some(1),
                 leaked: Vec::new(),
+                snapshot: None,
             };
-            RunFile::append(&path, &r).unwrap();
+            RunFile::append(&path, &r, None).unwrap();
         }
         let run = RunFile::read(&path).unwrap();
         assert_eq!(run.scenarios.len(), 2);

@@ -15,20 +15,21 @@ use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
-use super::growth::{GrowthCheck, PressureLevel, PressureMonitor};
+use super::growth::GrowthCheck;
 use super::histogram::StepHistogram;
+use super::pressure::{PressureLevel, PressureMonitor};
 use super::profile::{
     downsample, PhaseProfile, PhaseSites, Profile, StepTimes, TickCounts, TickViolation,
     PROFILE_SCHEMA_VERSION, RUSTC_VERSION,
 };
 use super::scale::Scale;
 use super::scenario::{Metric, Phase, Scenario, SitesMode, TickContext};
-use crate::block;
-use crate::guard::RawViolation;
-use crate::guard::{GuardConfig, HotGuard};
-use crate::site_table::{self, SiteTable};
-use crate::stats::{ensure_installed, ProcessPeakRegion};
-use crate::{Sites, Stats, KEPT_SITES};
+use crate::counters::block;
+use crate::guard::hot_scope::RawViolation;
+use crate::guard::hot_scope::{GuardConfig, HotGuard};
+use crate::measure::stats::{ensure_installed, ProcessPeakRegion};
+use crate::sites::table::{self as site_table, SiteTable};
+use crate::{Sites, Stats};
 
 /// `debug` or `release`, as this build was compiled.
 pub fn build_profile() -> &'static str {
@@ -79,13 +80,20 @@ pub(crate) fn run<S: 'static>(
     options: &RunOptions,
 ) -> Result<Profile, String> {
     ensure_installed();
+    // The scenario's own heap: what the process holds beyond this point.
+    let baseline = crate::process_stats().live_bytes();
     let _monitor = scenario.pressure_monitor.as_ref().map(|(interval, cb)| {
         let cb = cb.clone();
-        PressureMonitor::start(*interval, scenario.pressure_edges, move |change| {
-            if let Ok(mut f) = cb.lock() {
-                (*f)(change)
-            }
-        })
+        PressureMonitor::start(
+            *interval,
+            scenario.pressure_edges,
+            baseline,
+            move |change| {
+                if let Ok(mut f) = cb.lock() {
+                    (*f)(change)
+                }
+            },
+        )
     });
     catch_unwind(AssertUnwindSafe(|| run_inner(scenario, scale, options))).map_err(panic_message)
 }
@@ -127,7 +135,7 @@ fn run_inner<S: 'static>(
             PhaseMeasure::new(phase, scale, scenario.metrics.len(), sites)
         })
         .collect();
-    let dhat_out = dhat_window::wanted().filter(|_| options.dhat);
+    let dhat_out = options.dhat.then(dhat_window::wanted).flatten();
     {
         // The profiler, once started, writes its file as this block ends.
         let mut profiler: Option<dhat_window::Profiler> = None;
@@ -152,15 +160,17 @@ fn run_inner<S: 'static>(
         Some(teardown) => teardown(state),
         None => drop(state),
     }
+    // Pressure on the scenario's own heap: what its setup kept and its ticks
+    // added, never the harness's or libtest's memory.
+    let mut held = setup_stats.live_bytes();
     let phases = scenario
         .phases
         .iter()
         .zip(measures)
         .map(|((phase, _), m)| {
             let mut profile = m.profile(phase, &scenario.metrics, &scenario.growth_check);
-            profile.pressure = scenario
-                .pressure_edges
-                .level(profile.live_start + profile.peak);
+            profile.pressure = scenario.pressure_edges.level(held + profile.peak);
+            held += profile.growth;
             profile
         })
         .collect();
@@ -184,9 +194,13 @@ mod dhat_window {
     /// The profiler.
     pub type Profiler = dhat::Profiler;
 
-    /// Where to write the profile, when one is wanted (`ALLOCGUARD_DHAT_OUT`).
+    /// Where to write the profile, when one is wanted (`ALLOCGUARD_DHAT_OUT`);
+    /// then `CountingAlloc::system()` is switched over to DHAT's allocator
+    /// (before the scenario's setup), so that the profiler sees its blocks.
     pub fn wanted() -> Option<std::ffi::OsString> {
-        std::env::var_os(super::DHAT_OUT_ENV)
+        let path = std::env::var_os(super::DHAT_OUT_ENV)?;
+        crate::alloc::dhat_on_request::request();
+        Some(path)
     }
 
     /// Starts the profiler; it writes `path` when dropped.
@@ -226,7 +240,7 @@ fn call_tick<S>(
     state: &mut S,
     ctx: &TickContext<'_>,
 ) {
-    crate::unwind::bounded(|| tick(state, ctx))
+    crate::sites::unwind::bounded(|| tick(state, ctx))
 }
 
 /// What one phase measured, in buffers allocated before it ran.
@@ -309,6 +323,7 @@ impl PhaseMeasure {
             hot_ticks: if phase.hot { n - warmup } else { 0 },
             hot: phase.hot,
             bounded: phase.bounded,
+            grows: phase.grows,
             allocs: self.totals.allocs,
             deallocs: self.totals.deallocs,
             reallocs: self.totals.reallocs,
@@ -344,13 +359,13 @@ impl PhaseMeasure {
             step_timeline: downsample(&step_ns),
             rss_start: self.rss_start,
             rss_end: self.rss_end,
-            growth_check: growth.judge(&self.lives[warmup as usize..]),
+            growth_check: growth.judge(&self.lives[warmup as usize..], warmup),
             pressure: PressureLevel::Low,
             metrics: values,
             volatile_metrics: volatile,
             sites: self.sites.map(|table| PhaseSites {
                 from_second_run: false,
-                sites: Sites::from_table(&table, KEPT_SITES),
+                sites: Sites::from_table(&table, Sites::KEPT),
             }),
         }
     }

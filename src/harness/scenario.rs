@@ -3,7 +3,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::growth::{GrowthCheck, PressureChange, PressureEdges};
+use super::growth::GrowthCheck;
+use super::pressure::{PressureChange, PressureEdges};
 use super::profile::Expectation;
 use super::scale::Scale;
 
@@ -44,6 +45,7 @@ pub struct Phase {
     pub(crate) warmup: u64,
     pub(crate) hot: bool,
     pub(crate) bounded: bool,
+    pub(crate) grows: bool,
     pub(crate) dt: f64,
     pub(crate) sites: bool,
 }
@@ -57,6 +59,7 @@ impl Phase {
             warmup: 0,
             hot: false,
             bounded: false,
+            grows: false,
             dt: 1.0 / 30.0,
             sites: false,
         }
@@ -93,10 +96,24 @@ impl Phase {
         self
     }
 
-    /// Fails the scenario when live bytes grow steadily after warm-up (see
-    /// [`GrowthCheck`]).
+    /// Fails the scenario when the phase keeps memory after warm-up, more
+    /// of it the longer it runs (see [`GrowthCheck`]): what a steady-state
+    /// loop must not do.
     pub fn bounded(mut self) -> Self {
         self.bounded = true;
+        self.grows = false;
+        self
+    }
+
+    /// Declares that the phase is meant to keep memory (a load, a cache
+    /// being filled, a history that is the point): the growth check still
+    /// runs and is reported, but neither the scenario nor the
+    /// `leak_bytes_per_tick` gate of `cargo allocguard` fails on it. The
+    /// opposite of [`bounded`](Self::bounded); a phase declares neither when
+    /// only the gates should judge it.
+    pub fn grows(mut self) -> Self {
+        self.grows = true;
+        self.bounded = false;
         self
     }
 

@@ -301,17 +301,38 @@ pub fn assert_profile_snapshot(
     profile: &Profile,
     include_bytes: bool,
 ) -> Result<(), String> {
+    check_profile_snapshot(dir, profile, include_bytes).map_err(|m| m.message)
+}
+
+/// Why a profile did not match its snapshot.
+pub(crate) struct Mismatch {
+    /// No snapshot was recorded for this scenario, build profile and scale.
+    pub(crate) new: bool,
+    /// What [`assert_profile_snapshot`] says.
+    pub(crate) message: String,
+}
+
+/// [`assert_profile_snapshot`], telling a new snapshot from a changed one.
+pub(crate) fn check_profile_snapshot(
+    dir: &Path,
+    profile: &Profile,
+    include_bytes: bool,
+) -> Result<(), Mismatch> {
+    let changed = |message: String| Mismatch {
+        new: false,
+        message,
+    };
     let path = snapshot_path(dir, profile);
     let pending = path.with_extension("snap.new");
     let content = snapshot_content(profile, include_bytes);
     let old = if path.exists() {
         let snap = insta::Snapshot::from_file(&path)
-            .map_err(|e| format!("snapshot {} cannot be read: {e}", shown(&path)))?;
+            .map_err(|e| changed(format!("snapshot {} cannot be read: {e}", shown(&path))))?;
         let text = snap
             .contents()
             .as_text()
             .map(|t| t.to_string())
-            .ok_or_else(|| format!("snapshot {} is not a text snapshot", shown(&path)))?;
+            .ok_or_else(|| changed(format!("snapshot {} is not a text snapshot", shown(&path))))?;
         Some((text, snap.metadata().source().map(str::to_string)))
     } else {
         None
@@ -333,7 +354,7 @@ pub fn assert_profile_snapshot(
     };
     if let Some(target) = &written {
         write_atomic(target, &file_text)
-            .map_err(|e| format!("cannot write snapshot {}: {e}", target.display()))?;
+            .map_err(|e| changed(format!("cannot write snapshot {}: {e}", target.display())))?;
         if *target == path {
             // As insta does: a snapshot updated in place passes.
             let _ = std::fs::remove_file(&pending);
@@ -401,7 +422,10 @@ pub fn assert_profile_snapshot(
         }
     }
     msg.push_str(&what_now);
-    Err(msg)
+    Err(Mismatch {
+        new: old.is_none(),
+        message: msg,
+    })
 }
 
 #[cfg(test)]

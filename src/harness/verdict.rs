@@ -46,8 +46,8 @@ pub(crate) fn judge(profile: &Profile) -> Result<(), String> {
                 .iter()
                 .map(|p| {
                     format!(
-                        "`{}` {:.2} B/tick (R² {:.2})",
-                        p.name, p.growth_check.slope_bytes_per_tick, p.growth_check.r_squared
+                        "`{}` kept {:.2} B a tick late in the phase",
+                        p.name, p.growth_check.retained_bytes_per_tick
                     )
                 })
                 .collect();
@@ -134,14 +134,20 @@ fn describe_violation(p: &PhaseProfile) -> String {
 
 fn describe_growth(p: &PhaseProfile) -> String {
     let g = &p.growth_check;
+    let since = g
+        .since_tick
+        .map(|t| format!(" since tick {t}"))
+        .unwrap_or_default();
     let mut text = format!(
-        "phase `{}` is bounded, but live bytes grew steadily: {:.1} bytes per tick over the {} \
-         ticks after warm-up (R² = {:.3}), {} bytes in all.\nfind what keeps growing (a \
-         history, a cache, slots that are never reused) and cap it",
+        "phase `{}` is bounded, but it keeps memory: {:.1} bytes a tick{since} (its floor \
+         rose {} bytes from the second quarter of its {} ticks after warm-up to the last; {} \
+         bytes in all).\nfind what only grows (a Vec or a map that is never cleared, a \
+         history, a cache without a cap) and bound it, or declare the phase `.grows()` if \
+         keeping memory is its job",
         p.name,
-        g.slope_bytes_per_tick,
+        g.retained_bytes_per_tick,
+        thousands(g.retained_bytes),
         thousands(g.ticks as i64),
-        g.r_squared,
         thousands(p.after_warmup.growth)
     );
     if let Some(sites) = &p.sites {
@@ -158,7 +164,7 @@ fn describe_growth(p: &PhaseProfile) -> String {
                 "\n  {}: {} B still held ({})",
                 site.place(),
                 thousands(site.counts.live_bytes),
-                site.counts.ops_text()
+                site.counts
             ));
         }
     }

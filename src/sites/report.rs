@@ -30,12 +30,12 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::site_table::{RawCounts, SiteTable};
-use crate::violation::{qualify_bare_closures, resolve, Frame};
+use crate::guard::violation::{qualify_bare_closures, resolve, Frame};
+use crate::sites::table::{RawCounts, SiteTable};
 
 /// Sites kept by default: the ones with the most heap operations, plus the
 /// ones holding the most bytes at the end.
-pub const KEPT_SITES: usize = 20;
+pub(crate) const KEPT_SITES: usize = Sites::KEPT;
 
 /// User frames kept per site, innermost first.
 const KEPT_FRAMES: usize = 8;
@@ -58,6 +58,7 @@ pub struct Site {
 /// What happened at a site (or at several, summed).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct SiteCounts {
     /// Allocations made here.
     pub allocs: u64,
@@ -115,9 +116,11 @@ impl SiteCounts {
     pub fn ops(&self) -> u64 {
         self.allocs + self.reallocs + self.deallocs
     }
+}
 
-    /// `2 allocations, 1 deallocation`, leaving out kinds that did not happen.
-    pub fn ops_text(&self) -> String {
+/// `2 allocations, 1 deallocation`, leaving out kinds that did not happen.
+impl fmt::Display for SiteCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts = Vec::new();
         for (n, what) in [
             (self.allocs, "allocation"),
@@ -125,13 +128,13 @@ impl SiteCounts {
             (self.deallocs, "deallocation"),
         ] {
             if n > 0 {
-                parts.push(crate::violation::plural(n, what));
+                parts.push(crate::guard::violation::plural(n, what));
             }
         }
         if parts.is_empty() {
-            "no heap operation".to_string()
+            f.write_str("no heap operation")
         } else {
-            parts.join(", ")
+            f.write_str(&parts.join(", "))
         }
     }
 }
@@ -243,22 +246,49 @@ fn user_part(all: Vec<Frame>) -> impl Iterator<Item = Frame> {
     all.into_iter().take(end).skip(first.unwrap_or(0))
 }
 
-/// `path` relative to the current directory when it is below it.
+/// `path` as a person reads it, never a path of this machine: relative to
+/// the current directory when it is below it; a dependency's file as its
+/// crate and the path inside it (`serde_json-1.0.154/src/de.rs`, from
+/// cargo's registry or git checkouts); the standard library's from `library/`.
 pub fn short_path(path: &str) -> String {
     if let Ok(cwd) = std::env::current_dir() {
         if let Ok(rest) = std::path::Path::new(path).strip_prefix(&cwd) {
             return rest.display().to_string();
         }
     }
-    path.to_string()
+    dependency_path(path).unwrap_or_else(|| path.to_string())
+}
+
+/// A dependency's or the standard library's `path`, from the crate on.
+fn dependency_path(path: &str) -> Option<String> {
+    let after = |marker: &str, skip: usize| -> Option<String> {
+        let rest = &path[path.find(marker)? + marker.len()..];
+        let mut parts = rest.splitn(skip + 1, '/');
+        for _ in 0..skip {
+            parts.next()?;
+        }
+        parts.next().map(str::to_string)
+    };
+    // registry/src/<index>/<crate-version>/…, git/checkouts/<repo-hash>/<rev>/…
+    let git = || {
+        let rest = after("/git/checkouts/", 0)?;
+        let (repo, rest) = rest.split_once('/')?;
+        let (_, inside) = rest.split_once('/')?;
+        let name = repo.rsplit_once('-').map_or(repo, |(name, _)| name);
+        Some(format!("{name}/{inside}"))
+    };
+    after("/registry/src/", 1)
+        .or_else(git)
+        .or_else(|| after("/rustc/", 1))
 }
 
 /// The allocation sites of a region.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Sites {
-    /// The sites kept, most heap operations first: the [`KEPT_SITES`] with
-    /// the most operations and those among the [`KEPT_SITES`] holding the
+    /// The sites kept, most heap operations first: the [`Sites::KEPT`] with
+    /// the most operations and those among the [`Sites::KEPT`] holding the
     /// most bytes at the end.
     pub sites: Vec<Site>,
     /// How many distinct sites there were, kept or not.
@@ -276,6 +306,20 @@ pub struct Sites {
 }
 
 impl Sites {
+    /// How many sites a report keeps by name: the busiest, and those among
+    /// as many holding the most bytes at the end; the rest are summed in
+    /// [`omitted`](Self::omitted).
+    pub const KEPT: usize = 20;
+
+    /// Distinct call stacks one recording can tell apart; operations of
+    /// further stacks are counted in [`overflow`](Self::overflow).
+    pub const SITE_SLOTS: usize = crate::sites::table::SITE_SLOTS;
+
+    /// Blocks whose site is remembered at once (so that their frees are
+    /// attributed to it); further blocks are counted in
+    /// [`untracked_blocks`](Self::untracked_blocks).
+    pub const BLOCK_SLOTS: usize = crate::counters::block_set::BLOCK_SLOTS;
+
     /// Symbolises a table after its recording, keeping `keep` sites.
     pub(crate) fn from_table(table: &SiteTable, keep: usize) -> Self {
         let mut names: HashMap<usize, Vec<Frame>> = HashMap::new();
@@ -310,6 +354,7 @@ impl Sites {
                 .then(b.counts.bytes_allocated.cmp(&a.counts.bytes_allocated))
                 .then(b.counts.live_bytes.cmp(&a.counts.live_bytes))
                 .then_with(|| a.location().cmp(&b.location()))
+                .then_with(|| a.frames.cmp(&b.frames))
         });
         let distinct = all.len() as u64;
         // The busiest, then whichever of the biggest holders are not among them.
@@ -383,14 +428,14 @@ impl Sites {
                 "\n  … {} more {} ({})",
                 not_listed,
                 if not_listed == 1 { "site" } else { "sites" },
-                crate::violation::plural(rest_ops, "heap operation")
+                crate::guard::violation::plural(rest_ops, "heap operation")
             ));
         }
         if self.overflow.ops() > 0 {
             out.push_str(&format!(
                 "\n  … {} at sites beyond the table's {} (not told apart)",
-                crate::violation::plural(self.overflow.ops(), "heap operation"),
-                crate::site_table::SITE_SLOTS
+                crate::guard::violation::plural(self.overflow.ops(), "heap operation"),
+                crate::sites::table::SITE_SLOTS
             ));
         }
         out
@@ -407,15 +452,15 @@ impl Site {
 }
 
 fn describe_site(s: &Site, ticks: u64) -> String {
-    format!("{}: {}", s.place(), s.counts.text(ticks))
+    format!("{}: {}", s.place(), s.counts.summary(ticks))
 }
 
 impl SiteCounts {
     /// `40 allocations (1 a tick), 2560 B allocated, 64 B still held`: the
     /// operations, how many a tick (over `ticks` recorded) when they came
     /// evenly or in how many ticks, the bytes allocated and still held.
-    pub fn text(&self, ticks: u64) -> String {
-        let mut text = self.ops_text();
+    pub fn summary(&self, ticks: u64) -> String {
+        let mut text = self.to_string();
         if ticks > 1 && self.ticks == ticks && self.ops().is_multiple_of(ticks) {
             text.push_str(&format!(" ({} a tick)", self.ops() / ticks));
         } else if ticks > 1 && self.ticks == ticks {
@@ -442,7 +487,7 @@ impl fmt::Display for Site {
 /// Runs `f` and returns its result with the allocation sites of every heap
 /// operation the process made meanwhile (all threads that
 /// [`measure_process`](crate::measure_process) counts), symbolised after `f`
-/// returns, the [`KEPT_SITES`] busiest kept.
+/// returns, the [`Sites::KEPT`] busiest kept.
 ///
 /// Allocation is about ten times slower while sites are recorded (the stack
 /// of every operation is taken); nothing changes before or after.
@@ -483,7 +528,7 @@ impl SiteRecorder {
     /// A recorder with its tables allocated (about 1.3 MiB for the sites, and
     /// once per process 4 MiB for the blocks, from the system allocator).
     pub fn new() -> Self {
-        crate::stats::ensure_installed();
+        crate::measure::stats::ensure_installed();
         Self {
             table: SiteTable::new(),
             started: false,
@@ -498,13 +543,13 @@ impl SiteRecorder {
     /// or another recorder on any thread): one recording at a time.
     pub fn record<R>(&mut self, f: impl FnOnce() -> R) -> R {
         let fresh = !std::mem::replace(&mut self.started, true);
-        let _recording = crate::site_table::start(&mut self.table, fresh).unwrap_or_else(|_| {
+        let _recording = crate::sites::table::start(&mut self.table, fresh).unwrap_or_else(|_| {
             panic!("allocguard: sites are already being recorded; one recording at a time")
         });
-        crate::unwind::bounded(f)
+        crate::sites::unwind::bounded(f)
     }
 
-    /// The sites, symbolised, the [`KEPT_SITES`] busiest kept.
+    /// The sites, symbolised, the [`Sites::KEPT`] busiest kept.
     pub fn finish(self) -> Sites {
         Sites::from_table(&self.table, KEPT_SITES)
     }
@@ -513,5 +558,33 @@ impl SiteRecorder {
 impl Default for SiteRecorder {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependency_files_are_named_by_crate_never_by_a_path_of_the_machine() {
+        assert_eq!(
+            short_path(
+                "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/serde_json-1.0.154/src/de.rs"
+            ),
+            "serde_json-1.0.154/src/de.rs"
+        );
+        assert_eq!(
+            short_path("/home/u/.cargo/git/checkouts/framehop-0a1b2c3d/4e5f6a7/src/lib.rs"),
+            "framehop/src/lib.rs"
+        );
+        assert_eq!(
+            short_path(
+                "/rustc/59807616e1fa2540724bfbac14d7976d7e4a3860/library/alloc/src/vec/mod.rs"
+            ),
+            "library/alloc/src/vec/mod.rs"
+        );
+        let here = std::env::current_dir().unwrap().join("src/world.rs");
+        assert_eq!(short_path(&here.display().to_string()), "src/world.rs");
+        assert_eq!(short_path("/elsewhere/src/x.rs"), "/elsewhere/src/x.rs");
     }
 }

@@ -17,8 +17,8 @@ use std::sync::atomic::{
 };
 use std::sync::{Mutex, MutexGuard};
 
-use crate::counts::{Op, Stats};
-use crate::violation_log::ViolationLog;
+use crate::counters::counts::{Op, Stats};
+use crate::counters::offence_log::ViolationLog;
 
 /// Flag: the thread has not linked its block into the registry yet.
 pub(crate) const UNREGISTERED: u32 = 1 << 0;

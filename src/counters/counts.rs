@@ -1,19 +1,6 @@
-//! The bottom layer: what is counted. [`Stats`] (a reading of the
+//! What is counted. [`Stats`] (a reading of the
 //! counters, or the difference of two) and [`Op`] (one heap operation as
 //! the allocator reports it). Depends on nothing else of the crate.
-//!
-//! The crate's layers, bottom up (each module uses only those below it):
-//!
-//! 1. `counts`, `block_set`, `unwind`: what is counted; a block set usable
-//!    inside the allocator; stack walking.
-//! 2. `violation_log`, then `block`: where a thread's counts and offences are
-//!    written, and the registry of threads.
-//! 3. `hole` (`permit_alloc`), `libtest` (is this a libtest test thread?).
-//! 4. `stats` (reading counts: `measure`, `process_stats`), `site_table`.
-//! 5. `violation` (reports), then `guard` (hot scopes).
-//! 6. `alloc`: the allocator, whose slow path calls into the layers below.
-//! 7. `sites` (allocation sites), then `harness` (scenarios: declarations,
-//!    runner, verdict, driver).
 
 /// A snapshot of allocation counters, or the difference between two.
 ///
@@ -22,6 +9,7 @@
 /// ([`since`](Self::since), or `later - earlier`); no global reset is needed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Stats {
     /// Successful `alloc` and `alloc_zeroed` calls.
     pub allocs: u64,
@@ -80,7 +68,7 @@ impl Stats {
     }
 
     /// Heap operations of every kind: allocations, deallocations and reallocations.
-    pub fn total_ops(&self) -> u64 {
+    pub fn ops(&self) -> u64 {
         self.allocs + self.deallocs + self.reallocs
     }
 

@@ -7,11 +7,11 @@
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering::Relaxed};
 
-use crate::block::{self, LeaveOut, ThreadBlock, ThreadScope};
-use crate::counts::Op;
-use crate::hole::{permit_alloc, DEPTH};
-use crate::violation::{Scope, Violation};
-use crate::violation_log::{FirstRecord, LogCounts, ViolationLog, MAX_FRAMES};
+use crate::counters::block::{self, LeaveOut, ThreadBlock, ThreadScope};
+use crate::counters::counts::Op;
+use crate::counters::hole::{permit_alloc, DEPTH};
+use crate::counters::offence_log::{FirstRecord, LogCounts, ViolationLog, MAX_FRAMES};
+use crate::guard::violation::{Scope, Violation};
 
 /// How a guard behaves. Build it with [`GuardConfig::thread`] or
 /// [`GuardConfig::process`] and adjust it with the `with_*` methods.
@@ -184,8 +184,8 @@ impl HotGuard {
     pub fn arm(config: GuardConfig) -> Self {
         let left_out = match config.scope {
             Scope::Process => {
-                crate::stats::ensure_installed();
-                let runner = crate::libtest::process_region("a process-armed guard");
+                crate::measure::stats::ensure_installed();
+                let runner = crate::measure::libtest::process_region("a process-armed guard");
                 Some(LeaveOut::new(runner))
             }
             Scope::Thread => None,
@@ -198,7 +198,7 @@ impl HotGuard {
     /// Arms without looking for libtest: for the scenario runner, whose
     /// ticks run on its own thread in a process of its own.
     pub(crate) fn arm_here(config: GuardConfig) -> Self {
-        crate::stats::ensure_installed();
+        crate::measure::stats::ensure_installed();
         let depth = DEPTH.with(|d| {
             d.set(d.get() + 1);
             d.get()
@@ -329,7 +329,7 @@ impl HotGuard {
         if let Some(left_out) = self.left_out.take() {
             let runner = left_out.block();
             drop(left_out);
-            crate::libtest::process_region_end("a process-armed guard", runner);
+            crate::measure::libtest::process_region_end("a process-armed guard", runner);
         }
         if depth != self.depth && !std::thread::panicking() {
             panic!(

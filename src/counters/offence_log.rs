@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
-use crate::counts::Op;
+use crate::counters::counts::Op;
 
 /// Most return addresses kept for one offence.
 pub(crate) const MAX_FRAMES: usize = 64;

@@ -3,8 +3,8 @@
 
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU8, Ordering::Relaxed};
 
-use crate::block;
-use crate::counts::{Op, Stats};
+use crate::counters::block;
+use crate::counters::counts::{Op, Stats};
 
 /// Counters of the calling thread: everything it allocated and freed since it
 /// started, and the high-water mark of its net live bytes.
@@ -69,7 +69,7 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Stats) {
 /// in a `#[test]`, when other tests may be running meanwhile.
 pub fn measure_process<R>(f: impl FnOnce() -> R) -> (R, Stats) {
     ensure_installed();
-    let runner = crate::libtest::process_region("measure_process");
+    let runner = crate::measure::libtest::process_region("measure_process");
     let left_out = block::LeaveOut::new(runner);
     let tracker = ProcessPeakRegion::open();
     let start = block::sum_process_without(runner);
@@ -77,7 +77,7 @@ pub fn measure_process<R>(f: impl FnOnce() -> R) -> (R, Stats) {
     let end = block::sum_process_without(runner);
     let rise = tracker.close();
     drop(left_out);
-    crate::libtest::process_region_end("measure_process", runner);
+    crate::measure::libtest::process_region_end("measure_process", runner);
     let mut delta = end.since(&start);
     delta.peak_live_bytes = rise.max(delta.live_bytes()).max(0);
     PROCESS_HIGH_WATER.fetch_max(start.live_bytes() + delta.peak_live_bytes, Relaxed);
@@ -142,7 +142,7 @@ pub(crate) struct ProcessPeakRegion {
 impl ProcessPeakRegion {
     pub(crate) fn open() -> Self {
         PROCESS_TRACKING.fetch_add(1, Relaxed);
-        crate::block::enter_process_wide();
+        crate::counters::block::enter_process_wide();
         let base = PROCESS_NET.load(Relaxed);
         let saved_peak = PROCESS_NET_PEAK.swap(base, Relaxed);
         Self {
@@ -162,7 +162,7 @@ impl ProcessPeakRegion {
         self.closed = true;
         let peak = PROCESS_NET_PEAK.load(Relaxed);
         PROCESS_NET_PEAK.fetch_max(self.saved_peak, Relaxed);
-        crate::block::exit_process_wide();
+        crate::counters::block::exit_process_wide();
         PROCESS_TRACKING.fetch_sub(1, Relaxed);
         (peak - self.base).max(0)
     }

@@ -30,13 +30,12 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
-use crate::block_set::{BlockSet, SharedBlockSet};
-use crate::counts::Op;
-use crate::unwind::{self, SITE_FRAMES};
+use crate::counters::block_set::{BlockSet, SharedBlockSet};
+use crate::counters::counts::Op;
+use crate::sites::unwind::{self, SITE_FRAMES};
 
 /// Distinct stacks one table holds; more are counted as overflow.
 pub const SITE_SLOTS: usize = 4096;
-pub use crate::block_set::BLOCK_SLOTS;
 
 /// One site's raw stack and counts.
 #[derive(Clone, Copy)]
@@ -256,7 +255,7 @@ pub(crate) fn start(table: &mut SiteTable, fresh: bool) -> Result<Recording<'_>,
     }
     table.recordings += 1;
     ACTIVE.store(table as *mut SiteTable, Ordering::Relaxed);
-    crate::block::enter_process_wide();
+    crate::counters::block::enter_process_wide();
     Ok(Recording {
         _table: std::marker::PhantomData,
     })
@@ -269,7 +268,7 @@ impl Drop for Recording<'_> {
             let _l = Locked::take();
             ACTIVE.store(std::ptr::null_mut(), Ordering::Relaxed);
         }
-        crate::block::exit_process_wide();
+        crate::counters::block::exit_process_wide();
     }
 }
 
@@ -418,7 +417,7 @@ mod tests {
         let sites = std::mem::size_of::<RawSite>() * SITE_SLOTS;
         assert_eq!(sites, 344 * 4096, "about 1.3 MiB");
         assert_eq!(
-            std::mem::size_of::<[u64; 2]>() * crate::block_set::BLOCK_SLOTS,
+            std::mem::size_of::<[u64; 2]>() * crate::counters::block_set::BLOCK_SLOTS,
             4 << 20
         );
     }

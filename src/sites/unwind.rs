@@ -75,6 +75,10 @@ mod fast {
         unwinder: Unw,
         /// Used only by the holder of the site recorder's lock.
         cache: UnsafeCell<Cache>,
+        /// The build keeps frame pointers (see `build.rs`), and a walk of
+        /// them agreed with the DWARF unwinder's at `prepare`: stacks are
+        /// taken by following them.
+        frame_pointers: bool,
     }
 
     // SAFETY: the unwinder is read-only after `prepare`; the cache is only
@@ -96,11 +100,22 @@ mod fast {
             for module in loaded_modules() {
                 unwinder.add_module(module);
             }
-            State {
+            let state = State {
                 unwinder,
                 cache: UnsafeCell::new(Cache::new_in()),
+                frame_pointers: false,
+            };
+            State {
+                frame_pointers: cfg!(allocguard_frame_pointers) && probe::agrees(&state),
+                ..state
             }
         });
+    }
+
+    /// Whether sites walk frame pointers in this process.
+    #[cfg(test)]
+    pub(super) fn walks_frame_pointers() -> bool {
+        STATE.get().is_some_and(|s| s.frame_pointers)
     }
 
     /// Every loaded object with an `.eh_frame_hdr`, as a framehop module.
@@ -246,6 +261,10 @@ mod fast {
                 Err(())
             }
         };
+        if state.frame_pointers {
+            // SAFETY: `rsp` and `top` bound this thread's live stack.
+            return unsafe { walk_frame_pointers(out, rbp, rsp, top) };
+        }
         // SAFETY: the caller holds the lock that serialises captures.
         let cache = unsafe { &mut *state.cache.get() };
         let regs = UnwindRegsX86_64::new(rip, rsp, rbp);
@@ -265,6 +284,104 @@ mod fast {
         }
         n
     }
+    /// The return addresses of the frames above the caller's, following the
+    /// chain of saved frame pointers from `rbp` (each frame's record: the
+    /// caller's frame pointer, then the return address). A record must lie
+    /// in the live stack (`rsp` up to `top`), 16-byte aligned, each above
+    /// the one before: a chain that breaks any of these (a frame without a
+    /// frame pointer) ends the stack there.
+    ///
+    /// # Safety
+    /// `rsp` and `top` must bound the calling thread's live stack.
+    #[inline(always)]
+    pub(super) unsafe fn walk_frame_pointers(
+        out: &mut [usize],
+        rbp: u64,
+        rsp: u64,
+        top: u64,
+    ) -> usize {
+        let mut fp = rbp;
+        let mut n = 0;
+        while n < out.len() {
+            if fp < rsp || !fp.is_multiple_of(16) || fp.saturating_add(16) > top {
+                break;
+            }
+            // SAFETY: 16 bytes inside the live stack, checked above.
+            let (next, ra) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
+            if ra == 0 {
+                break;
+            }
+            out[n] = ra as usize;
+            n += 1;
+            if next <= fp {
+                break;
+            }
+            fp = next;
+        }
+        n
+    }
+
+    /// Checks, once, that walking frame pointers gives what the DWARF
+    /// unwinder gives: the same return addresses, through a chain of
+    /// functions of this crate and std's (built with frame pointers since
+    /// Rust 1.79).
+    mod probe {
+        use super::*;
+
+        #[inline(never)]
+        fn one(state: &State) -> bool {
+            std::hint::black_box(two(state))
+        }
+
+        #[inline(never)]
+        fn two(state: &State) -> bool {
+            std::hint::black_box(three(state))
+        }
+
+        #[inline(never)]
+        fn three(state: &State) -> bool {
+            let Some(top) = stack_top() else { return false };
+            let (rip, rsp, rbp): (u64, u64, u64);
+            // SAFETY: reads three registers, nothing else.
+            unsafe {
+                std::arch::asm!("lea {}, [rip]", out(reg) rip, options(nomem, nostack));
+                std::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack));
+                std::arch::asm!("mov {}, rbp", out(reg) rbp, options(nomem, nostack));
+            }
+            let mut by_pointers = [0usize; 8];
+            // SAFETY: this thread's stack.
+            let n = unsafe { walk_frame_pointers(&mut by_pointers, rbp, rsp, top) };
+            let mut by_tables = [0usize; 8];
+            let mut read_stack = |addr: u64| {
+                if addr >= rsp && addr + 8 <= top && addr.is_multiple_of(8) {
+                    // SAFETY: inside this thread's stack, above the live frames.
+                    Ok(unsafe { *(addr as *const u64) })
+                } else {
+                    Err(())
+                }
+            };
+            let mut cache = Cache::new_in();
+            let regs = UnwindRegsX86_64::new(rip, rsp, rbp);
+            let mut frames = state
+                .unwinder
+                .iter_frames(rip, regs, &mut cache, &mut read_stack);
+            let _ = frames.next();
+            let mut m = 0;
+            while m < by_tables.len() {
+                match frames.next() {
+                    Ok(Some(FrameAddress::ReturnAddress(a))) => by_tables[m] = a.get() as usize,
+                    _ => break,
+                }
+                m += 1;
+            }
+            // Through `two`, `one` and `agrees`, at least.
+            n >= 3 && by_pointers[..3] == by_tables[..3]
+        }
+
+        pub(in super::super) fn agrees(state: &State) -> bool {
+            one(state)
+        }
+    }
 }
 
 /// Builds what [`capture`] needs (the list of loaded objects and their
@@ -273,6 +390,22 @@ mod fast {
 pub(crate) fn prepare() {
     #[cfg(all(feature = "backtrace", target_os = "linux", target_arch = "x86_64"))]
     fast::prepare();
+}
+
+/// Whether [`capture`] follows frame pointers in this process: the build
+/// keeps them (`-C force-frame-pointers=yes`, see `build.rs`) and, at
+/// [`prepare`], a walk of them agreed with the unwind tables. Otherwise
+/// stacks are unwound from the DWARF call-frame information.
+#[cfg(test)]
+pub(crate) fn walks_frame_pointers() -> bool {
+    #[cfg(all(feature = "backtrace", target_os = "linux", target_arch = "x86_64"))]
+    {
+        fast::walks_frame_pointers()
+    }
+    #[cfg(not(all(feature = "backtrace", target_os = "linux", target_arch = "x86_64")))]
+    {
+        false
+    }
 }
 
 /// Writes the caller's return addresses, innermost first, into `out`;
@@ -308,5 +441,23 @@ pub(crate) unsafe fn capture(out: &mut [usize]) -> usize {
     {
         let _ = out;
         0
+    }
+}
+
+#[cfg(all(
+    test,
+    feature = "backtrace",
+    target_os = "linux",
+    target_arch = "x86_64"
+))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_pointers_are_walked_exactly_when_the_build_keeps_them() {
+        prepare();
+        // Under `RUSTFLAGS="-C force-frame-pointers=yes"` the probe must
+        // agree with the unwind tables; without it the walk is never used.
+        assert_eq!(walks_frame_pointers(), cfg!(allocguard_frame_pointers));
     }
 }

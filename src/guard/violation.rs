@@ -2,8 +2,8 @@
 
 use std::fmt;
 
-pub use crate::violation_log::OpKind;
-use crate::violation_log::{FirstRecord, LogCounts};
+use crate::counters::offence_log::OpKind;
+use crate::counters::offence_log::{FirstRecord, LogCounts};
 
 /// Which allocations a guard watches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -19,7 +19,7 @@ pub enum Scope {
 }
 
 /// One stack frame of an offending allocation, after symbolisation.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Frame {
     /// Demangled function name without the hash suffix, e.g.
@@ -153,6 +153,7 @@ impl fmt::Display for Frame {
 /// The first heap operation that broke a hot scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Offence {
     /// Allocation, deallocation or reallocation.
     pub kind: OpKind,
@@ -181,6 +182,7 @@ impl Offence {
 /// What a hot scope saw: the operations that broke it and the first of them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub struct Violation {
     /// Whether the guard watched one thread or the whole process.
     pub scope: Scope,
@@ -214,13 +216,14 @@ impl Violation {
         }
     }
 
-    /// All offending operations.
-    pub fn count(&self) -> u64 {
+    /// All offending operations: allocations, reallocations and
+    /// deallocations (as [`Stats::ops`](crate::Stats::ops) counts them).
+    pub fn ops(&self) -> u64 {
         self.allocs + self.deallocs + self.reallocs
     }
 
     /// `64 bytes allocated, 64 bytes freed`, leaving out a side that is zero.
-    pub fn bytes_text(&self) -> String {
+    fn bytes_text(&self) -> String {
         let allocated = plural(self.bytes_allocated, "byte") + " allocated";
         let freed = plural(self.bytes_freed, "byte") + " freed";
         match (self.bytes_allocated, self.bytes_freed) {
@@ -279,27 +282,34 @@ impl fmt::Display for Violation {
             parts.join(", "),
             self.bytes_text()
         )?;
-        let Some(first) = &self.first else {
-            return Ok(());
-        };
-        let kind = match first.kind {
+        if let Some(first) = &self.first {
+            write!(f, "\nfirst: {first}")?;
+        }
+        write!(
+            f,
+            "\nmove the allocation out of the hot scope (preallocate, reuse a buffer), or wrap \
+             it in allocguard::permit_alloc if it is intended"
+        )
+    }
+}
+
+impl std::error::Error for Violation {}
+
+/// `allocation of 32 bytes (align 8) via alloc::vec::Vec<T,A>::push`, then
+/// the user's frames (at most eight), one function and `file:line` each, or
+/// what to switch on when there are none.
+impl fmt::Display for Offence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
             OpKind::Alloc => "allocation",
             OpKind::Dealloc => "deallocation",
             OpKind::Realloc => "reallocation",
         };
-        write!(
-            f,
-            "\nfirst: {kind} of {} bytes (align {})",
-            first.size, first.align
-        )?;
-        if let Some(via) = &first.via {
+        write!(f, "{kind} of {} bytes (align {})", self.size, self.align)?;
+        if let Some(via) = &self.via {
             write!(f, " via {}", via.function)?;
         }
-        let user: Vec<&Frame> = first
-            .frames
-            .iter()
-            .filter(|fr| !fr.is_machinery())
-            .collect();
+        let user: Vec<&Frame> = self.frames.iter().filter(|fr| !fr.is_machinery()).collect();
         if user.is_empty() {
             if cfg!(feature = "backtrace") {
                 write!(
@@ -332,15 +342,9 @@ impl fmt::Display for Violation {
                  to its [profile.*] in Cargo.toml)"
             )?;
         }
-        write!(
-            f,
-            "\nmove the allocation out of the hot scope (preallocate, reuse a buffer), or wrap \
-             it in allocguard::permit_alloc if it is intended"
-        )
+        Ok(())
     }
 }
-
-impl std::error::Error for Violation {}
 
 /// Resolves raw return addresses to frames and trims the machinery above the
 /// user's code.

@@ -2,8 +2,8 @@
 //! the guards (which use its nesting depth), so that the layers between
 //! (`libtest`, `stats`) can open one without depending on the guards.
 
-use crate::block::{self, ThreadScope};
-use crate::violation_log::{FirstRecord, LogCounts};
+use crate::counters::block::{self, ThreadScope};
+use crate::counters::offence_log::{FirstRecord, LogCounts};
 
 thread_local! {
     /// Nesting depth of guards and permits on this thread, to catch
