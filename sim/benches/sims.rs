@@ -84,9 +84,10 @@ fn automaton_iteration(c: &mut Criterion) {
 }
 
 fn reducer_throughput(c: &mut Criterion) {
-    use allocguard_sim::reducer::Reducer;
+    use allocguard_sim::pairs::reducer::Reducer;
     let dir = tempfile::tempdir().unwrap();
-    let shards = allocguard_sim::shards::generate_synthetic(dir.path(), 1_000_000, 8, 1).unwrap();
+    let shards =
+        allocguard_sim::pairs::shards::generate_synthetic(dir.path(), 1_000_000, 8, 1).unwrap();
     let mut g = c.benchmark_group("reducer_1M_results");
     g.sample_size(10)
         .warm_up_time(Duration::from_millis(500))

@@ -17,12 +17,12 @@
 
 use allocguard::{Harness, Phase, Scale, Scenario};
 use allocguard_sim::automaton::Automaton;
-use allocguard_sim::catalogue::{self, Catalogue};
 use allocguard_sim::combat::{self, Archetype, Batch};
 use allocguard_sim::genes::{self, Network};
+use allocguard_sim::pairs::catalogue::{self, Catalogue};
+use allocguard_sim::pairs::reducer::{self, Reducer};
+use allocguard_sim::pairs::shards;
 use allocguard_sim::pairs::{self, Pairing};
-use allocguard_sim::reducer::{self, Reducer};
-use allocguard_sim::shards;
 use allocguard_sim::waves::{self, WavePhase, World};
 use allocguard_sim::Variant;
 

@@ -44,7 +44,7 @@ fn naive_genes_lists_its_top_three_hotspots_with_bytes_per_step() {
     }
     let locations = listing
         .iter()
-        .filter(|l| l.starts_with("     location: ") && l.contains("src/genes.rs:"))
+        .filter(|l| l.starts_with("     location: ") && l.contains("src/genes/naive.rs:"))
         .count();
     assert_eq!(locations, 3, "{out}");
     // 200 individuals: one matrix row, one new-levels vector and one
@@ -90,7 +90,7 @@ fn naive_automaton_names_the_sites_that_grow() {
     // JSON maps, inside serde_json).
     for place in [listing[1], listing[3]] {
         assert!(
-            place.contains("src/automaton.rs:") && place.contains("record_history"),
+            place.contains("src/automaton/naive.rs:") && place.contains("NaiveStore::record"),
             "{out}"
         );
     }

@@ -1,4 +1,9 @@
+use std::path::PathBuf;
+
+use super::runner::Store;
 use super::*;
+use crate::Variant;
+use serde_json::Value;
 
 fn tmp(name: &str) -> (tempfile::TempDir, PathBuf) {
     let d = tempfile::tempdir().unwrap();
@@ -252,8 +257,11 @@ fn the_lean_automaton_stays_within_its_caps() {
     // grow by about one in 27 iterations: the cap is reached near 54,000.
     for _ in 0..60_000 {
         a.iterate().unwrap();
-        assert!(a.objects.len() <= MAX_OBJECTS + SAVE_EVERY as usize);
-        assert!(a.ring_len <= MAX_HISTORY);
+        let Store::Lean(store) = &a.store else {
+            panic!("a lean automaton keeps a lean store")
+        };
+        assert!(store.objects.len() <= MAX_OBJECTS + SAVE_EVERY as usize);
+        assert!(store.ring_len <= MAX_HISTORY);
     }
     let r = a.finish().unwrap();
     assert_eq!(
@@ -274,5 +282,8 @@ fn the_naive_automaton_keeps_every_history_entry_and_snapshot() {
         a.iterate().unwrap();
     }
     assert_eq!(a.result().history, 600, "history never trimmed");
-    assert_eq!(a.snapshots.len(), 600);
+    let Store::Naive(store) = &a.store else {
+        panic!("a naive automaton keeps a naive store")
+    };
+    assert_eq!(store.snapshots.len(), 600);
 }

@@ -67,6 +67,7 @@ pub mod attack;
 pub mod batch;
 pub mod builds;
 pub mod data;
+pub mod enemies;
 pub mod fight;
 pub mod log;
 pub mod report;

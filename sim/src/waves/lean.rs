@@ -4,10 +4,8 @@
 //! reach, so nothing about one but its being alive matters). Everything is
 //! allocated in `new`; no step touches the heap.
 
-use super::{
-    enemy_hash, in_melee, walk, DamageQueue, Enemy, Request, Slots, Store, Target, MELEE_RANGE,
-    TEMPLATES,
-};
+use super::rules::{DamageQueue, Slots, Store};
+use super::{enemy_hash, in_melee, walk, Enemy, Request, Target, MELEE_RANGE, TEMPLATES};
 
 /// Grid cell size, px.
 const CELL: f32 = 32.0;

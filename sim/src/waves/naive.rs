@@ -7,9 +7,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use super::{
-    enemy_hash, in_melee, walk, DamageQueue, Enemy, Request, Slots, Store, MELEE_RANGE, TEMPLATES,
-};
+use super::rules::{DamageQueue, Slots, Store};
+use super::{enemy_hash, in_melee, walk, Enemy, Request, MELEE_RANGE, TEMPLATES};
 
 /// Grid cell size, px (the original used 64 px cells).
 const CELL: f32 = 64.0;

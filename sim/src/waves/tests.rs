@@ -1,4 +1,6 @@
+use super::rules::*;
 use super::*;
+use crate::Variant;
 
 fn short(cap: usize) -> Config {
     Config {

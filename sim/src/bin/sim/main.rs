@@ -242,7 +242,7 @@ fn print_growing(sites: &allocguard::Sites) {
             "  {}. {} held ({})",
             i + 1,
             kib(s.counts.live_bytes as f64),
-            s.counts.ops_text()
+            s.counts
         );
         outln!("     at {}", s.place());
     }

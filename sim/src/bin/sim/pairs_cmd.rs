@@ -123,7 +123,7 @@ pub(crate) fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
         anyhow::bail!("--stride must be at least 1 and --sample-percent in (0, 1]");
     }
     if a.out.is_dir() {
-        allocguard_sim::outfiles::check_free(&a.out, &[allocguard_sim::catalogue::FILE])?;
+        allocguard_sim::outfiles::check_free(&a.out, &[allocguard_sim::pairs::catalogue::FILE])?;
     }
     anyhow::ensure!(
         a.runs > 0 && a.stage1_runs > 0 && a.max_turns > 0,
@@ -239,14 +239,15 @@ pub(crate) fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
 
 pub(crate) fn shards_cmd(a: ShardsArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.out)?;
-    if !allocguard_sim::reducer::shards_in(&a.out)?.is_empty() {
+    if !allocguard_sim::pairs::reducer::shards_in(&a.out)?.is_empty() {
         anyhow::bail!(
             "{} already holds shards; choose an empty directory",
             a.out.display()
         );
     }
     let started = Instant::now();
-    let paths = allocguard_sim::shards::generate_synthetic(&a.out, a.count, a.shards, a.seed)?;
+    let paths =
+        allocguard_sim::pairs::shards::generate_synthetic(&a.out, a.count, a.shards, a.seed)?;
     outln!(
         "wrote {} synthetic results (drawn from a distribution, not simulated) into {} shards in {} ({:.1} s)",
         a.count,
@@ -258,7 +259,7 @@ pub(crate) fn shards_cmd(a: ShardsArgs) -> anyhow::Result<()> {
 }
 
 pub(crate) fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
-    use allocguard_sim::reducer::{self, Reducer};
+    use allocguard_sim::pairs::reducer::{self, Reducer};
     let paths = reducer::shards_in(&a.shards).map_err(|e| {
         anyhow::anyhow!(
             "cannot read the shard directory {}: {e}; write shards with `sim pairs --out DIR` or `sim shards --out DIR`",
@@ -275,15 +276,18 @@ pub(crate) fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
     }
     let mut total = 0;
     for p in &paths {
-        total += allocguard_sim::shards::ShardReader::open(p)?.count();
+        total += allocguard_sim::pairs::shards::ShardReader::open(p)?.count();
     }
     let variant = match a.variant {
         VariantArg::Naive => Variant::Naive,
         VariantArg::Lean => Variant::Lean,
     };
-    let cat_path = a.shards.join(allocguard_sim::catalogue::FILE);
+    let cat_path = a.shards.join(allocguard_sim::pairs::catalogue::FILE);
     let catalogue = if cat_path.exists() {
-        Some(allocguard_sim::catalogue::Catalogue::load(&cat_path).map_err(anyhow::Error::msg)?)
+        Some(
+            allocguard_sim::pairs::catalogue::Catalogue::load(&cat_path)
+                .map_err(anyhow::Error::msg)?,
+        )
     } else {
         outln!(
             "no {} next to the shards: attacks are shown by index, and the enhancement ranking and pair cost analysis are left out",

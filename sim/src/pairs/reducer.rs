@@ -1,6 +1,6 @@
 //! The streaming top-N reducer of the stage-2 pairing results (seed 001).
 //!
-//! It reads pair shards (see [`crate::shards`]) one record at a time and keeps
+//! It reads pair shards (see [`crate::pairs::shards`]) one record at a time and keeps
 //! the best N pairs (default 5,000) by overall average turns, lower first,
 //! ties broken by pair id so the output is deterministic. Along the way it
 //! counts every pair into the synergy buckets of the original's report.
@@ -14,9 +14,9 @@
 //!   reused buffer: memory independent of the number of results.
 //!
 //! Both give the same top N. The reports are built from that top N, as the
-//! original's were ([`crate::pair_reports`]): the stage-2 report, the top
+//! original's were ([`crate::pairs::reports`]): the stage-2 report, the top
 //! 1,000 and the synergy analysis; with the shards' attack catalogue
-//! ([`crate::catalogue`]) also the five enhancement rankings, the five
+//! ([`crate::pairs::catalogue`](mod@crate::pairs::catalogue)) also the five enhancement rankings, the five
 //! saturation reports and the pair cost analysis, and attacks are named
 //! rather than numbered.
 
@@ -24,8 +24,8 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::path::{Path, PathBuf};
 
-use crate::catalogue::Catalogue;
-use crate::shards::{PairRecord, ShardError, ShardReader, RECORD_SIZE};
+use crate::pairs::catalogue::Catalogue;
+use crate::pairs::shards::{PairRecord, ShardError, ShardReader, RECORD_SIZE};
 use crate::Variant;
 
 /// The default N.
@@ -218,7 +218,7 @@ pub fn shards_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// The report files and their contents, built from the kept top N.
 pub fn reports(r: &Reduced) -> Vec<(String, String)> {
-    crate::pair_reports::reports(&crate::pair_reports::Input {
+    crate::pairs::reports::reports(&crate::pairs::reports::Input {
         top: &r.top,
         records: r.records,
         runs: crate::pairs::Config::original().stage2_runs,
@@ -228,7 +228,7 @@ pub fn reports(r: &Reduced) -> Vec<(String, String)> {
 
 /// Every file [`write_reports`] may write.
 pub fn report_files() -> Vec<String> {
-    crate::pair_reports::file_names()
+    crate::pairs::reports::file_names()
 }
 
 /// Writes every report into `dir`, each through one buffered writer, all or
@@ -248,7 +248,7 @@ pub fn write_reports(r: &Reduced, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::shards::ShardWriter;
+    use crate::pairs::shards::ShardWriter;
 
     fn rec(id: u64, avg: f32, synergy: f32) -> PairRecord {
         PairRecord {

@@ -401,7 +401,7 @@ pub fn generate_synthetic(
     shards: u64,
     seed: u64,
 ) -> std::io::Result<Vec<PathBuf>> {
-    let catalogue = dir.join(crate::catalogue::FILE);
+    let catalogue = dir.join(crate::pairs::catalogue::FILE);
     if catalogue.exists() {
         // Said before any shard is written, not after.
         return Err(std::io::Error::new(
@@ -452,25 +452,25 @@ pub fn generate_synthetic(
         w.finish()?;
         paths.push(path);
     }
-    synthetic_catalogue().write(&dir.join(crate::catalogue::FILE))?;
+    synthetic_catalogue().write(&dir.join(crate::pairs::catalogue::FILE))?;
     Ok(paths)
 }
 
 /// Attacks that synthetic shards point at: the first 9,703 attacks of the
 /// 6-point enumeration (synthetic records use indices below 9,703), with
 /// no solo results.
-fn synthetic_catalogue() -> crate::catalogue::Catalogue {
+fn synthetic_catalogue() -> crate::pairs::catalogue::Catalogue {
     use crate::combat::{builds::visit, data::AttackType, Attack};
     let mut entries = Vec::new();
     visit(6, &AttackType::ALL, |kind, ups, lims| {
         if entries.len() < SYNTHETIC_ATTACKS as usize {
-            entries.push(crate::catalogue::Entry {
+            entries.push(crate::pairs::catalogue::Entry {
                 attack: Attack::new(kind, ups, lims),
                 solo_avg: 0.0,
             });
         }
     });
-    crate::catalogue::Catalogue { entries }
+    crate::pairs::catalogue::Catalogue { entries }
 }
 
 /// How many distinct attacks synthetic records use.
