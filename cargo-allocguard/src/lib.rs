@@ -1,134 +1,48 @@
 //! `cargo allocguard`: the command line in front of allocguard.
 //!
 //! It finds the scenario targets of a workspace with cargo_metadata, builds
-//! them with cargo, runs every scenario in its own process (as nextest does),
-//! collects the harness's profiles into `target/allocguard/<run-id>/run.json`,
-//! appends labelled runs to the phase log, applies the gates of
-//! `allocguard.toml`, compares labels, reviews snapshots, draws reports, and
-//! speaks CI (annotations, step summary, JUnit, shards).
+//! them with cargo, runs every scenario's binary in a process group of its
+//! own (as nextest does), collects the harness's profiles into
+//! `target/allocguard/<run-id>/run.json`, appends labelled runs to the phase
+//! log, applies the gates of `allocguard.toml`, compares labels, reviews
+//! snapshots, draws reports, and speaks CI (annotations, step summary,
+//! JUnit, shards).
 //!
-//! The logic lives here, in a library, so that it can be tested without
-//! spawning processes; `main.rs` only forwards `std::env::args_os()`.
+//! The layers, bottom up (each uses only those before it;
+//! `tests/layers.rs` fails on a back-arrow or a circle; `docs/architecture.md`
+//! follows a run through them): `error` (the one error type and exit
+//! codes), `units` (numbers for people), `cli` (clap's types), `config`
+//! (allocguard.toml, the environment), `workspace` (cargo, git, building,
+//! selecting, `init`), `store` (run files, the phase log), `judge` (gates,
+//! time statistics, comparisons: pure), `runner` (processes; it emits events
+//! and never prints), `reporter` (the only code that writes), `review`
+//! (snapshots), `commands` (one file per subcommand). This file only parses
+//! and dispatches; `main.rs` only forwards `std::env::args_os()`.
 //!
 //! Cargo runs a subcommand `cargo-X` as `cargo-X X ARGS…`; the in-tree alias
 //! in `.cargo/config.toml` runs it as `cargo-allocguard ARGS…`. Both forms are
 //! accepted: a leading `allocguard` argument is dropped.
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-pub mod build;
-pub mod chart;
-pub mod ci;
-pub mod cli;
-pub mod compare;
-pub mod compare_output;
-pub mod config;
-pub mod discover;
-pub mod error;
-pub mod exec;
-pub mod execute;
-pub mod gate_config;
-pub mod gates;
-pub mod init_cmd;
-pub mod install_source;
-pub mod list_cmd;
-pub mod merge_cmd;
-pub mod model;
-pub mod partition;
-pub mod phase_log;
-pub mod process_group;
-pub mod process_tree;
-pub mod profile_cmd;
-pub mod progress;
-pub mod report;
-pub mod report_page;
-pub mod results;
-pub mod review;
-pub mod run_cmd;
-pub mod select;
-pub mod site_diff;
-pub mod table;
-pub mod whole_file;
+pub(crate) mod cli;
+pub(crate) mod commands;
+pub(crate) mod config;
+pub(crate) mod error;
+pub(crate) mod judge;
+pub(crate) mod reporter;
+pub(crate) mod review;
+pub(crate) mod runner;
+pub(crate) mod store;
+pub(crate) mod units;
+pub(crate) mod workspace;
 
-use cli::{Cli, ColorWhen, Command};
-
-/// Exit codes of `cargo allocguard`, as documented in DESIGN.md.
-pub mod exit_code {
-    /// Every scenario, snapshot and gate passed.
-    pub const SUCCESS: u8 = 0;
-    /// A scenario, snapshot or gate failed.
-    pub const FAILED: u8 = 1;
-    /// Usage, configuration or input error.
-    pub const USAGE: u8 = 2;
-    /// Build or infrastructure failure.
-    pub const INFRA: u8 = 3;
-}
-
-/// Where and how output goes: color, verbosity, progress.
-#[derive(Clone, Debug)]
-pub struct Output {
-    /// Color choice for stdout and stderr.
-    pub color: anstream::ColorChoice,
-    /// `-q`.
-    pub quiet: bool,
-    /// `-v` count.
-    pub verbose: u8,
-}
-
-impl Output {
-    fn new(cli: &Cli) -> Self {
-        let color = match cli.color {
-            ColorWhen::Always => anstream::ColorChoice::Always,
-            ColorWhen::Never => anstream::ColorChoice::Never,
-            ColorWhen::Auto => anstream::ColorChoice::Auto,
-        };
-        Self {
-            color,
-            quiet: cli.quiet,
-            verbose: cli.verbose,
-        }
-    }
-
-    /// Standard output, stripping color codes unless color is on.
-    pub fn stdout(&self) -> anstream::AutoStream<std::io::Stdout> {
-        anstream::AutoStream::new(std::io::stdout(), self.color)
-    }
-
-    /// Standard error, likewise.
-    pub fn stderr(&self) -> anstream::AutoStream<std::io::Stderr> {
-        anstream::AutoStream::new(std::io::stderr(), self.color)
-    }
-
-    /// Whether what goes to stderr is colored (`--color`, else `NO_COLOR`,
-    /// `CLICOLOR` and whether it is a terminal).
-    pub fn stderr_colored(&self) -> bool {
-        let choice = match self.color {
-            anstream::ColorChoice::Auto => anstream::AutoStream::choice(&std::io::stderr()),
-            other => other,
-        };
-        choice != anstream::ColorChoice::Never
-    }
-
-    /// A progress bar on stderr, hidden when quiet or not on a terminal.
-    pub fn progress(&self, len: u64) -> indicatif::ProgressBar {
-        if self.quiet || !std::io::stderr().is_terminal() {
-            return indicatif::ProgressBar::hidden();
-        }
-        let bar = indicatif::ProgressBar::new(len);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{pos}/{len}] {elapsed_precise} {wide_msg}",
-            )
-            .expect("a valid template"),
-        );
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        bar
-    }
-}
+use cli::{Cli, Command};
+use error::{conclude, exit_code};
+use reporter::Output;
 
 /// Drops the `allocguard` argument cargo inserts when it runs `cargo-allocguard`.
 pub fn normalize_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
@@ -152,37 +66,28 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             });
         }
     };
-    let out = Output::new(&cli);
-    let result = match cli.command {
-        Command::Run(a) => run_cmd::run(a, &out),
-        Command::List(a) => list_cmd::run(a, &out),
-        Command::Compare(a) => compare::run(a, &out),
-        Command::Review(a) => review::run(a, &out),
-        Command::Report(a) => report::run(a, &out),
-        Command::Profile(a) => profile_cmd::run(a, &out),
-        Command::Merge(a) => merge_cmd::run(a, &out),
-        Command::Init(a) => init_cmd::run(a, &out),
+    let out = Output::new(cli.color, cli.quiet, cli.verbose);
+    let outcome = match cli.command {
+        Command::Run(a) => commands::run::run(a, &out),
+        Command::List(a) => commands::list::run(a, &out),
+        Command::Compare(a) => commands::compare::run(a, &out),
+        Command::Review(a) => commands::review::run(a, &out),
+        Command::Report(a) => commands::report::run(a, &out),
+        Command::Profile(a) => commands::profile::run(a, &out),
+        Command::Merge(a) => commands::merge::run(a, &out),
+        Command::Init(a) => commands::init::run(a, &out),
+        Command::Ci(a) => commands::ci::run(a, &out),
     };
-    match result {
-        Ok(true) => ExitCode::from(exit_code::SUCCESS),
-        Ok(false) => ExitCode::from(exit_code::FAILED),
-        Err(e) => {
-            use std::io::Write;
-            let style = table::bad();
-            let _ = writeln!(
-                out.stderr(),
-                "{}error{}: {e}",
-                style.render(),
-                style.render_reset()
-            );
-            ExitCode::from(e.code)
-        }
+    let (code, message) = conclude(&outcome);
+    if let Some(message) = message {
+        out.error(&message);
     }
+    ExitCode::from(code)
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::ColorWhen;
 
     fn os(args: &[&str]) -> Vec<OsString> {
         args.iter().map(OsString::from).collect()
@@ -204,7 +109,7 @@ mod tests {
     fn every_command_has_help_and_cargo_flags_parse() {
         use clap::error::ErrorKind;
         for cmd in [
-            "run", "list", "compare", "review", "report", "profile", "merge", "init",
+            "run", "list", "compare", "review", "report", "profile", "merge", "init", "ci",
         ] {
             let e = Cli::try_parse_from(os(&["cargo-allocguard", cmd, "--help"])).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::DisplayHelp, "{cmd}");

@@ -136,10 +136,7 @@ fn a_timeout_ends_the_scenario_and_the_process_it_started() {
     let f = Fixture::new();
     let (r, took) = run_with_timeout(&f, "fixture/spawn_and_hang", "40.0417");
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stdout.contains("TIMED OUT fixture/spawn_and_hang"),
-        "{r:?}"
-    );
+    assert!(r.out_has("TIMED OUT fixture/spawn_and_hang"), "{r:?}");
     assert!(
         returned_before_the_child_ended(took, "40.0417"),
         "took {took:?}: the child's 40 s were waited for"
@@ -168,7 +165,7 @@ fn sigterm_to_cargo_allocguard_ends_every_scenario_process() {
     let out = child.wait_with_output().unwrap();
     let r = Run::from(out);
     assert_eq!(r.code, 3, "{r:?}");
-    assert!(r.stderr.contains("interrupted by a signal"), "{r:?}");
+    assert!(r.err_has("interrupted by a signal"), "{r:?}");
     assert!(
         processes_with("sleep 40.0418").is_empty() && !running(harness),
         "left behind: {:?} {:?}",
@@ -184,14 +181,10 @@ fn a_scenario_that_leaves_a_process_running_is_leaky_and_the_process_ends() {
     assert_eq!(r.code, 0, "it passed: {r:?}");
     assert!(r.stderr.contains("    LEAKY ["), "{r:?}");
     assert!(
-        r.stdout
-            .contains("LEAKY fixture/leaky: it left processes running"),
+        r.out_has("LEAKY fixture/leaky: it left processes running"),
         "{r:?}"
     );
-    assert!(
-        r.stdout.contains("sleep 30.0421"),
-        "the process is named: {r:?}"
-    );
+    assert!(r.out_has("sleep 30.0421"), "the process is named: {r:?}");
     assert!(
         eventually(2, || processes_with("sleep 30.0421").is_empty()),
         "{:?}",
@@ -222,10 +215,7 @@ fn a_timeout_ends_a_child_that_left_the_process_group_and_holds_the_output() {
     let f = Fixture::new();
     let (r, took) = run_with_timeout(&f, "fixture/setsid_and_hang", "40.0419");
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(
-        r.stdout.contains("TIMED OUT fixture/setsid_and_hang"),
-        "{r:?}"
-    );
+    assert!(r.out_has("TIMED OUT fixture/setsid_and_hang"), "{r:?}");
     assert!(
         returned_before_the_child_ended(took, "40.0419"),
         "took {took:?}"
@@ -258,7 +248,7 @@ fn sigint_ends_a_child_that_left_the_process_group() {
         "{r:?}"
     );
     assert_eq!(r.code, 3, "{r:?}");
-    assert!(r.stderr.contains("interrupted by a signal"), "{r:?}");
+    assert!(r.err_has("interrupted by a signal"), "{r:?}");
     assert!(
         processes_with("sleep 40.0420").is_empty() && !running(harness),
         "left behind: {:?} {harness}",
@@ -281,7 +271,7 @@ fn sigint_to_profile_ends_the_scenario_and_its_child() {
     send("-INT", child.id());
     let r = Run::from(child.wait_with_output().unwrap());
     assert_eq!(r.code, 3, "{r:?}");
-    assert!(r.stderr.contains("interrupted by a signal"), "{r:?}");
+    assert!(r.err_has("interrupted by a signal"), "{r:?}");
     assert!(
         processes_with("sleep 40.0421").is_empty() && !running(harness),
         "left behind: {:?} {harness}",
@@ -306,9 +296,15 @@ fn a_child_in_its_own_session_or_an_orphaned_grandchild_is_leaky_and_ended() {
     ] {
         let at = r
             .stdout
-            .find(&format!("LEAKY {name}: it left processes running"))
+            .find(&format!("LEAKY {name}: it left"))
             .unwrap_or_else(|| panic!("{name} is not leaky: {r:?}"));
-        let block = r.stdout[at..].lines().nth(1).unwrap_or("");
+        // The first process listed under it (`PID COMMAND`), past the
+        // heading's wrapped lines.
+        let block = r.stdout[at..]
+            .lines()
+            .skip(1)
+            .find(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+            .unwrap_or("");
         assert!(block.ends_with(sleep), "{name}: {block:?} in {r:?}");
         assert!(
             processes_with(sleep).is_empty(),
@@ -349,15 +345,12 @@ fn a_crash_is_blamed_on_the_scenario_that_crashed_whatever_it_printed() {
     let f = Fixture::new();
     let r = f.scenarios(&["fixture/imposter", "fixture/clean"]);
     assert_eq!(r.code, 1, "{r:?}");
-    assert!(r.stdout.contains("CRASHED fixture/imposter"), "{r:?}");
+    assert!(r.out_has("CRASHED fixture/imposter"), "{r:?}");
     assert!(
         r.stdout.lines().any(|l| l == "PASS fixture/clean"),
         "the innocent ran and passed: {r:?}"
     );
-    assert!(
-        r.stdout.contains("2 scenarios, 1 passed, 1 failed"),
-        "{r:?}"
-    );
+    assert!(r.out_has("2 scenarios, 1 passed, 1 failed"), "{r:?}");
 }
 
 #[test]
@@ -376,8 +369,7 @@ fn a_missing_or_crashed_result_fails_the_comparison_and_the_baseline_run() {
     let c = f.run(&["compare", "pre", "post"]);
     assert_eq!(c.code, 1, "{c:?}");
     assert!(
-        c.stdout
-            .contains("FAIL fixture/crash (fixture-basic) crashed in the post run"),
+        c.out_has("FAIL fixture/crash (fixture-basic) crashed in the post run"),
         "{c:?}"
     );
     // A phase in pre that post lacks: missing, a failure.
@@ -390,12 +382,12 @@ fn a_missing_or_crashed_result_fails_the_comparison_and_the_baseline_run() {
     let c = f.run(&["compare", "pre2", "post2"]);
     assert_eq!(c.code, 1, "{c:?}");
     assert!(
-        c.stdout.contains(
+        c.out_has(
             "fixture/leak › run (fixture-basic) is in the pre run and missing in the post run"
         ),
         "{c:?}"
     );
-    assert!(c.stdout.contains("; 1 missing"), "{c:?}");
+    assert!(c.out_has("; 1 missing"), "{c:?}");
     // Removed on purpose: the pull request says so in allocguard.toml.
     std::fs::write(
         f.path("allocguard.toml"),
@@ -405,8 +397,7 @@ fn a_missing_or_crashed_result_fails_the_comparison_and_the_baseline_run() {
     let c = f.run(&["compare", "pre2", "post2"]);
     assert_eq!(c.code, 0, "{c:?}");
     assert!(
-        c.stdout
-            .contains("missing, allowed by [compare] allow_missing in allocguard.toml:"),
+        c.out_has("missing, allowed by [compare] allow_missing in allocguard.toml:"),
         "{c:?}"
     );
     std::fs::remove_file(f.path("allocguard.toml")).unwrap();
@@ -430,11 +421,11 @@ fn a_phase_log_that_is_not_one_is_said_after_the_results() {
     ]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
-        r.stdout.contains("PASS fixture/clean"),
+        r.out_has("PASS fixture/clean"),
         "the results are shown: {r:?}"
     );
     assert!(
-        r.stderr.contains(&format!(
+        r.err_has(&format!(
             "{}:1: this is not a phase log: it is not text",
             log.display()
         )),
@@ -469,8 +460,7 @@ fn profile_never_overwrites_a_file_that_is_not_a_dhat_profile() {
         ]);
         assert_eq!(r.code, 2, "{r:?}");
         assert!(
-            r.stderr
-                .contains("exists and is not a DHAT profile; refusing to overwrite it"),
+            r.err_has("exists and is not a DHAT profile; refusing to overwrite it"),
             "{r:?}"
         );
         assert_eq!(std::fs::read(f.path(file)).unwrap(), bytes);
@@ -538,8 +528,7 @@ fn a_result_missing_against_the_baseline_fails_every_report_not_just_the_exit_co
     );
     assert_eq!(r.code, 1, "{r:?}");
     assert!(
-        r.stdout
-            .contains("; 1 result missing against the baseline ("),
+        r.out_has("; 1 result missing against the baseline ("),
         "the last line says it: {r:?}"
     );
     assert!(
@@ -575,11 +564,11 @@ fn runs_of_different_scales_are_not_compared() {
     ]);
     // It has no snapshot at that scale (a failure), and is logged all the same.
     assert_eq!(big.code, 1, "{big:?}");
-    assert!(big.stderr.contains("labelled `big` appended"), "{big:?}");
+    assert!(big.err_has("labelled `big` appended"), "{big:?}");
     let c = f.run(&["compare", "small", "big"]);
     assert_eq!(c.code, 2, "{c:?}");
     assert!(
-        c.stderr.contains(
+        c.err_has(
             "`small` ran at smoke scale, dev profile and `big` at default scale, dev profile: \
              counts and times of different scales or build profiles are not comparable"
         ),
@@ -598,10 +587,10 @@ fn runs_of_different_scales_are_not_compared() {
     ]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
-        r.stderr.contains(
+        r.err_has(
             "--baseline small ran at smoke scale, dev profile, this run would at default scale, dev profile"
         ),
         "{r:?}"
     );
-    assert!(!r.stderr.contains("Compiling"), "{r:?}");
+    assert!(!r.err_has("Compiling"), "{r:?}");
 }

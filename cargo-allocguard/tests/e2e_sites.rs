@@ -74,7 +74,7 @@ fn run_with_sites_lists_them_and_compare_names_the_one_that_went_away() {
 
     // Without --sites the table has no site lines.
     let plain = run_with(&f, "on", &["fixture/two_sites"]);
-    assert!(!plain.stdout.contains("first_site"), "{}", plain.stdout);
+    assert!(!plain.out_has("first_site"), "{}", plain.stdout);
 
     let without = run_with(
         &f,
@@ -83,7 +83,7 @@ fn run_with_sites_lists_them_and_compare_names_the_one_that_went_away() {
     );
     assert_eq!(without.code, 0, "{without:?}");
     assert!(
-        without.stdout.contains("first_site") && !without.stdout.contains("second_site"),
+        without.out_has("first_site") && !without.out_has("second_site"),
         "{}",
         without.stdout
     );
@@ -93,18 +93,18 @@ fn run_with_sites_lists_them_and_compare_names_the_one_that_went_away() {
         "fixture/two_sites › run: gone: tests/allocguard.rs:{second} in allocguard::second_site (called from tests/allocguard.rs:{second_call}), was 2 heap operations a tick"
     );
     assert!(
-        c.stdout.lines().any(|l| l.trim_start() == gone),
+        support::flat(&c.stdout).contains(&format!(" {gone} ")),
         "no line `{gone}` in:\n{}",
         c.stdout
     );
     assert!(
-        !c.stdout.contains("first_site"),
+        !c.out_has("first_site"),
         "an unchanged site is not listed:\n{}",
         c.stdout
     );
     let back = f.run(&["compare", "without", "with", "--format", "markdown"]);
     assert!(
-        back.stdout.contains(&format!(
+        back.out_has(&format!(
             "| fixture/two_sites | run | new: tests/allocguard.rs:{second} in allocguard::second_site (called from tests/allocguard.rs:{second_call}), 2 heap operations a tick |"
         )),
         "{}",
@@ -131,4 +131,70 @@ fn run_with_sites_lists_them_and_compare_names_the_one_that_went_away() {
         "{row}"
     );
     assert!(!html.contains("second_site"));
+}
+
+#[test]
+fn two_runs_of_unchanged_code_list_no_changed_site() {
+    // This repository's naive waves and automaton: many sites, several
+    // stacks through one line, dependency frames (serde_json). Run twice
+    // with sites on and compared, they must agree site for site.
+    let root = support::workspace_root();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("phase_log.csv");
+    let run = |label: &str| -> Run {
+        support::command_in(&root, &[])
+            .env_remove("CARGO_TARGET_DIR")
+            .args([
+                "run",
+                "-p",
+                "allocguard-sim",
+                "--profile",
+                "dev",
+                "--scale",
+                "smoke",
+                "--ci",
+                "--sites",
+                "--label",
+                label,
+                "--phase-log",
+                log.to_str().unwrap(),
+                "waves/stress_500_naive",
+                "automaton/continuous_naive",
+            ])
+            .output()
+            .unwrap()
+            .into()
+    };
+    for label in ["a", "b"] {
+        let r = run(label);
+        assert_eq!(r.code, 0, "{r:?}");
+        assert!(
+            !r.out_has("/.cargo/registry/"),
+            "dependency frames by crate, not by a path of this machine: {}",
+            r.stdout
+        );
+    }
+    let c: Run = support::command_in(&root, &[])
+        .env_remove("CARGO_TARGET_DIR")
+        .args([
+            "compare",
+            "a",
+            "b",
+            "--format",
+            "json",
+            "--phase-log",
+            log.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(c.code, 0, "{c:?}");
+    let v: serde_json::Value = serde_json::from_str(&c.stdout).unwrap();
+    let sites = v["sites"].as_array().cloned().unwrap_or_default();
+    assert!(
+        sites.is_empty(),
+        "{} sites said to differ: {}",
+        sites.len(),
+        serde_json::to_string_pretty(&sites).unwrap()
+    );
 }

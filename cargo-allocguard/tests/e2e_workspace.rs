@@ -42,13 +42,13 @@ fn two_packages_with_one_scenario_name_are_refused_naming_both() {
     let r = f.scenarios(&[]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
-        r.stderr.contains(
+        r.err_has(
             "two scenarios are named `fixture/clean`: one in package `fixture-basic` (test target \
              `allocguard`), one in package `fixture-other` (test target `allocguard`)"
         ),
         "{r:?}"
     );
-    assert!(r.stderr.contains("rename one"), "{r:?}");
+    assert!(r.err_has("rename one"), "{r:?}");
     // Nothing ran, so no snapshot was touched.
     assert!(!f
         .path("snapshots/fixture__clean@debug-smoke.snap.new")
@@ -60,8 +60,8 @@ fn a_second_package_with_its_own_names_runs_beside_the_first() {
     let f = Fixture::new();
     add_member(&f, "other/empty");
     let r = f.scenarios(&["other/empty", "fixture/clean"]);
-    assert!(r.stdout.contains("PASS fixture/clean"), "{r:?}");
-    assert!(r.stderr.contains("(2/2) other/empty"), "{r:?}");
+    assert!(r.out_has("PASS fixture/clean"), "{r:?}");
+    assert!(r.err_has("(2/2) other/empty"), "{r:?}");
 }
 
 #[test]
@@ -100,14 +100,14 @@ fn list_mentions_a_scenario_target_under_another_name() {
     let r = f.run(&["list", "--profile", "dev"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
-        r.stderr.contains(
+        r.err_has(
             "note: test target `scenarios2` (fixture-basic) has `harness = false` but is not a \
              scenario target, so it is not run"
         ),
         "{r:?}"
     );
     assert!(
-        r.stderr.contains("targets = [\"scenarios2\"]"),
+        r.err_has("targets = [\"scenarios2\"]"),
         "it says how to include it: {r:?}"
     );
 }
@@ -172,20 +172,16 @@ fn a_snapshot_made_by_another_compiler_says_so_before_its_diff() {
     std::fs::write(&snap, &text).unwrap();
     let r = f.scenarios(&["fixture/clean", "--ci"]);
     assert_eq!(r.code, 1, "{r:?}");
-    let note = r
-        .stdout
+    let said = support::flat(&r.stdout);
+    let note = said
         .find("note: the snapshot was made with rustc 1.80.0 (051478957 2024-07-21), this run with rustc ")
         .unwrap_or_else(|| panic!("{r:?}"));
-    let diff = r.stdout.find("-old snapshot").expect("the diff");
+    let diff = said.find("-old snapshot").expect("the diff");
     assert!(note < diff, "{r:?}");
     assert!(
-        r.stdout
-            .contains("│-rustc: \"1.80.0 (051478957 2024-07-21)\""),
+        r.out_has("│-rustc: \"1.80.0 (051478957 2024-07-21)\""),
         "{r:?}"
     );
-    assert!(
-        r.stdout.contains("CI is set, so nothing was written"),
-        "{r:?}"
-    );
+    assert!(r.out_has("CI is set, so nothing was written"), "{r:?}");
     assert_eq!(read(&snap), text, "CI writes nothing");
 }

@@ -104,6 +104,26 @@ impl From<Output> for Run {
     }
 }
 
+/// `text` with its line breaks, and the indentation after them, read as
+/// one space: messages are wrapped to 80 columns, and a test looks for what
+/// they say, not where they break.
+pub fn flat(text: &str) -> String {
+    let breaks = regex::Regex::new(r"[ \t]*\n\s*").unwrap();
+    breaks.replace_all(text, " ").into_owned()
+}
+
+impl Run {
+    /// Whether standard output says `text`, however it was wrapped.
+    pub fn out_has(&self, text: &str) -> bool {
+        flat(&self.stdout).contains(&flat(text))
+    }
+
+    /// Whether standard error says `text`, however it was wrapped.
+    pub fn err_has(&self, text: &str) -> bool {
+        flat(&self.stderr).contains(&flat(text))
+    }
+}
+
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
