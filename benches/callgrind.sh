@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Exact instruction cost of CountingAlloc per allocate-and-free pair, against
 # the system allocator, under valgrind's callgrind (noise-free: instructions,
-# not time). Usage: bash benches/callgrind.sh [N]
+# not time): counting alone, and with allocation sites recording (the
+# marginal cost of a pair, from runs of N and 2N pairs, so that the one-time
+# work of a recording, its symbolisation, cancels out).
+# Usage: bash benches/callgrind.sh [N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
 command -v valgrind >/dev/null || { echo "error: valgrind is not installed (apt-get install valgrind)" >&2; exit 2; }
-cargo build --release --quiet --example callgrind_system --example callgrind_counting
+cargo build --release --quiet --example callgrind_system --example callgrind_counting --example callgrind_sites
 instructions() { # binary, N
   local out
   out=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "target/release/examples/$1" "$2" 2>&1)
@@ -14,13 +17,17 @@ instructions() { # binary, N
 }
 sys0=$(instructions callgrind_system 0); sysn=$(instructions callgrind_system "$n")
 cnt0=$(instructions callgrind_counting 0); cntn=$(instructions callgrind_counting "$n")
-python3 - "$n" "$sys0" "$sysn" "$cnt0" "$cntn" <<'PY'
+# Sites record every operation: a tenth of the pairs keeps the run short.
+m=$((n / 10))
+sitem=$(instructions callgrind_sites "$m"); site2m=$(instructions callgrind_sites $((2 * m)))
+python3 - "$n" "$sys0" "$sysn" "$cnt0" "$cntn" "$m" "$sitem" "$site2m" <<'PY'
 import sys
-n, s0, sn, c0, cn = map(int, sys.argv[1:])
+n, s0, sn, c0, cn, m, sm, s2m = map(int, sys.argv[1:])
 sys_pair = (sn - s0) / n
 cnt_pair = (cn - c0) / n
-print(f"N = {n:,} allocate-and-free pairs of Box<[u8; 32]>")
-print(f"system:        {sys_pair:7.2f} instructions per pair")
-print(f"CountingAlloc: {cnt_pair:7.2f} instructions per pair")
-print(f"overhead:      {cnt_pair - sys_pair:+7.2f} instructions per pair")
+site_pair = (s2m - sm) / m
+print(f"N = {n:,} allocate-and-free pairs of Box<[u8; 32]> ({m:,} with sites)")
+print(f"system:              {sys_pair:8.2f} instructions per pair")
+print(f"CountingAlloc:       {cnt_pair:8.2f} instructions per pair ({cnt_pair - sys_pair:+.2f})")
+print(f"  with sites on:     {site_pair:8.2f} instructions per pair ({site_pair - sys_pair:+.2f})")
 PY
