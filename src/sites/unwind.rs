@@ -378,7 +378,7 @@ mod fast {
             n >= 3 && by_pointers[..3] == by_tables[..3]
         }
 
-        pub(in super::super) fn agrees(state: &State) -> bool {
+        pub(super) fn agrees(state: &State) -> bool {
             one(state)
         }
     }
