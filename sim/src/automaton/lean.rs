@@ -44,10 +44,16 @@ pub(super) struct LeanStore {
     /// Objects popped from the front so far (places in `index` are
     /// `front + position`).
     front: u64,
-    /// One entry per object made since the last save (the last
-    /// `unsaved.len()` objects), holding the copy it replaced and that
-    /// copy's place, so that self-io can undo each add exactly.
+    /// One entry per add since the last save, holding the copy it replaced
+    /// and that copy's place, so that self-io can undo each add exactly.
+    /// Not a count of the objects made since the save: an add that replaces
+    /// an object made since the save leaves one object for two entries.
     unsaved: Vec<Option<(u64, Object)>>,
+    /// Most runner-made objects kept: [`MAX_OBJECTS`] (smaller in tests).
+    cap: usize,
+    /// How many of `objects`, from the front, are copies the file holds
+    /// (the rest were made since the last save).
+    saved: usize,
     /// The file's length after the last save.
     pub(super) saved_len: u64,
     ring: Box<[HistoryEntry]>,
@@ -58,12 +64,19 @@ pub(super) struct LeanStore {
 impl LeanStore {
     /// Empty, every table at the size it keeps.
     pub(super) fn new() -> Self {
+        Self::with_cap(MAX_OBJECTS)
+    }
+
+    /// Empty, keeping at most `cap` runner-made objects.
+    pub(super) fn with_cap(cap: usize) -> Self {
         Self {
-            objects: VecDeque::with_capacity(MAX_OBJECTS + 64),
+            objects: VecDeque::with_capacity(cap + 64),
             pinned: Vec::new(),
-            index: HashMap::with_capacity_and_hasher(2 * MAX_OBJECTS, Default::default()),
+            index: HashMap::with_capacity_and_hasher(2 * cap, Default::default()),
             front: 0,
             unsaved: Vec::with_capacity(SAVE_EVERY as usize + 1),
+            cap,
+            saved: 0,
             saved_len: 0,
             ring: vec![HistoryEntry::default(); MAX_HISTORY].into_boxed_slice(),
             ring_len: 0,
@@ -76,11 +89,12 @@ impl LeanStore {
     pub(super) fn take(&mut self, loaded: Vec<Object>) {
         let (runners, pinned): (Vec<Object>, Vec<Object>) =
             loaded.into_iter().partition(Object::is_runners);
-        let skip = runners.len().saturating_sub(MAX_OBJECTS);
+        let skip = runners.len().saturating_sub(self.cap);
         self.objects.clear();
         self.objects.extend(runners.into_iter().skip(skip));
         self.pinned = pinned;
         self.unsaved.clear();
+        self.saved = self.objects.len();
         self.rebuild_index();
     }
 
@@ -98,10 +112,14 @@ impl LeanStore {
     pub(super) fn add(&mut self, o: Object) -> bool {
         let id = o.id.clone().expect("the runner's objects have ids");
         let replaced = self.index.remove(&id).map(|old| {
+            let place = (old - self.front) as usize;
             let o = self
                 .objects
-                .remove((old - self.front) as usize)
+                .remove(place)
                 .expect("the index points into the objects");
+            if place < self.saved {
+                self.saved -= 1;
+            }
             for v in self.index.values_mut() {
                 if *v > old {
                     *v -= 1;
@@ -145,14 +163,14 @@ impl LeanStore {
                 self.objects.insert((old - self.front) as usize, o);
             }
         }
+        self.saved = self.objects.len();
         Ok((before - self.objects.len()) as u64)
     }
 
     /// Appends what was made since the last save, then trims.
     pub(super) fn save(&mut self, path: &Path) -> std::io::Result<()> {
         let mut w = std::io::BufWriter::new(OpenOptions::new().append(true).open(path)?);
-        let start = self.objects.len() - self.unsaved.len();
-        for o in self.objects.range(start..) {
+        for o in self.objects.range(self.saved..) {
             serde_json::to_writer(&mut w, o)?;
             w.write_all(b"\n")?;
         }
@@ -160,13 +178,14 @@ impl LeanStore {
         drop(w);
         self.unsaved.clear();
         self.trim();
+        self.saved = self.objects.len();
         self.saved_len = std::fs::metadata(path)?.len();
         Ok(())
     }
 
-    /// Drops the oldest runner-made objects beyond [`MAX_OBJECTS`].
+    /// Drops the oldest runner-made objects beyond the cap.
     fn trim(&mut self) {
-        while self.objects.len() > MAX_OBJECTS {
+        while self.objects.len() > self.cap {
             let o = self.objects.pop_front().expect("more than the cap");
             self.front += 1;
             if let Some(id) = &o.id {
