@@ -422,22 +422,49 @@ mod tests {
         }
     }
 
+    /// Direct attacks never miss and roll no dice, so their turns follow
+    /// from the rules alone: damage per hit = base (15 − tier, or 15 −
+    /// 2 × tier for the area kind) + tier + power − the defender's
+    /// durability (5 + tier + endurance), at least 0; a single-target attack
+    /// kills the enemies one after another, each in ⌈hp / damage⌉ turns (no
+    /// damage carries over), an area attack hits them all and lasts as long
+    /// as the toughest, ⌈max hp / damage⌉. For the `[2,2,2,2,4]` attacker
+    /// and defender that is 6 and 2 damage, and 17/19/20/19 and 50/25/13/25
+    /// turns over Boss, Mixed, Swarm 1 and Swarm 2.
     #[test]
-    fn direct_attacks_take_the_originals_deterministic_turns() {
+    fn direct_attacks_take_the_turns_their_rules_give() {
         let cfg = Config {
             runs: 20,
             ..Config::new(4, Archetype::Focused)
         };
-        for (label, turns) in [
-            ("direct_damage", [17.0, 19.0, 20.0, 19.0]),
-            ("direct_area_damage", [50.0, 25.0, 13.0, 25.0]),
+        let [_focus, power, _mobility, endurance, tier] =
+            crate::combat::enemies::BUILD_TESTER_STATS;
+        let durability = 5 + tier + endurance;
+        let per_hit = |base: i32| (base + tier + power - durability).max(0);
+        let ceil_div = |hp: i32, d: i32| (hp + d - 1) / d;
+        for (label, damage, area) in [
+            ("direct_damage", per_hit(15 - tier), false),
+            ("direct_area_damage", per_hit(15 - 2 * tier), true),
         ] {
+            let expected: Vec<f64> = SCENARIOS
+                .iter()
+                .map(|s| {
+                    let turns = if area {
+                        ceil_div(*s.hps.iter().max().unwrap(), damage)
+                    } else {
+                        s.hps.iter().map(|&hp| ceil_div(hp, damage)).sum()
+                    };
+                    f64::from(turns)
+                })
+                .collect();
             let b: Build = label.parse().unwrap();
             let stats = test_loadout(&loadout(&b, &cfg, AttackType::Ranged), &cfg, &[0, 1, 2, 3]);
             let means: Vec<f64> = stats.iter().map(|s| s.mean).collect();
-            assert_eq!(means, turns, "{label}");
+            assert_eq!(means, expected, "{label}");
             assert!(stats.iter().all(|s| s.sd == 0.0 && s.se == 0.0));
         }
+        // The derivation's figures, written out once, for the reader.
+        assert_eq!((per_hit(15 - tier), per_hit(15 - 2 * tier)), (6, 2));
     }
 
     #[test]
