@@ -1,9 +1,16 @@
 //! Step costs of the simulations, naive against lean in the same run:
 //! `cargo bench -p allocguard-sim --bench sims`.
 //!
-//! Each benchmark advances one long-lived state, so the naive variants are
-//! measured as they age (the waves registry and the automaton keep growing:
-//! that is their problem).
+//! The naive variants grow as they run (the waves registry and the
+//! automaton's history and snapshots: that is their problem), so a benchmark
+//! that kept stepping one state would measure an older state the more
+//! iterations criterion chose. Each measurement here starts from a state of
+//! fixed age instead, built afresh outside the timed part (the simulations
+//! are deterministic: the same seed and steps give the same state, as a
+//! clone would) and stepped through the same window: waves 30 steps (one
+//! second) from the 30th step of `combat_stress`, genes one generation after
+//! the first, the automaton 25 iterations (one save period) after its
+//! 1,000th. Times are per window.
 
 use std::time::Duration;
 
@@ -11,9 +18,13 @@ use allocguard_sim::automaton::Automaton;
 use allocguard_sim::genes::{self, Network};
 use allocguard_sim::waves::{self, WavePhase, World};
 use allocguard_sim::Variant;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 
 const VARIANTS: [Variant; 2] = [Variant::Lean, Variant::Naive];
+/// Steps measured per waves window: one second at 30 Hz.
+const WAVES_WINDOW: usize = 30;
+/// Iterations measured per automaton window: one save period.
+const AUTOMATON_WINDOW: u64 = 25;
 
 /// A world in `combat_stress` (the pool full, three to eight spawns tried
 /// every combat step, bosses piling up outside the pool).
@@ -27,15 +38,23 @@ fn warmed_world(cap: usize, variant: Variant) -> World {
 }
 
 fn waves_step(c: &mut Criterion) {
-    let mut g = c.benchmark_group("waves_step");
+    let mut g = c.benchmark_group("waves_30_steps");
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
     for cap in [500usize, 10_000, 100_000] {
         for variant in VARIANTS {
-            let mut w = warmed_world(cap, variant);
-            g.bench_with_input(BenchmarkId::new(variant.name(), cap), &cap, |b, _| {
-                b.iter(|| w.step())
+            g.bench_with_input(BenchmarkId::new(variant.name(), cap), &cap, |b, &cap| {
+                b.iter_batched(
+                    || warmed_world(cap, variant),
+                    |mut w| {
+                        for _ in 0..WAVES_WINDOW {
+                            w.step();
+                        }
+                        w
+                    },
+                    BatchSize::PerIteration,
+                )
             });
         }
     }
@@ -49,10 +68,14 @@ fn genes_step(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(3));
     for regulated in [true, false] {
         for variant in VARIANTS {
-            let mut net = Network::new(
-                genes::Config::new(5_000, 100, 1_000_000, regulated),
-                variant,
-            );
+            let young = || {
+                let mut net = Network::new(
+                    genes::Config::new(5_000, 100, 1_000_000, regulated),
+                    variant,
+                );
+                net.step();
+                net
+            };
             let id = BenchmarkId::new(
                 variant.name(),
                 if regulated {
@@ -61,24 +84,47 @@ fn genes_step(c: &mut Criterion) {
                     "unregulated"
                 },
             );
-            g.bench_function(id, |b| b.iter(|| net.step()));
+            g.bench_function(id, |b| {
+                b.iter_batched(
+                    young,
+                    |mut net| {
+                        net.step();
+                        net
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
         }
     }
     g.finish();
 }
 
 fn automaton_iteration(c: &mut Criterion) {
-    let mut g = c.benchmark_group("automaton_iteration");
+    let mut g = c.benchmark_group("automaton_25_iterations");
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
     for variant in VARIANTS {
-        let dir = tempfile::tempdir().unwrap();
-        let mut a = Automaton::new(&dir.path().join("a.jsonl"), 42, variant).unwrap();
-        for _ in 0..1_000 {
-            a.iterate().unwrap();
-        }
-        g.bench_function(variant.name(), |b| b.iter(|| a.iterate().unwrap()));
+        let aged = || {
+            let dir = tempfile::tempdir().unwrap();
+            let mut a = Automaton::new(&dir.path().join("a.jsonl"), 42, variant).unwrap();
+            for _ in 0..1_000 {
+                a.iterate().unwrap();
+            }
+            (dir, a)
+        };
+        g.bench_function(variant.name(), |b| {
+            b.iter_batched(
+                aged,
+                |(dir, mut a)| {
+                    for _ in 0..AUTOMATON_WINDOW {
+                        a.iterate().unwrap();
+                    }
+                    (dir, a)
+                },
+                BatchSize::PerIteration,
+            )
+        });
     }
     g.finish();
 }

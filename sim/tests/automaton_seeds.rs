@@ -18,20 +18,34 @@ fn every_seed_runs_long_in_both_variants_without_a_panic() {
         (200, 5_000)
     };
     let d = tempfile::tempdir().unwrap();
-    for seed in 0..seeds {
-        let mut results = Vec::new();
-        for variant in [Variant::Naive, Variant::Lean] {
-            let p = d.path().join(format!("{seed}-{variant:?}.jsonl"));
-            let r = Automaton::run(&p, seed, iterations, variant)
-                .unwrap_or_else(|e| panic!("seed {seed}, {variant:?}: {e}"));
-            assert_eq!(r.iterations, iterations, "seed {seed}, {variant:?}");
-            results.push(r);
-            std::fs::remove_file(&p).unwrap();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    // Seeds split by index over the cores: each seed's runs are on one
+    // thread and independent of the others.
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let dir = d.path();
+            s.spawn(move || {
+                for seed in (t..seeds).step_by(threads as usize) {
+                    run_both(dir, seed, iterations);
+                }
+            });
         }
-        assert_eq!(results[0].actions, results[1].actions, "seed {seed}");
-        assert_eq!(
-            results[0].action_hash, results[1].action_hash,
-            "seed {seed}"
-        );
+    });
+}
+
+fn run_both(dir: &std::path::Path, seed: u64, iterations: u64) {
+    let mut results = Vec::new();
+    for variant in [Variant::Naive, Variant::Lean] {
+        let p = dir.join(format!("{seed}-{variant:?}.jsonl"));
+        let r = Automaton::run(&p, seed, iterations, variant)
+            .unwrap_or_else(|e| panic!("seed {seed}, {variant:?}: {e}"));
+        assert_eq!(r.iterations, iterations, "seed {seed}, {variant:?}");
+        results.push(r);
+        std::fs::remove_file(&p).unwrap();
     }
+    assert_eq!(results[0].actions, results[1].actions, "seed {seed}");
+    assert_eq!(
+        results[0].action_hash, results[1].action_hash,
+        "seed {seed}"
+    );
 }
