@@ -1,7 +1,8 @@
 //! The lean storage: structure of arrays indexed by pool slot, an integer
 //! grid rebuilt in place by counting sort, preallocated instance buffers, a
-//! fixed ring of damage requests, and bosses as a count (they stand out of
-//! reach, so nothing about one but its being alive matters). Everything is
+//! fixed ring of damage requests, and nothing per boss scene (they stand out
+//! of reach, so nothing about one but its being alive and its place in the
+//! clear order matters, which the world's tracker keeps). Everything is
 //! allocated in `new`; no step touches the heap.
 
 use super::rules::{DamageQueue, Slots, Store};
@@ -144,7 +145,7 @@ impl Store for LeanStore {
 
     fn spawn_boss(&mut self, _serial: u64, _template: u8, _hp: f32, _x: f32, _y: f32) {}
 
-    fn kill_boss(&mut self) {}
+    fn kill_boss(&mut self, _serial: u64) {}
 
     fn state_hash(&self, slots: &Slots) -> u64 {
         slots.iter().fold(0u64, |h, s| {
@@ -164,7 +165,7 @@ pub(super) struct Ring {
 impl Ring {
     pub(super) fn new(capacity: usize) -> Self {
         let empty = Request {
-            target: Target::Boss,
+            target: Target::Boss(0),
             amount: 0.0,
             clear: false,
         };

@@ -59,7 +59,15 @@
 //!   boss through the same queue: the clear lands at the next damage tick (so
 //!   the setup's force-spawn right after it still sees the old count, and
 //!   usually spawns nothing), a full queue drops the oldest requests, and the
-//!   cleared enemies are kills (XP, the kill counter) as any other.
+//!   cleared enemies are kills (XP, the kill counter) as any other. The clear
+//!   walks the entity tracker in registration order (`DebugManager`'s
+//!   `clear_all_entities` over `EntityTracker`'s insertion-ordered
+//!   dictionary): pooled enemies and bosses interleaved by spawn, a slot's
+//!   new enemy after everyone registered before it, survivors of an earlier
+//!   clear first. A full queue therefore leaves the *first* registered alive,
+//!   pooled or boss (see `tracker`): in `mixed_tier` at 500 enemies that is
+//!   155 entities, pooled enemies from the start of `burst_spawn`'s refill
+//!   and the bosses spawned among them.
 //! - `combat_stress` force-spawns once, at its start, and only below 400.
 //!   `mixed_tier` is `burst_spawn` again: the same weighted pick.
 //!
@@ -70,7 +78,14 @@
 //!   wins.
 //! - The test scene's second `WaveDirector` (spawn radius 0, interval 1.0,
 //!   its own pool) is left out: its enemies stand on the player, are never hit
-//!   and never counted; it only adds draws to the random streams.
+//!   and never counted; it adds draws to the random streams, and its bosses
+//!   (and, under the same `enemy_N` ids, its pooled enemies) take places in a
+//!   clear's requests.
+//! - As its code reads at ca9299d, the damage registry's periodic cleanup forgets living pooled
+//!   enemies whose slot had an earlier occupant die, and a clear then skips
+//!   them (they are not "alive" to it); not modelled: every living entity is
+//!   cleared unless the queue drops its request. The seed's run predates that
+//!   registry.
 //! - Bosses stand where they spawn (the original's walk to 60 px after a
 //!   wake-up animation, at the physics rate, is not modelled): at 200 px they
 //!   are out of the melee's reach, so only clears remove them, and a clear's
@@ -79,9 +94,6 @@
 //!   that is `100 + 400·t/8`), as do the force-spawn target and the
 //!   `combat_stress` threshold (`4·cap/5`, 400 for 500); the queue stays at
 //!   the original's 4,096.
-//! - Clearing queues the pool's enemies in slot order, then the bosses (the
-//!   original walks its entity tracker in registration order); the two orders
-//!   differ only in which requests a full queue drops.
 //! - A freed slot is found by scanning the pool's bits from just after the
 //!   last slot used, wrapping around, as the original's `_find_free_enemy`.
 //! - The random streams are the original's by name (`waves`, `ai`, `crit`,
@@ -103,8 +115,11 @@
 //!   boss scenes kept after they die.
 //! - [`Variant::Lean`](crate::Variant::Lean) keeps structure-of-arrays storage indexed by slot, an
 //!   integer grid rebuilt in place, preallocated instance buffers, a fixed
-//!   ring of requests and a count of bosses: no heap operation in any step,
-//!   at any enemy count.
+//!   ring of requests, and the tracker's order as a linked list of slots and
+//!   runs of living bosses' serials: no heap operation in any step, at any
+//!   enemy count.
+#[cfg(test)]
+mod clear_tests;
 mod config;
 mod lean;
 mod naive;
@@ -112,6 +127,7 @@ pub mod report;
 mod rules;
 #[cfg(test)]
 mod tests;
+mod tracker;
 mod world;
 
 pub use config::*;

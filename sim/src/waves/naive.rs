@@ -43,7 +43,6 @@ pub(super) struct NaiveStore {
     buffers: [Vec<[f32; 2]>; 4],
     #[allow(clippy::vec_box)] // one allocation per scene is the point
     bosses: Vec<Box<BossScene>>,
-    next_boss_to_die: usize,
 }
 
 fn entity_key(slot: usize) -> String {
@@ -68,7 +67,6 @@ impl NaiveStore {
             living: Vec::new(),
             buffers: Default::default(),
             bosses: Vec::new(),
-            next_boss_to_die: 0,
         }
     }
 
@@ -171,11 +169,9 @@ impl Store for NaiveStore {
         }));
     }
 
-    fn kill_boss(&mut self) {
-        while !self.bosses[self.next_boss_to_die].alive {
-            self.next_boss_to_die += 1;
-        }
-        self.bosses[self.next_boss_to_die].alive = false;
+    fn kill_boss(&mut self, serial: u64) {
+        // Scenes are pushed in serial order and never removed.
+        self.bosses[serial as usize].alive = false;
     }
 
     fn state_hash(&self, slots: &Slots) -> u64 {

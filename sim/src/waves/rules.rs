@@ -77,8 +77,8 @@ pub struct Enemy {
 pub enum Target {
     /// The pooled enemy in this slot (whoever holds it when the request lands).
     Slot(u32),
-    /// A boss scene.
-    Boss,
+    /// The boss scene of this serial (the `n`th boss spawned).
+    Boss(u64),
 }
 
 /// A queued damage request.
@@ -263,8 +263,8 @@ pub(super) trait Store {
     fn rendered(&self) -> [usize; 4];
     /// A boss scene spawned.
     fn spawn_boss(&mut self, serial: u64, template: u8, hp: f32, x: f32, y: f32);
-    /// A boss scene died.
-    fn kill_boss(&mut self);
+    /// The boss scene of `serial` died.
+    fn kill_boss(&mut self, serial: u64);
     /// Order-free hash of the living enemies.
     fn state_hash(&self, slots: &Slots) -> u64;
 }

@@ -3,6 +3,7 @@
 
 use super::config::*;
 use super::rules::*;
+use super::tracker::Tracker;
 use super::{lean, naive};
 use crate::rng::Rng;
 use crate::Variant;
@@ -19,6 +20,8 @@ pub struct World {
     pub(super) slots: Slots,
     pub(super) store: Box<dyn Store>,
     pub(super) queue: Box<dyn DamageQueue>,
+    /// Who a clear reaches, in the entity tracker's order.
+    pub(super) tracker: Tracker,
     pub(super) bosses_alive: u64,
     pub(super) boss_serial: u64,
     pub(super) spawn_interval: f64,
@@ -39,15 +42,20 @@ impl World {
     /// A world for `config`, storing enemies as `variant` does. Allocates
     /// everything the lean variant will ever need.
     pub fn new(config: Config, variant: Variant) -> World {
+        World::with_queue(config, variant, DAMAGE_QUEUE)
+    }
+
+    /// [`World::new`] with a damage queue of `capacity` requests.
+    pub(super) fn with_queue(config: Config, variant: Variant, capacity: usize) -> World {
         let cap = config.max_enemies;
         let (store, queue): (Box<dyn Store>, Box<dyn DamageQueue>) = match variant {
             Variant::Lean => (
                 Box::new(lean::LeanStore::new(cap, config.player)),
-                Box::new(lean::Ring::new(DAMAGE_QUEUE)),
+                Box::new(lean::Ring::new(capacity)),
             ),
             Variant::Naive => (
                 Box::new(naive::NaiveStore::new()),
-                Box::new(naive::BoxedQueue::new(DAMAGE_QUEUE)),
+                Box::new(naive::BoxedQueue::new(capacity)),
             ),
         };
         let seed = config.seed;
@@ -62,6 +70,7 @@ impl World {
             slots: Slots::new(cap),
             store,
             queue,
+            tracker: Tracker::new(cap),
             bosses_alive: 0,
             boss_serial: 0,
             spawn_interval: 10.0,
@@ -157,26 +166,19 @@ impl World {
         }
     }
 
-    /// `_clear_all_enemies`: 999,999 damage queued for everyone alive.
-    fn clear_all(&mut self) {
-        let World { slots, queue, .. } = self;
+    /// `_clear_all_enemies`: 999,999 damage queued for everyone alive, in
+    /// the entity tracker's order (see [`super::tracker`]).
+    pub(super) fn clear_all(&mut self) {
+        let World { tracker, queue, .. } = self;
         let mut dropped = 0;
-        for slot in slots.iter() {
+        tracker.for_each(|target| {
             let r = Request {
-                target: Target::Slot(slot as u32),
+                target,
                 amount: CLEAR_DAMAGE,
                 clear: true,
             };
             dropped += u64::from(queue.push(r));
-        }
-        for _ in 0..self.bosses_alive {
-            let r = Request {
-                target: Target::Boss,
-                amount: CLEAR_DAMAGE,
-                clear: true,
-            };
-            dropped += u64::from(self.queue.push(r));
-        }
+        });
         self.current.events_dropped += dropped;
     }
 
@@ -203,9 +205,15 @@ impl World {
         let x = px + SPAWN_RADIUS * angle.cos() as f32;
         let y = py + SPAWN_RADIUS * angle.sin() as f32;
         let template = self.pool[self.ai_rng.below(self.pool.len() as u64) as usize];
+        self.spawn_template(template, x, y);
+    }
+
+    /// Everything a spawn does after its template and place are drawn.
+    pub(super) fn spawn_template(&mut self, template: u8, x: f32, y: f32) {
         let (hp, speed) = enemy_stats(self.config.seed, self.counted, template);
         if TEMPLATES[template as usize].tier == Tier::Boss {
             self.store.spawn_boss(self.boss_serial, template, hp, x, y);
+            self.tracker.register_boss(self.boss_serial);
             self.boss_serial += 1;
             self.bosses_alive += 1;
             self.current.bosses_spawned += 1;
@@ -223,6 +231,7 @@ impl World {
                     born: self.frame,
                 };
                 self.store.spawn(slot, e);
+                self.tracker.register_slot(slot, self.boss_serial);
                 self.current.spawned += 1;
             }
         }
@@ -236,7 +245,7 @@ impl World {
             };
             let alive = match r.target {
                 Target::Slot(slot) => self.slots.is_alive(slot as usize),
-                Target::Boss => self.bosses_alive > 0,
+                Target::Boss(serial) => self.tracker.boss_alive(serial),
             };
             if !alive {
                 continue;
@@ -259,12 +268,14 @@ impl World {
                     }
                     self.slots.free(slot as usize);
                     self.store.remove(slot as usize);
+                    self.tracker.unregister_slot(slot as usize);
                     1
                 }
-                Target::Boss => {
+                Target::Boss(serial) => {
+                    self.tracker.unregister_boss(serial);
                     self.bosses_alive -= 1;
                     self.current.bosses_killed += 1;
-                    self.store.kill_boss();
+                    self.store.kill_boss(serial);
                     BOSS_XP
                 }
             };
