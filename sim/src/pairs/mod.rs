@@ -3,7 +3,10 @@
 //! the best of each enhancement, then sampled pairs played with
 //! *intelligent selection* against two defensive profiles, each pair's
 //! result streamed to checksummed shard files ([`crate::pairs::shards`]) for the
-//! reducer ([`crate::pairs::reducer`]).
+//! reducer ([`crate::pairs::reducer`]). Stage 1 writes the original's reports,
+//! its cache of pruned attacks and the top 50's combat logs
+//! ([`crate::pairs::reports`]); `sim pairs` runs both stages and the
+//! reduction in one command, as the original's `main.py`.
 //!
 //! **Naive** plays in a fresh [`NaiveArena`](crate::combat::arena::NaiveArena) per combat and holds a shard's
 //! results in a list until the shard is complete; **lean** reuses one
@@ -53,5 +56,7 @@ mod tests;
 
 pub use config::{Config, Profile, PROFILES, STAGE2_SCENARIOS};
 pub use selection::{evaluate_pair, play_pair, Traits};
-pub use stage1::{catalogue, prune, solo, stage1, stage1_counted, Pruned, Solo};
+pub use stage1::{
+    catalogue, enhancement_cuts, prune, solo, stage1, stage1_counted, EnhancementCut, Pruned, Solo,
+};
 pub use stage2::{sample_pairs, Pairing};

@@ -95,6 +95,55 @@ pub fn prune(attacks: &[Attack], solos: &[Solo], percent: f64) -> Vec<usize> {
     kept
 }
 
+/// One enhancement's cut in `enhancement_based` pruning, as the original's
+/// `enhancement_stats` holds it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EnhancementCut {
+    /// Index into the upgrades, then the limits (23 + limit).
+    pub enhancement: usize,
+    /// Tested attacks that have it.
+    pub total: usize,
+    /// How many of them its cut kept: `max(1, ⌊total × percent⌋)`.
+    pub kept: usize,
+    /// The overall average of the last attack its cut kept.
+    pub cutoff: f64,
+}
+
+/// Every enhancement's cut, in the order the original's `defaultdict` met
+/// them: over the tested attacks in generation order, each attack's
+/// upgrades, then its limits.
+pub fn enhancement_cuts(attacks: &[Attack], solos: &[Solo], percent: f64) -> Vec<EnhancementCut> {
+    let upgrades = crate::combat::data::UPGRADES.len();
+    let mut order: Vec<usize> = Vec::new();
+    let mut members: Vec<Vec<f64>> = vec![Vec::new(); upgrades + crate::combat::data::LIMITS.len()];
+    for (a, s) in attacks.iter().zip(solos) {
+        let es = a
+            .upgrades()
+            .map(usize::from)
+            .chain(a.limits().iter().map(|&l| upgrades + usize::from(l)));
+        for e in es {
+            if members[e].is_empty() {
+                order.push(e);
+            }
+            members[e].push(s.overall);
+        }
+    }
+    order
+        .into_iter()
+        .map(|e| {
+            let m = &mut members[e];
+            m.sort_by(f64::total_cmp);
+            let kept = ((m.len() as f64 * percent) as usize).max(1);
+            EnhancementCut {
+                enhancement: e,
+                total: m.len(),
+                kept,
+                cutoff: m[kept - 1],
+            }
+        })
+        .collect()
+}
+
 /// The attack list stage 2 pairs from: every attack of the budget (every
 /// `stride`-th), tested alone and pruned.
 #[derive(Clone, Debug)]
@@ -105,6 +154,11 @@ pub struct Pruned {
     pub solos: Vec<Solo>,
     /// Attacks tested in stage 1.
     pub tested: usize,
+    /// The overall average of every tested attack, in generation order
+    /// (the stage-1 report's medians are over all of them).
+    pub tested_overall: Vec<f64>,
+    /// Every enhancement's cut, in the order the original met them.
+    pub cuts: Vec<EnhancementCut>,
 }
 
 /// Stage 1 over `threads` threads (split by index; results in index order).
@@ -157,6 +211,8 @@ pub fn stage1_counted(
         attacks: kept.iter().map(|&i| attacks[i]).collect(),
         solos: kept.iter().map(|&i| solos[i]).collect(),
         tested: attacks.len(),
+        tested_overall: solos.iter().map(|s| s.overall).collect(),
+        cuts: enhancement_cuts(&attacks, &solos, cfg.enhancement_percent),
     }
 }
 

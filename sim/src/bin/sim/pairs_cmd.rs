@@ -1,13 +1,24 @@
-//! `sim pairs`: stage-2 pairing, synthetic shards and the reducer.
+//! `sim pairs`: stage 1, stage 2 and the reduction in one command (the
+//! original's `main.py`), synthetic shards, and the reducer on its own for
+//! shards written elsewhere.
 
 use super::*;
 use allocguard_sim::waves;
 
 #[derive(Args)]
 pub(crate) struct PairsArgs {
-    /// Directory for the shards and attacks.tsv (must hold no shards yet).
+    /// Directory for everything: stage 1's reports in `stage1/`, the shards
+    /// and attacks.tsv, stage 2's reports in `stage2/`.
     #[arg(long)]
     out: std::path::PathBuf,
+    /// Stop after the shards (stage 1's reports written): rank them later
+    /// with `sim reduce`, for example after merging the shards of several
+    /// machines.
+    #[arg(long)]
+    shards_only: bool,
+    /// How many pairs stage 2's reports rank.
+    #[arg(long, default_value_t = 5_000)]
+    top: usize,
     /// Stage 1 tests every Nth attack (1: all 53,255 at 6 points).
     #[arg(long, default_value_t = 1)]
     stride: usize,
@@ -125,6 +136,17 @@ pub(crate) fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
     if a.out.is_dir() {
         allocguard_sim::outfiles::check_free(&a.out, &[allocguard_sim::pairs::catalogue::FILE])?;
     }
+    let stage1_dir = a.out.join("stage1");
+    let stage2_dir = a.out.join("stage2");
+    if stage1_dir.is_dir() {
+        allocguard_sim::outfiles::check_free(&stage1_dir, &pairs::reports::STAGE1_FILES)?;
+    }
+    if stage2_dir.is_dir() && !a.shards_only {
+        let names = allocguard_sim::pairs::reducer::report_files();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        allocguard_sim::outfiles::check_free(&stage2_dir, &names)?;
+    }
+    anyhow::ensure!(a.top > 0, "--top must be at least 1");
     anyhow::ensure!(
         a.runs > 0 && a.stage1_runs > 0 && a.max_turns > 0,
         "--runs, --stage1-runs and --max-turns must be at least 1"
@@ -205,6 +227,36 @@ pub(crate) fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
         waves::report::thousands(pruned.attacks.len() as u64),
         cfg.enhancement_percent * 100.0
     );
+    let stage1_files = pairs::reports::stage1_reports(&pruned, &cfg);
+    let bodies: Vec<allocguard_sim::outfiles::Report> = stage1_files
+        .iter()
+        .map(|(name, text)| {
+            let body: allocguard_sim::outfiles::Body =
+                Box::new(move |w| w.write_all(text.as_bytes()));
+            (name.as_str(), body)
+        })
+        .collect();
+    let written = allocguard_sim::outfiles::write_all(&stage1_dir, &bodies)?;
+    let logs = pairs::reports::combat_logs::combat_logs(&pruned, &cfg);
+    let bodies: Vec<allocguard_sim::outfiles::Report> = logs
+        .iter()
+        .map(|(name, text)| {
+            let body: allocguard_sim::outfiles::Body =
+                Box::new(move |w| w.write_all(text.as_bytes()));
+            (name.as_str(), body)
+        })
+        .collect();
+    allocguard_sim::outfiles::write_all(
+        &stage1_dir.join(pairs::reports::combat_logs::DIR),
+        &bodies,
+    )?;
+    outln!(
+        "  wrote stage 1's {} reports and {} combat logs into {}",
+        written.len(),
+        logs.len(),
+        stage1_dir.display()
+    );
+    let variant = cfg.variant;
     let (result, stats) = allocguard::measure_process(|| -> anyhow::Result<_> {
         let mut p = Pairing::new(cfg, pruned, &a.out)?;
         let planned = p.planned() as u64;
@@ -228,13 +280,21 @@ pub(crate) fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
         },
         mib(stats.peak_live_bytes)
     );
+    if a.shards_only {
+        outln!(
+            "wrote {} shards and attacks.tsv into {}; rank them with `sim reduce --shards {}`",
+            paths.len(),
+            a.out.display(),
+            a.out.display()
+        );
+        return Ok(());
+    }
     outln!(
-        "wrote {} shards and attacks.tsv into {}; rank them with `sim reduce --shards {}`",
+        "wrote {} shards and attacks.tsv into {}",
         paths.len(),
-        a.out.display(),
         a.out.display()
     );
-    Ok(())
+    reduce_into(&a.out, &stage2_dir, a.top, variant, a.quiet)
 }
 
 pub(crate) fn shards_cmd(a: ShardsArgs) -> anyhow::Result<()> {
@@ -259,30 +319,42 @@ pub(crate) fn shards_cmd(a: ShardsArgs) -> anyhow::Result<()> {
 }
 
 pub(crate) fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
+    let variant = match a.variant {
+        VariantArg::Naive => Variant::Naive,
+        VariantArg::Lean => Variant::Lean,
+    };
+    reduce_into(&a.shards, &a.out, a.top, variant, a.quiet)
+}
+
+/// Reads the shards in `shards`, keeps the best `top` and writes stage 2's
+/// reports into `out`.
+fn reduce_into(
+    shards: &std::path::Path,
+    out: &std::path::Path,
+    top: usize,
+    variant: Variant,
+    quiet: bool,
+) -> anyhow::Result<()> {
     use allocguard_sim::pairs::reducer::{self, Reducer};
-    let paths = reducer::shards_in(&a.shards).map_err(|e| {
+    let paths = reducer::shards_in(shards).map_err(|e| {
         anyhow::anyhow!(
             "cannot read the shard directory {}: {e}; write shards with `sim pairs --out DIR` or `sim shards --out DIR`",
-            a.shards.display()
+            shards.display()
         )
     })?;
     if paths.is_empty() {
-        anyhow::bail!("no *.bin shards in {}", a.shards.display());
+        anyhow::bail!("no *.bin shards in {}", shards.display());
     }
-    if a.out.is_dir() {
+    if out.is_dir() {
         let names = reducer::report_files();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        allocguard_sim::outfiles::check_free(&a.out, &names)?;
+        allocguard_sim::outfiles::check_free(out, &names)?;
     }
     let mut total = 0;
     for p in &paths {
         total += allocguard_sim::pairs::shards::ShardReader::open(p)?.count();
     }
-    let variant = match a.variant {
-        VariantArg::Naive => Variant::Naive,
-        VariantArg::Lean => Variant::Lean,
-    };
-    let cat_path = a.shards.join(allocguard_sim::pairs::catalogue::FILE);
+    let cat_path = shards.join(allocguard_sim::pairs::catalogue::FILE);
     let catalogue = if cat_path.exists() {
         Some(
             allocguard_sim::pairs::catalogue::Catalogue::load(&cat_path)
@@ -297,8 +369,8 @@ pub(crate) fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
     };
     let started = Instant::now();
     let (reduced, stats) = allocguard::measure_process(|| -> anyhow::Result<_> {
-        let mut progress = Progress::new(total.div_ceil(100_000), "×100k records", a.quiet);
-        let mut r = Reducer::new(paths.clone(), a.top, variant);
+        let mut progress = Progress::new(total.div_ceil(100_000), "×100k records", quiet);
+        let mut r = Reducer::new(paths.clone(), top, variant);
         if let Some(c) = catalogue.clone() {
             r = r.with_catalogue(c);
         }
@@ -310,7 +382,7 @@ pub(crate) fn reduce_cmd(a: ReduceArgs) -> anyhow::Result<()> {
     });
     let reduced = reduced?;
     let secs = started.elapsed().as_secs_f64();
-    let files = reducer::write_reports(&reduced, &a.out)?;
+    let files = reducer::write_reports(&reduced, out)?;
     outln!(
         "reduced {} results from {} shards to the top {}, {} variant,",
         waves::report::thousands(reduced.records),

@@ -96,12 +96,22 @@ pub(super) fn ranking(r: &Input<'_>, tier: &[PairRecord], title: &str) -> String
     );
     let _ = writeln!(s, "- **Tier median turns**: {med:.2}");
     let _ = writeln!(s, "- **Unique enhancements found**: {}\n", order.len());
+    let _ = writeln!(
+        s,
+        "## Methodology\n\nHow each enhancement does in the {title} of the ranked pairs \
+         (the best pairs of the kept top, cut at a count).\n\n**Key Metrics**:\n\
+         1. **Appearance Rate**: appearances per pair of the tier (each slot holding it counts)\n\
+         2. **Avg Turns**: the mean of those pairs' average turns\n\
+         3. **vs Median**: that mean less the tier's median (negative: better)\n\
+         4. **Efficiency**: vs Median per point of the enhancement's cost\n\
+         5. **Slot1/Slot2**: the share of its appearances on attack 1 and on attack 2\n\
+         6. **Used1/Used2**: the mean share of turns each attack of those pairs was chosen\n\
+         7. **Attack Type Columns**: the mean average turns when the attack holding it is of \
+         that type (0: never)\n\
+         8. **Profile Columns**: the mean average turns against each defensive profile\n"
+    );
     s.push_str(
-        "## Methodology\n\n1. The tier is the best pairs of the kept top, cut at a count.\n\
-         2. Every upgrade and limit on attack 1 and on attack 2 counts once per slot.\n\
-         3. Avg Turns is the mean of the pairs' average turns over its appearances.\n\
-         4. vs Med compares that with the tier's median; Eff divides it by the enhancement's cost.\n\n\
-         ## Enhancement Rankings\n\nSorted by efficiency (lower = better).\n\n\
+        "## Enhancement Rankings\n\nSorted by efficiency (lower = better).\n\n\
          | Rank | Enhancement | Type | Cost | Apps | App% | Avg Turns | vs Med | Eff | Slot1 | Slot2 | Used1 | Used2 | Melee_AC | Melee_DG | Ranged | Area | Direct | Evasive | Tanky | \n",
     );
     s.push('|');
@@ -144,12 +154,15 @@ pub(super) fn ranking(r: &Input<'_>, tier: &[PairRecord], title: &str) -> String
         s.push('\n');
     }
     s.push_str(
-        "\n## Column Definitions\n\n- **Apps**: appearances, one per slot holding it.\n\
-         - **App%**: appearances per pair of the tier (over 100% when both attacks hold it).\n\
-         - **Slot1 / Slot2**: share of appearances on attack 1 / attack 2.\n\
-         - **Used1 / Used2**: mean share of turns the attack holding it was used.\n\
-         - **Melee_AC … Direct**: mean average turns when the attack holding it is of that type.\n\
-         - **Evasive / Tanky**: mean average turns against that profile.\n",
+        "\n## Column Definitions\n\n- **Apps**: appearances, one per slot holding it\n\
+         - **App%**: appearances per pair of the tier (over 100% when both attacks hold it)\n\
+         - **Avg Turns**: the mean average turns of the pairs holding it\n\
+         - **vs Med**: Avg Turns less the tier's median (negative: better)\n\
+         - **Eff**: vs Med per point of cost (more negative: better value)\n\
+         - **Slot1/Slot2**: the share of appearances on attack 1 and on attack 2\n\
+         - **Used1/Used2**: the mean share of turns each attack was chosen\n\
+         - **Attack Type Columns**: mean average turns by the type of the attack holding it\n\
+         - **Profile Columns**: mean average turns against Evasive and Tanky\n",
     );
     s
 }
@@ -193,11 +206,20 @@ pub(super) fn saturation(r: &Input<'_>, tier: &[PairRecord], title: &str) -> Str
     let _ = writeln!(s, "- **Unique enhancements found**: {}", order.len());
     let _ = writeln!(s, "- **Average saturation rate**: {mean:.1}%");
     let _ = writeln!(s, "- **Median saturation rate**: {:.1}%\n", median(&rates));
+    let _ = writeln!(
+        s,
+        "## Methodology\n\nHow often each enhancement appears in the {title} of the ranked \
+         pairs.\n\n**Key Metrics**:\n\
+         1. **Saturation Rate**: the share of the tier's pairs holding it, once per pair\n\
+         2. **Appearances**: how many pairs hold it\n\
+         3. **Type**: upgrade or limit\n\
+         4. **Cost**: its points\n\n**Interpretation**:\n\
+         - **High saturation (>60%)**: part of nearly every strong pair at this tier\n\
+         - **Medium saturation (30-60%)**: common, not essential\n\
+         - **Low saturation (<30%)**: situational or niche\n"
+    );
     s.push_str(
-        "## Methodology\n\n**Key Metrics**: the saturation rate of an enhancement is the share of \
-         the tier's pairs with it on either attack (once per pair).\n\n**Interpretation**: above \
-         60% it is near-essential at this tier; 30-60% common; below 30% situational.\n\n\
-         ## Enhancement Saturation Rankings\n\nSorted by saturation rate (descending).\n\n\
+        "## Enhancement Saturation Rankings\n\nSorted by saturation rate (descending).\n\n\
          | Rank | Enhancement | Type | Cost | Appearances | Saturation Rate |\n\
          |------|-------------|------|------|-------------|----------------|\n",
     );
@@ -254,8 +276,10 @@ pub(super) fn saturation(r: &Input<'_>, tier: &[PairRecord], title: &str) -> Str
         }
     }
     s.push_str(
-        "\n## Notes\n\n- A pair counts an enhancement once, whichever attack holds it.\n\
-         - Tiers are the best pairs of the kept top, cut at a count.\n",
+        "\n## Notes\n\n- **Saturation Rate**: pairs holding it / pairs of the tier × 100\n\
+         - **Each enhancement counted once per pair**: even when both attacks hold it\n\
+         - **High saturation marks what the strongest pairs share**\n\
+         - **Low saturation is not weakness**: the enhancement may be situational\n",
     );
     s
 }

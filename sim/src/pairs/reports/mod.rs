@@ -22,14 +22,17 @@ use crate::combat::Attack;
 use crate::pairs::catalogue::Catalogue;
 use crate::pairs::shards::PairRecord;
 
+pub mod combat_logs;
 mod enhancements;
 mod pairing;
+mod stage1;
 mod synergy_and_costs;
 #[cfg(test)]
 mod tests;
 
 use enhancements::{ranking, saturation};
 use pairing::{stage2, top1000};
+pub use stage1::{stage1_reports, FILES as STAGE1_FILES};
 use synergy_and_costs::{costs, synergy};
 /// The tiers of the enhancement reports: share, title, file suffix.
 pub const TIERS: [(f64, &str, &str); 5] = [

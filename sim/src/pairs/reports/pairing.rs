@@ -7,12 +7,7 @@ use crate::pairs::{PROFILES, STAGE2_SCENARIOS};
 
 pub(super) fn stage2(r: &Input<'_>) -> String {
     let mut s = String::from("# Simulation V3 - Stage 2: Attack Pairing Results\n\n## Summary\n\n");
-    let _ = writeln!(
-        s,
-        "- **Total pairs tested**: {} (the kept top of {} read)",
-        thousands(r.top.len() as u64),
-        thousands(r.records)
-    );
+    let _ = writeln!(s, "- **Total pairs tested**: {}", thousands(r.records));
     let _ = writeln!(s, "- **Simulation runs per pair**: {}", r.runs);
     let _ = writeln!(
         s,
@@ -31,9 +26,14 @@ pub(super) fn stage2(r: &Input<'_>) -> String {
             kinds(p.attacks[0]),
             kinds(p.attacks[1])
         );
-        let _ = writeln!(s, "**Overall Performance:** {:.2} avg turns", p.overall_avg);
+        // Each bold line is a paragraph of its own, as the original's.
+        let _ = writeln!(
+            s,
+            "**Overall Performance:** {:.2} avg turns\n",
+            p.overall_avg
+        );
         let _ = writeln!(s, "**Synergy Score:** {:+.1}%\n", p.synergy);
-        let _ = writeln!(s, "**Attack 1:** {}", r.attack_line(p.attacks[0]));
+        let _ = writeln!(s, "**Attack 1:** {}\n", r.attack_line(p.attacks[0]));
         let _ = writeln!(s, "**Attack 2:** {}\n", r.attack_line(p.attacks[1]));
         s.push_str("**Usage Split:**\n\n| Context | Attack 1 | Attack 2 |\n|---------|----------|----------|\n");
         for (profile, &u) in PROFILES.iter().zip(&p.usage_by_profile) {
@@ -68,10 +68,17 @@ pub(super) fn top1000(r: &Input<'_>) -> String {
         let _ = writeln!(s, "- **Worst in top 1000**: {:.2}", worst.overall_avg);
     }
     s.push_str(
-        "\n## Methodology\n\nPairs ranked by average turns to defeat the enemies (lower is better) \
-         over every profile, scenario and run. Attacks are abbreviated as \
-         `type+upgrade+upgrade [limit]` (three upgrades and one limit at most, `...` for more); \
-         costs are in points, doubled for area attacks.\n\n## Top 1000 Pairs\n\n\
+        "\n## Methodology\n\nThe best 1,000 attack pairs by average turns to defeat the enemies.\n\
+         Fewer turns is better.\n\n**Key Columns**:\n\
+         1. **Rank**: the place in the top 1,000\n\
+         2. **Attack 1**: the first attack, abbreviated (type and upgrades)\n\
+         3. **Cost1**: its points (area attacks cost double)\n\
+         4. **Attack 2**: the second attack, abbreviated\n\
+         5. **Cost2**: its points\n\
+         6. **Total Cost**: both together\n\
+         7. **Avg Turns**: the mean over every profile, scenario and run\n\
+         8. **Synergy**: the synergy score (positive: the attacks complement each other)\n\n\
+         ## Top 1000 Pairs\n\n\
          | Rank | Attack 1 | Cost1 | Attack 2 | Cost2 | Total | Avg Turns | Synergy |\n\
          |------|----------|-------|----------|-------|-------|-----------|--------|\n",
     );
@@ -89,8 +96,11 @@ pub(super) fn top1000(r: &Input<'_>) -> String {
         );
     }
     s.push_str(
-        "\n## Notes\n\n- Synergy compares the pair with the mean of its two attacks alone.\n\
-         - Positive synergy: the pair wins faster than its attacks would alone.\n",
+        "\n## Notes\n\n- **Avg Turns**: fewer is better\n\
+         - **Synergy positive**: the pair wins faster than its two attacks alone, on average\n\
+         - **Synergy negative**: the attacks overlap (or get in each other's way)\n\
+         - **Attack abbreviations**: the first three upgrades, `...` for more\n\
+         - **Limits shown in brackets**: [limit_name]\n",
     );
     s
 }

@@ -44,9 +44,13 @@ pub(super) fn synergy(r: &Input<'_>) -> String {
     let _ = writeln!(s, "- **Synergy score mean**: {mean:+.1}%");
     let _ = writeln!(s, "- **Synergy score std dev**: {sd:.1}%\n");
     s.push_str(
-        "## Methodology\n\n```\nsynergy = (mean of the two attacks' solo turns - pair turns) \
-         / mean of the solo turns × 100\n```\n\n- Positive: the pair wins faster than its attacks \
-         alone would.\n- Negative: slower.\n\n## Synergy Distribution\n\n\
+        "## Methodology\n\n**Synergy Score Calculation:**\n```\nsynergy_score = (avg_individual - \
+         paired_performance) / avg_individual × 100\n```\n\nWhere `avg_individual` is the mean of \
+         the two attacks' average turns alone (stage 1).\n\n**Interpretation:**\n\
+         - **Positive synergy (>0%)**: together the attacks win in fewer turns than alone.\n\
+         - **Negative synergy (<0%)**: together they win in more turns: they overlap.\n\
+         - **Strong positive (>15%)**: a pair worth building.\n\
+         - **Strong negative (<-15%)**: a pair to avoid.\n\n## Synergy Distribution\n\n\
          | Synergy Range | Count | % of Pairs |\n|--------------|-------|------------|\n",
     );
     for (label, count) in SYNERGY_BUCKETS.iter().zip(buckets) {
@@ -58,8 +62,9 @@ pub(super) fn synergy(r: &Input<'_>) -> String {
     }
     let entry = |s: &mut String, rank: usize, p: &PairRecord, good: bool| {
         let _ = writeln!(s, "### Rank {rank}: {:+.1}% Synergy\n", p.synergy);
-        let _ = writeln!(s, "**Performance:** {:.2} avg turns", p.overall_avg);
-        let _ = writeln!(s, "**Attack 1:** {}", r.attack_line(p.attacks[0]));
+        // Each bold line is a paragraph of its own, as the original's.
+        let _ = writeln!(s, "**Performance:** {:.2} avg turns\n", p.overall_avg);
+        let _ = writeln!(s, "**Attack 1:** {}\n", r.attack_line(p.attacks[0]));
         let _ = writeln!(s, "**Attack 2:** {}\n", r.attack_line(p.attacks[1]));
         let _ = writeln!(s, "**Why it {}:**", if good { "works" } else { "fails" });
         for reason in reasons(r, p, good) {
@@ -75,7 +80,7 @@ pub(super) fn synergy(r: &Input<'_>) -> String {
         entry(&mut s, i + 1, p, true);
     }
     s.push_str(
-        "\n\n## Top 50 Negative Synergy Pairs (Anti-Synergy)\n\nThese pairs perform worse together \
+        "\n## Top 50 Negative Synergy Pairs (Anti-Synergy)\n\nThese pairs perform worse together \
          than individually - avoid these combinations.\n\n",
     );
     for (i, p) in negative.iter().take(50).enumerate() {
@@ -177,8 +182,14 @@ pub(super) fn costs(r: &Input<'_>) -> String {
         let _ = writeln!(s, "- **Most expensive total cost**: {hi}p");
     }
     s.push_str(
-        "\n## Methodology\n\nPairs grouped by their total cost (both attacks, area costs \
-         doubled). Efficiency is the group's median minus the overall median, per point.\n\n\
+        "\n## Methodology\n\nPairs grouped by their total cost (both attacks, area costs doubled), \
+         to find the best value at each budget.\n\n**Key Metrics**:\n\
+         1. **Total Cost**: the points of both attacks\n\
+         2. **Best Avg Turns**: the best pair at that cost\n\
+         3. **Median Avg Turns**: the middle pair at that cost\n\
+         4. **vs Overall Median**: that median less the median of every ranked pair\n\
+         5. **Efficiency**: vs Overall Median per point (lower: better value)\n\
+         6. **Pairs in Tier**: how many ranked pairs cost that much\n\n\
          ## Cost Tier Summary\n\n| Cost | Pairs | Best | Median | vs Overall | Efficiency | Top 3 |\n\
          |------|-------|------|--------|-----------|------------|-------|\n",
     );
@@ -248,8 +259,11 @@ pub(super) fn costs(r: &Input<'_>) -> String {
         );
     }
     s.push_str(
-        "\n## Notes\n\n- Costs are in points; area attacks cost double.\n\
-         - All figures are over the kept top pairs.\n",
+        "\n## Notes\n\n- **Lower avg turns = better performance**\n\
+         - **Efficiency = (median - overall_median) / cost**: lower is better\n\
+         - **Best value tiers**: the most negative efficiency with a good median\n\
+         - **Synergy scores**: positive for attacks that complement each other, negative for \
+         overlap\n",
     );
     s
 }
