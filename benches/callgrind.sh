@@ -12,7 +12,7 @@ command -v valgrind >/dev/null || { echo "error: valgrind is not installed (apt-
 cargo build --release --quiet --example callgrind_system --example callgrind_counting --example callgrind_sites
 instructions() { # binary, N
   local out
-  out=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "target/release/examples/$1" "$2" 2>&1)
+  out=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "${CARGO_TARGET_DIR:-target}/release/examples/$1" "$2" 2>&1)
   grep -oE 'Collected : [0-9]+' <<<"$out" | grep -oE '[0-9]+'
 }
 sys0=$(instructions callgrind_system 0); sysn=$(instructions callgrind_system "$n")

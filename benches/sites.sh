@@ -23,9 +23,9 @@ for ((r = 1; r <= rounds; r++)); do
   done
 done
 python3 - "$rounds" <<'PY'
-import json, pathlib, statistics, sys
+import json, os, pathlib, statistics, sys
 rounds = int(sys.argv[1])
-root = pathlib.Path("target/criterion")
+root = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", "target")) / "criterion"
 def per_box(path, boxes, r):
     est = json.loads((root / path / f"sites{r}" / "estimates.json").read_text())
     return est["median"]["point_estimate"] / boxes

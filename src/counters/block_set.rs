@@ -165,11 +165,19 @@ impl SharedBlockSet {
     /// The set, made now if it was not (from the system allocator: fine
     /// inside the allocator). Callers that use the pointer serialise their
     /// access themselves; others use [`with`](Self::with).
+    #[inline(always)]
     pub(crate) fn get_or_make(&self) -> *mut BlockSet {
         let p = self.set.load(Ordering::Acquire);
         if !p.is_null() {
             return p;
         }
+        self.make()
+    }
+
+    /// [`get_or_make`](Self::get_or_make)'s first call.
+    #[cold]
+    #[inline(never)]
+    fn make(&self) -> *mut BlockSet {
         let holder = Layout::new::<BlockSet>();
         // SAFETY: a non-zero layout, written before it is shared.
         let fresh = unsafe { System.alloc(holder) } as *mut BlockSet;

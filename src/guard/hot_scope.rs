@@ -65,7 +65,21 @@ static PROCESS_LOG: ViolationLog = ViolationLog::new();
 /// Called by the allocator's slow path: writes `op` down in every log whose
 /// guard it offends (process-armed guards only when `process`: not for a
 /// thread left out of process-wide tracking). Must not allocate, lock or panic.
+///
+/// Inlined into the slow path for its common answer, "no guard is armed":
+/// two loads, where a call cost about 38 instructions an operation with
+/// sites recording.
+#[inline(always)]
 pub(crate) fn check(b: &ThreadBlock, op: Op, align: u64, process: bool) {
+    if b.thread_guards.load(Relaxed) == 0 && !(process && PROCESS_ARMED.load(Relaxed) > 0) {
+        return;
+    }
+    check_armed(b, op, align, process);
+}
+
+/// [`check`] once a guard is armed on this thread or process-wide.
+#[inline(never)]
+fn check_armed(b: &ThreadBlock, op: Op, align: u64, process: bool) {
     if b.scope() == ThreadScope::Permit {
         return;
     }
