@@ -17,6 +17,13 @@
 //! Objects loaded after `prepare` (with `dlopen`) are not known to it: a stack
 //! through one of them stops there.
 //!
+//! When the build keeps frame pointers (`-C force-frame-pointers=yes`, which
+//! `build.rs` turns into `cfg(allocguard_frame_pointers)`), [`capture`]
+//! follows the chain of saved frame pointers instead: two loads and a few
+//! checks a frame. [`prepare`] first walks a known chain both ways and keeps
+//! the tables if the two disagree, so a build whose code does not keep its
+//! frame pointers after all is still unwound exactly.
+//!
 //! Elsewhere (other systems and architectures) [`capture`] falls back to the
 //! system unwinder, which is exact but slow; without the `backtrace` feature
 //! it captures nothing.
