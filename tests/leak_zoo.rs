@@ -55,16 +55,29 @@ struct Node {
 }
 
 /// A worker thread that keeps whatever it is sent, answering each time.
+/// Dropped, it stops the thread and waits for it: the thread frees what it
+/// kept, and those frees must not land in the next run's phase (they did,
+/// now and then, as a negative growth of the next worker's run).
 struct Worker {
-    send: mpsc::SyncSender<u64>,
+    send: Option<mpsc::SyncSender<u64>>,
     done: mpsc::Receiver<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        drop(self.send.take());
+        if let Some(t) = self.thread.take() {
+            t.join().expect("the worker thread ends");
+        }
+    }
 }
 
 impl Worker {
     fn start() -> Worker {
         let (send, work) = mpsc::sync_channel::<u64>(1);
         let (reply, done) = mpsc::sync_channel::<()>(1);
-        std::thread::spawn(move || {
+        let thread = std::thread::spawn(move || {
             let mut kept: Vec<String> = Vec::new();
             for i in work {
                 kept.push(format!("job {i:08}"));
@@ -74,11 +87,16 @@ impl Worker {
                 }
             }
         });
-        Worker { send, done }
+        Worker {
+            send: Some(send),
+            done,
+            thread: Some(thread),
+        }
     }
 
     fn job(&self, i: u64) {
-        self.send.send(i).expect("the worker takes work");
+        let send = self.send.as_ref().expect("a running worker");
+        send.send(i).expect("the worker takes work");
         self.done.recv().expect("the worker answers");
     }
 }
