@@ -330,3 +330,28 @@ fn reports_render_to_the_originals_paragraphs() {
     );
     assert_eq!(blocks("**A:** 1\n\n**B:** 2\n"), ["p A:", "p B:"]);
 }
+
+#[test]
+fn a_second_run_into_the_same_folder_is_refused_before_it_starts() {
+    let d = tempfile::tempdir().unwrap();
+    pipeline(d.path());
+    let report = d.path().join("stage1").join("stage1_pruning_report.md");
+    let before = std::fs::metadata(&report).unwrap().modified().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["pairs", "--stride", "200", "-q", "--out"])
+        .arg(d.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("stage2_shard_000.bin exists; write pairs into an empty directory"),
+        "{err}"
+    );
+    // Refused before stage 1 ran: its reports were not written again.
+    assert!(String::from_utf8_lossy(&out.stdout).is_empty());
+    assert_eq!(
+        std::fs::metadata(&report).unwrap().modified().unwrap(),
+        before
+    );
+}

@@ -136,6 +136,21 @@ pub(crate) fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
     if a.out.is_dir() {
         allocguard_sim::outfiles::check_free(&a.out, &[allocguard_sim::pairs::catalogue::FILE])?;
     }
+    // Refused before stage 1 runs, not after it: shards are never replaced.
+    if a.out.is_dir() {
+        let shards = allocguard_sim::pairs::reducer::shards_in(&a.out)?;
+        let ours = shards.iter().find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("stage2_shard_"))
+        });
+        if let Some(first) = ours {
+            anyhow::bail!(
+                "{} exists; write pairs into an empty directory (or one without shards)",
+                first.display()
+            );
+        }
+    }
     let stage1_dir = a.out.join("stage1");
     let stage2_dir = a.out.join("stage2");
     if stage1_dir.is_dir() {
