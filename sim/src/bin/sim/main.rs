@@ -62,7 +62,7 @@ enum Command {
     Automaton(AutomatonArgs),
     /// The combat build tester: every build of an archetype, ranked.
     Combat(CombatArgs),
-    /// Stage-2 attack pairing: prune attacks alone, play sampled pairs, write shards.
+    /// Attack pairing as simulation_v3 runs it: stage 1 (attacks alone, pruned), stage 2 (sampled pairs into shards), the top N and every report.
     Pairs(PairsArgs),
     /// Write synthetic stage-2 result shards (drawn from a distribution, not simulated).
     Shards(ShardsArgs),
