@@ -102,6 +102,18 @@ pub fn write_all(dir: &Path, reports: &[Report<'_>]) -> io::Result<Vec<PathBuf>>
     result
 }
 
+/// [`write_all`] for reports already in memory: file name and text.
+pub fn write_texts(dir: &Path, files: &[(String, String)]) -> io::Result<Vec<PathBuf>> {
+    let reports: Vec<Report<'_>> = files
+        .iter()
+        .map(|(name, text)| {
+            let body: Body<'_> = Box::new(move |w| w.write_all(text.as_bytes()));
+            (name.as_str(), body)
+        })
+        .collect();
+    write_all(dir, &reports)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

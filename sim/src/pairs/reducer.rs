@@ -234,15 +234,7 @@ pub fn report_files() -> Vec<String> {
 /// Writes every report into `dir`, each through one buffered writer, all or
 /// nothing (see [`crate::outfiles`]).
 pub fn write_reports(r: &Reduced, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let files = reports(r);
-    let reports: Vec<crate::outfiles::Report> = files
-        .iter()
-        .map(|(name, text)| {
-            let body: crate::outfiles::Body = Box::new(move |w| w.write_all(text.as_bytes()));
-            (name.as_str(), body)
-        })
-        .collect();
-    crate::outfiles::write_all(dir, &reports)
+    crate::outfiles::write_texts(dir, &reports(r))
 }
 
 #[cfg(test)]

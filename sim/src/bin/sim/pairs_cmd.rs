@@ -242,29 +242,10 @@ pub(crate) fn pairs_cmd(a: PairsArgs) -> anyhow::Result<()> {
         waves::report::thousands(pruned.attacks.len() as u64),
         cfg.enhancement_percent * 100.0
     );
-    let stage1_files = pairs::reports::stage1_reports(&pruned, &cfg);
-    let bodies: Vec<allocguard_sim::outfiles::Report> = stage1_files
-        .iter()
-        .map(|(name, text)| {
-            let body: allocguard_sim::outfiles::Body =
-                Box::new(move |w| w.write_all(text.as_bytes()));
-            (name.as_str(), body)
-        })
-        .collect();
-    let written = allocguard_sim::outfiles::write_all(&stage1_dir, &bodies)?;
+    use allocguard_sim::outfiles::write_texts;
+    let written = write_texts(&stage1_dir, &pairs::reports::stage1_reports(&pruned, &cfg))?;
     let logs = pairs::reports::combat_logs::combat_logs(&pruned, &cfg);
-    let bodies: Vec<allocguard_sim::outfiles::Report> = logs
-        .iter()
-        .map(|(name, text)| {
-            let body: allocguard_sim::outfiles::Body =
-                Box::new(move |w| w.write_all(text.as_bytes()));
-            (name.as_str(), body)
-        })
-        .collect();
-    allocguard_sim::outfiles::write_all(
-        &stage1_dir.join(pairs::reports::combat_logs::DIR),
-        &bodies,
-    )?;
+    write_texts(&stage1_dir.join(pairs::reports::combat_logs::DIR), &logs)?;
     outln!(
         "  wrote stage 1's {} reports and {} combat logs into {}",
         written.len(),
