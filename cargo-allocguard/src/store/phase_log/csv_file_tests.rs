@@ -2,21 +2,7 @@
 //! refuses.
 
 use super::*;
-use crate::store::phase_log::PhaseRow;
-
-fn row(label: &str, run: &str, ts: &str, allocs: u64) -> PhaseRow {
-    PhaseRow {
-        timestamp: ts.into(),
-        run_id: run.into(),
-        label: label.into(),
-        scenario: "s".into(),
-        phase: "p".into(),
-        status: "passed".into(),
-        allocs,
-        notes: "a, \"quoted\" note".into(),
-        ..PhaseRow::default()
-    }
-}
+use crate::store::phase_log::tests::row;
 
 #[test]
 fn appends_and_reads_back_by_header() {

@@ -320,10 +320,16 @@ pub fn labels(rows: &[PhaseRow]) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn row(label: &str, run: &str, ts: &str, allocs: u64) -> PhaseRow {
+    /// A passed row of scenario `s`, phase `p`, with a note that needs quoting.
+    pub(in crate::store::phase_log) fn row(
+        label: &str,
+        run: &str,
+        ts: &str,
+        allocs: u64,
+    ) -> PhaseRow {
         PhaseRow {
             timestamp: ts.into(),
             run_id: run.into(),
