@@ -247,14 +247,14 @@ fn uncount_failed_alloc() {
 #[inline(always)]
 fn slow_alloc(ptr: *mut u8, size: usize, align: usize) {
     let op = Op::Alloc { size: size as u64 };
-    block::with_block(|b| slow_path(b, op, align as u64, ptr as usize, 0));
+    slow_path(block::this_thread(), op, align as u64, ptr as usize, 0);
 }
 
 // Inlined into the cold caller: one frame fewer for a site's stack walk.
 #[inline(always)]
 fn slow_dealloc(ptr: *mut u8, size: usize, align: usize) {
     let op = Op::Dealloc { size: size as u64 };
-    block::with_block(|b| slow_path(b, op, align as u64, ptr as usize, 0));
+    slow_path(block::this_thread(), op, align as u64, ptr as usize, 0);
 }
 
 #[cold]
@@ -264,7 +264,13 @@ fn slow_realloc(old_ptr: *mut u8, ptr: *mut u8, old: usize, new: usize, align: u
         old: old as u64,
         new: new as u64,
     };
-    block::with_block(|b| slow_path(b, op, align as u64, ptr as usize, old_ptr as usize));
+    slow_path(
+        block::this_thread(),
+        op,
+        align as u64,
+        ptr as usize,
+        old_ptr as usize,
+    );
 }
 
 /// Registration, retired threads, guards, process-wide tracking and

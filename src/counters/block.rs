@@ -203,6 +203,19 @@ pub(crate) fn with_block<R>(f: impl FnOnce(&ThreadBlock) -> R) -> R {
     BLOCK.with(f)
 }
 
+/// This thread's block, without a closure: the allocator's slow path keeps
+/// its arguments in registers (a closure's captures go through memory, and
+/// reading them back as one wide load stalls on the stores that wrote them).
+/// The block lives as long as the thread (const-initialised, no `Drop`), so
+/// the reference is good for everything the calling thread does with it.
+#[inline(always)]
+pub(crate) fn this_thread<'a>() -> &'a ThreadBlock {
+    let p = BLOCK.with(|b| b as *const ThreadBlock);
+    // SAFETY: the thread-local outlives every use on this thread (see above),
+    // and the reference is used only by the thread that made it.
+    unsafe { &*p }
+}
+
 struct ExitHook;
 
 impl ExitHook {

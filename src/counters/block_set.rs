@@ -37,11 +37,13 @@ impl BlockSet {
         Self { entries, len: 0 }
     }
 
+    #[inline(always)]
     fn home(ptr: usize) -> usize {
         // Fibonacci hashing: allocators align blocks, so the low bits repeat.
         ((ptr as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 46) as usize & MASK
     }
 
+    #[inline(always)]
     fn entry(&mut self, i: usize) -> &mut [u64; 2] {
         // SAFETY: `i` is masked to the table; the caller owns or has locked it.
         unsafe { &mut *self.entries.add(i & MASK) }
@@ -63,6 +65,7 @@ impl BlockSet {
     }
 
     /// Adds (or replaces) `ptr`; false when the set is full.
+    #[inline(always)]
     pub(crate) fn insert(&mut self, ptr: usize, size: u64, tag: u64) -> bool {
         // Keep a tenth free, so probes stay short.
         if self.len >= BLOCK_SLOTS - BLOCK_SLOTS / 10 {
@@ -82,7 +85,9 @@ impl BlockSet {
         }
     }
 
-    /// Removes `ptr`; its `(size, tag)` when it was in the set.
+    /// Removes `ptr`; its `(size, tag)` when it was in the set. Inlined: a
+    /// call returns the pair through memory.
+    #[inline(always)]
     pub(crate) fn remove(&mut self, ptr: usize) -> Option<(u64, u64)> {
         let mut i = Self::home(ptr);
         loop {

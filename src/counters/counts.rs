@@ -110,6 +110,29 @@ pub(crate) enum Op {
 }
 
 impl Op {
+    /// The operation as three plain words (kind, size or old size, new
+    /// size), for a call that should get it in registers: an `Op` passed by
+    /// value or by reference goes through memory, and reading it back as one
+    /// wide load of the narrower stores that wrote it stalls.
+    #[inline(always)]
+    pub(crate) fn to_words(self) -> (u8, u64, u64) {
+        match self {
+            Op::Alloc { size } => (0, size, 0),
+            Op::Dealloc { size } => (1, size, 0),
+            Op::Realloc { old, new } => (2, old, new),
+        }
+    }
+
+    /// The operation [`to_words`](Self::to_words) made these words of.
+    #[inline(always)]
+    pub(crate) fn from_words(kind: u8, a: u64, b: u64) -> Op {
+        match kind {
+            0 => Op::Alloc { size: a },
+            1 => Op::Dealloc { size: a },
+            _ => Op::Realloc { old: a, new: b },
+        }
+    }
+
     /// Change in live bytes caused by the operation.
     pub(crate) fn live_delta(self) -> i64 {
         match self {

@@ -84,6 +84,9 @@ pub(crate) struct SiteTable {
     pub(crate) untracked_blocks: u64,
     /// Recordings into this table so far (ticks, for the harness).
     pub(crate) recordings: u64,
+    /// Where [`record`] captures a stack (under the lock): a buffer of the
+    /// table's own, so that no capture zeroes 256 bytes of stack first.
+    scratch: [usize; SITE_FRAMES],
 }
 
 // SAFETY: the slots are only touched under `LOCK` (while recording) or by the
@@ -120,6 +123,7 @@ impl SiteTable {
             overflow: RawCounts::default(),
             untracked_blocks: 0,
             recordings: 0,
+            scratch: [0; SITE_FRAMES],
         }
     }
 
@@ -133,26 +137,17 @@ impl SiteTable {
     }
 
     /// The slot of `frames`, or `None` when the table is full.
+    #[cfg(test)]
     fn slot(&mut self, frames: &[usize]) -> Option<usize> {
-        let hash = hash_frames(frames);
-        let mask = self.capacity - 1;
-        let mut i = hash as usize & mask;
-        for _ in 0..self.capacity {
-            // SAFETY: `i < capacity`; the caller holds the lock.
-            let s = unsafe { &mut *self.slots.add(i) };
-            if !s.used {
-                s.used = true;
-                s.hash = hash;
-                s.len = frames.len();
-                s.frames[..frames.len()].copy_from_slice(frames);
-                return Some(i);
-            }
-            if s.hash == hash && s.frames[..s.len] == *frames {
-                return Some(i);
-            }
-            i = (i + 1) & mask;
-        }
-        None
+        // SAFETY: `slots` holds `capacity` entries; the caller holds the lock.
+        unsafe { slot_in(self.slots, self.capacity, frames) }
+    }
+
+    /// The slot of the stack [`record`] captured into `scratch` (`n` frames).
+    #[inline(always)]
+    fn slot_of_scratch(&mut self, n: usize) -> Option<usize> {
+        // SAFETY: as in `slot`; `scratch` is not one of the slots.
+        unsafe { slot_in(self.slots, self.capacity, &self.scratch[..n]) }
     }
 
     /// The counts of slot `i`, or the overflow entry for `None`.
@@ -182,20 +177,31 @@ impl Drop for SiteTable {
 /// The slot index that stands for the overflow entry in the block table.
 const OVERFLOW_SITE: u64 = SITE_SLOTS as u64;
 
+/// Whether two stacks are the same: a word loop, where a slice compare calls
+/// `memcmp` for the few words a stack has.
+#[inline(always)]
+fn same_frames(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+#[inline(always)]
 fn hash_frames(frames: &[usize]) -> u64 {
-    // FNV-1a over the words: cheap, and stacks differ in their low bits.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    // A rotate and an xor a frame (a chain of two one-cycle steps; a
+    // multiply a frame made the chain four times longer), then one
+    // multiply to spread the words' low bits, which tell stacks apart,
+    // over the bits that pick the slot.
+    let mut h: u64 = frames.len() as u64;
     for &f in frames {
-        h ^= f as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
+        h = h.rotate_left(7) ^ f as u64;
     }
-    h
+    (h ^ (h >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 16
 }
 
 /// Which site each block recorded came from (`tag` = site index).
 static BLOCKS: SharedBlockSet = SharedBlockSet::new();
 
 /// The process's block table, made on first use (outside the allocator).
+#[inline(always)]
 fn blocks() -> *mut BlockSet {
     BLOCKS.get_or_make()
 }
@@ -208,6 +214,7 @@ static LOCK: AtomicBool = AtomicBool::new(false);
 struct Locked;
 
 impl Locked {
+    #[inline(always)]
     fn take() -> Self {
         while LOCK
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -220,6 +227,7 @@ impl Locked {
 }
 
 impl Drop for Locked {
+    #[inline(always)]
     fn drop(&mut self) {
         LOCK.store(false, Ordering::Release);
     }
@@ -287,13 +295,35 @@ pub(crate) fn record(op: Op, ptr: usize, old_ptr: usize) {
     let table = unsafe { &mut *table };
     // SAFETY: made before recording started.
     let blocks = unsafe { &mut *blocks() };
-    let mut frames = [0usize; SITE_FRAMES];
-    let here = |table: &mut SiteTable| {
-        // SAFETY: we hold the lock.
-        let n = unsafe { unwind::capture(&mut frames) };
-        table.slot(&frames[..n])
-    };
-    attribute(table, blocks, op, ptr, old_ptr, here);
+    attribute(table, blocks, op, ptr, old_ptr, StackHere);
+}
+
+/// How [`attribute`] finds the site of the operation it records.
+trait Here {
+    /// The operation's site (its slot, `None`: the overflow entry).
+    fn site(&mut self, table: &mut SiteTable) -> Option<usize>;
+}
+
+/// The site is the current stack, captured into the table's scratch buffer.
+/// A type of its own (a closure's call is not always inlined): the walk
+/// starts in the allocator's slow-path frame, where a call would add a
+/// frame to every stack.
+struct StackHere;
+
+impl Here for StackHere {
+    #[inline(always)]
+    fn site(&mut self, table: &mut SiteTable) -> Option<usize> {
+        // SAFETY: used by `record` only, which holds the lock.
+        let n = unsafe { unwind::capture(&mut table.scratch) };
+        table.slot_of_scratch(n)
+    }
+}
+
+#[cfg(test)]
+impl<F: FnMut(&mut SiteTable) -> Option<usize>> Here for F {
+    fn site(&mut self, table: &mut SiteTable) -> Option<usize> {
+        self(table)
+    }
 }
 
 /// The bookkeeping of [`record`], given how to find the operation's site
@@ -305,12 +335,12 @@ fn attribute(
     op: Op,
     ptr: usize,
     old_ptr: usize,
-    mut here: impl FnMut(&mut SiteTable) -> Option<usize>,
+    mut here: impl Here,
 ) {
     let tick = table.recordings;
     match op {
         Op::Alloc { size } => {
-            let site = here(table);
+            let site = here.site(table);
             let c = table.counts(site);
             c.seen_in(tick);
             c.allocs += 1;
@@ -319,7 +349,7 @@ fn attribute(
             track(table, blocks, ptr, size, site);
         }
         Op::Realloc { old, new } => {
-            let site = here(table);
+            let site = here.site(table);
             let c = table.counts(site);
             c.seen_in(tick);
             c.reallocs += 1;
@@ -334,7 +364,7 @@ fn attribute(
         Op::Dealloc { size } => {
             let (site, held) = match blocks.remove(ptr) {
                 Some((held, from)) => (site_index(from), Some(held)),
-                None => (here(table), None),
+                None => (here.site(table), None),
             };
             let c = table.counts(site);
             c.seen_in(tick);
@@ -345,6 +375,35 @@ fn attribute(
             }
         }
     }
+}
+
+/// The slot of `frames` among `capacity` slots (a power of two), claimed if
+/// it is new; `None` when every slot holds another stack.
+///
+/// # Safety
+/// `slots` holds `capacity` initialised entries, and nobody else touches
+/// them meanwhile (the caller holds the lock).
+#[inline(always)]
+unsafe fn slot_in(slots: *mut RawSite, capacity: usize, frames: &[usize]) -> Option<usize> {
+    let hash = hash_frames(frames);
+    let mask = capacity - 1;
+    let mut i = hash as usize & mask;
+    for _ in 0..capacity {
+        // SAFETY: `i < capacity`; the caller's guarantee.
+        let s = unsafe { &mut *slots.add(i) };
+        if !s.used {
+            s.used = true;
+            s.hash = hash;
+            s.len = frames.len();
+            s.frames[..frames.len()].copy_from_slice(frames);
+            return Some(i);
+        }
+        if s.hash == hash && same_frames(&s.frames[..s.len], frames) {
+            return Some(i);
+        }
+        i = (i + 1) & mask;
+    }
+    None
 }
 
 fn site_index(stored: u64) -> Option<usize> {
@@ -373,18 +432,28 @@ mod tests {
         for (k, size) in [8u64, 16, 32].into_iter().enumerate() {
             for base in [0x10_000, 0x20_000] {
                 let op = Op::Alloc { size };
-                attribute(&mut table, &mut blocks, op, base + k * 64, 0, |t| {
-                    t.slot(&[0x1000 + k, 0x2000])
-                });
+                attribute(
+                    &mut table,
+                    &mut blocks,
+                    op,
+                    base + k * 64,
+                    0,
+                    |t: &mut SiteTable| t.slot(&[0x1000 + k, 0x2000]),
+                );
             }
         }
         // Frees go to the block's site, the overflow entry included; a free
         // of an unknown block to where it happens (here: the overflow).
         for (k, size) in [8u64, 16, 32].into_iter().enumerate() {
             let op = Op::Dealloc { size };
-            attribute(&mut table, &mut blocks, op, 0x10_000 + k * 64, 0, |_| {
-                unreachable!("a tracked block's site is known")
-            });
+            attribute(
+                &mut table,
+                &mut blocks,
+                op,
+                0x10_000 + k * 64,
+                0,
+                |_: &mut SiteTable| unreachable!("a tracked block's site is known"),
+            );
         }
         attribute(
             &mut table,
@@ -392,7 +461,7 @@ mod tests {
             Op::Dealloc { size: 4 },
             0x99,
             0,
-            |t| t.slot(&[0x1000 + 2, 0x2000]),
+            |t: &mut SiteTable| t.slot(&[0x1000 + 2, 0x2000]),
         );
         let used: Vec<RawCounts> = table.sites().map(|s| s.counts).collect();
         assert_eq!(used.len(), 2);

@@ -213,11 +213,19 @@ mod fast {
     }
 
     /// The top of the calling thread's stack, looked up once per thread.
+    #[inline(always)]
     fn stack_top() -> Option<u64> {
         let cached = STACK_TOP.with(Cell::get);
         if cached > 1 {
             return Some(cached as u64);
         }
+        first_stack_top(cached)
+    }
+
+    /// [`stack_top`] before this thread's top is known (or when it cannot be).
+    #[cold]
+    #[inline(never)]
+    fn first_stack_top(cached: usize) -> Option<u64> {
         if cached == 1 {
             return None;
         }
@@ -307,12 +315,19 @@ mod fast {
         rsp: u64,
         top: u64,
     ) -> usize {
+        // Each record must lie in `rsp..top`, 16-byte aligned, above the one
+        // before: the first is checked against `rsp` here, and each later
+        // one is above it, so only the top and the alignment are checked a
+        // frame (`last` is the highest address a record may start at).
+        let Some(last) = top.checked_sub(16) else {
+            return 0;
+        };
         let mut fp = rbp;
+        if fp < rsp {
+            return 0;
+        }
         let mut n = 0;
-        while n < out.len() {
-            if fp < rsp || !fp.is_multiple_of(16) || fp.saturating_add(16) > top {
-                break;
-            }
+        while n < out.len() && fp <= last && fp.is_multiple_of(16) {
             // SAFETY: 16 bytes inside the live stack, checked above.
             let (next, ra) = unsafe { (*(fp as *const u64), *((fp + 8) as *const u64)) };
             if ra == 0 {
