@@ -87,6 +87,10 @@ pub(crate) struct SiteTable {
     /// Where [`record`] captures a stack (under the lock): a buffer of the
     /// table's own, so that no capture zeroes 256 bytes of stack first.
     scratch: [usize; SITE_FRAMES],
+    /// The slot the last captured stack found (`usize::MAX`: none yet). A
+    /// loop allocates from one stack many times in a row: comparing with
+    /// that slot's stack first skips hashing and probing.
+    last_slot: usize,
 }
 
 // SAFETY: the slots are only touched under `LOCK` (while recording) or by the
@@ -124,6 +128,7 @@ impl SiteTable {
             untracked_blocks: 0,
             recordings: 0,
             scratch: [0; SITE_FRAMES],
+            last_slot: usize::MAX,
         }
     }
 
@@ -146,8 +151,21 @@ impl SiteTable {
     /// The slot of the stack [`record`] captured into `scratch` (`n` frames).
     #[inline(always)]
     fn slot_of_scratch(&mut self, n: usize) -> Option<usize> {
+        let frames = &self.scratch[..n];
+        if self.last_slot < self.capacity {
+            // SAFETY: a used slot (slots are never emptied while the table
+            // lives); the caller holds the lock.
+            let last = unsafe { &*self.slots.add(self.last_slot) };
+            if same_frames(&last.frames[..last.len], frames) {
+                return Some(self.last_slot);
+            }
+        }
         // SAFETY: as in `slot`; `scratch` is not one of the slots.
-        unsafe { slot_in(self.slots, self.capacity, &self.scratch[..n]) }
+        let found = unsafe { slot_in(self.slots, self.capacity, frames) };
+        if let Some(i) = found {
+            self.last_slot = i;
+        }
+        found
     }
 
     /// The counts of slot `i`, or the overflow entry for `None`.
