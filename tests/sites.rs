@@ -221,6 +221,73 @@ fn one_recording_at_a_time_and_none_after() -> Result<(), Failed> {
     check(sites.totals().ops() == 0, || format!("{sites:?}"))
 }
 
+/// The line both `via_*` reach: one allocation.
+#[inline(never)]
+fn made_here(n: usize) -> (Vec<u8>, u32) {
+    here!(black_box(vec![7u8; n]))
+}
+
+#[inline(never)]
+fn via_left(n: usize) -> (Vec<u8>, u32, u32) {
+    let ((v, line), called) = here!(made_here(n));
+    (black_box(v), line, called)
+}
+
+#[inline(never)]
+fn via_right(n: usize) -> (Vec<u8>, u32, u32) {
+    let ((v, line), called) = here!(made_here(n));
+    (black_box(v), line, called)
+}
+
+/// One line reached from two callers at the same depth, turn by turn: every
+/// stack is the same up to the caller's return address, and the stack
+/// pointer is the same at every allocation, so a stack remembered and
+/// replayed (see `sites::replay`) must still tell the two apart.
+fn one_line_from_two_callers_is_two_sites_every_time() -> Result<(), Failed> {
+    let ((line, left, right), sites) = measure_sites(|| {
+        let (mut line, mut left, mut right) = (0, 0, 0);
+        for i in 0..200 {
+            let (v, l, c) = if i % 2 == 0 {
+                let r = via_left(16 + i % 5);
+                left = r.2;
+                r
+            } else {
+                let r = via_right(16 + i % 5);
+                right = r.2;
+                r
+            };
+            line = l;
+            drop(black_box(v));
+            let _ = c;
+        }
+        (line, left, right)
+    });
+    let at_line: Vec<&Site> = sites
+        .sites
+        .iter()
+        .filter(|s| s.frame().is_some_and(|f| f.line == Some(line)))
+        .collect();
+    let caller_of = |called: u32| {
+        at_line
+            .iter()
+            .find(|s| {
+                s.caller()
+                    .is_some_and(|c| c.ends_with(&format!(":{called}")))
+            })
+            .map(|s| (s.counts.allocs, s.counts.deallocs, s.counts.live_bytes))
+    };
+    check(at_line.len() == 2, || {
+        let listed: Vec<String> = at_line.iter().map(|s| s.place()).collect();
+        format!("line {line}: {listed:?}")
+    })?;
+    check(caller_of(left) == Some((100, 100, 0)), || {
+        format!("called from line {left}: {:?}", caller_of(left))
+    })?;
+    check(caller_of(right) == Some((100, 100, 0)), || {
+        format!("called from line {right}: {:?}", caller_of(right))
+    })
+}
+
 fn main() {
     let mut args = Arguments::from_args();
     args.test_threads = Some(1);
@@ -246,6 +313,10 @@ fn main() {
             freeing_an_older_block_is_a_site_of_its_own,
         ),
         Trial::test("other_threads_are_recorded", other_threads_are_recorded),
+        Trial::test(
+            "one_line_from_two_callers_is_two_sites_every_time",
+            one_line_from_two_callers_is_two_sites_every_time,
+        ),
         Trial::test(
             "one_recording_at_a_time_and_none_after",
             one_recording_at_a_time_and_none_after,

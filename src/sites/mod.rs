@@ -1,6 +1,6 @@
 //! Allocation sites: every call stack that used the heap in a region, with
 //! its counts and the bytes it still holds. `unwind` captures a stack from
-//! inside the allocator, `table` attributes each operation to its stack
+//! inside the allocator (`replay` spares it unwinding a stack twice), `table` attributes each operation to its stack
 //! without allocating, `report` symbolises and merges them into
 //! [`Sites`](report::Sites).
 //!
@@ -8,6 +8,7 @@
 //! are trimmed and named as a violation's are); the allocator calls
 //! [`table::record`] from its slow path.
 
+pub(crate) mod replay;
 pub(crate) mod report;
 pub(crate) mod table;
 pub(crate) mod unwind;

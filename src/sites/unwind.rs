@@ -60,6 +60,12 @@ mod fast {
     use std::sync::OnceLock;
 
     use framehop::x86_64::{CacheX86_64, UnwindRegsX86_64, UnwinderX86_64};
+
+    use crate::sites::replay::{ReadLog, ReplayCache, Start, MAX_FRAMES};
+
+    // A replay holds every frame a site keeps (a deeper stack would be
+    // unwound every time).
+    const _: () = assert!(MAX_FRAMES >= super::SITE_FRAMES);
     use framehop::{
         ExplicitModuleSectionInfo, FrameAddress, Module, MustNotAllocateDuringUnwind, Unwinder,
     };
@@ -82,6 +88,9 @@ mod fast {
         unwinder: Unw,
         /// Used only by the holder of the site recorder's lock.
         cache: UnsafeCell<Cache>,
+        /// Unwinds remembered for replay (see `replay`); used only by the
+        /// holder of the site recorder's lock.
+        replays: UnsafeCell<ReplayCache>,
         /// The build keeps frame pointers (see `build.rs`), and a walk of
         /// them agreed with the DWARF unwinder's at `prepare`: stacks are
         /// taken by following them.
@@ -110,6 +119,7 @@ mod fast {
             let state = State {
                 unwinder,
                 cache: UnsafeCell::new(Cache::new_in()),
+                replays: UnsafeCell::new(ReplayCache::new()),
                 frame_pointers: false,
             };
             State {
@@ -268,20 +278,47 @@ mod fast {
             std::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack));
             std::arch::asm!("mov {}, rbp", out(reg) rbp, options(nomem, nostack));
         }
-        let mut read_stack = |addr: u64| {
-            if addr >= rsp && addr + 8 <= top && addr.is_multiple_of(8) {
-                // SAFETY: inside this thread's stack, above the live frames.
-                Ok(unsafe { *(addr as *const u64) })
-            } else {
-                Err(())
-            }
-        };
         if state.frame_pointers {
             // SAFETY: `rsp` and `top` bound this thread's live stack.
             return unsafe { walk_frame_pointers(out, rbp, rsp, top) };
         }
+        let start = Start { rip, rsp, rbp, top };
         // SAFETY: the caller holds the lock that serialises captures.
-        let cache = unsafe { &mut *state.cache.get() };
+        let (cache, replays) = unsafe { (&mut *state.cache.get(), &mut *state.replays.get()) };
+        // SAFETY: `rsp..top` is this thread's live stack.
+        if let Some(n) = unsafe { replays.replay(start, out) } {
+            return n;
+        }
+        let (log, log_without_rbp) = replays.logs();
+        let n = unwind_tables(state, cache, start, out, log);
+        let mut again = [0usize; super::SITE_FRAMES];
+        let without_rbp = Start { rbp: 0, ..start };
+        let m = unwind_tables(state, cache, without_rbp, &mut again, log_without_rbp);
+        replays.remember(start, &out[..n], out[..n] == again[..m]);
+        n
+    }
+
+    /// Unwinds from `start` with the tables, writing the return addresses
+    /// into `out` and every word read into `log`; returns how many.
+    #[inline(never)]
+    fn unwind_tables(
+        state: &State,
+        cache: &mut Cache,
+        start: Start,
+        out: &mut [usize],
+        log: &mut ReadLog,
+    ) -> usize {
+        let Start { rip, rsp, rbp, top } = start;
+        let mut read_stack = |addr: u64| {
+            if addr >= rsp && addr + 8 <= top && addr.is_multiple_of(8) {
+                // SAFETY: inside this thread's stack, above the live frames.
+                let word = unsafe { *(addr as *const u64) };
+                log.push(addr, word);
+                Ok(word)
+            } else {
+                Err(())
+            }
+        };
         let regs = UnwindRegsX86_64::new(rip, rsp, rbp);
         let mut frames = state
             .unwinder
