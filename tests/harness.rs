@@ -197,6 +197,43 @@ fn a_failing_hot_tick_names_every_allocating_site_with_its_counts() -> TestResul
     )
 }
 
+fn sites_that_overflowed_their_table_are_taken_again_in_a_larger_one() -> TestResult {
+    // The phase records its sites itself, but its one armed tick has twice
+    // as many stacks as a table holds: the second run's larger table tells
+    // them all apart.
+    let failure = examples::many_stacks("t/many_stacks")
+        .run_and_check(Scale::Smoke)
+        .err()
+        .ok_or("allocations in armed ticks must fail")?;
+    let profile = failure.profile.ok_or("profile")?;
+    let p = profile.phase("hot").ok_or("phase")?;
+    let sites = p.sites.as_ref().ok_or("the phase carries its sites")?;
+    let paths = 2u64 << examples::BRANCH_LEVELS;
+    // A site keeps its innermost eight frames of the user's code: eight
+    // levels of the two functions, 256 sites once trimmed.
+    let trimmed = 1 << 8;
+    let t = sites.sites.totals();
+    ensure(
+        sites.from_second_run
+            && sites.sites.overflow.ops() == 0
+            && sites.sites.distinct == trimmed
+            && sites.sites.table_slots > paths
+            && (t.allocs, t.deallocs) == (paths, paths)
+            && (p.after_warmup.allocs, p.after_warmup.deallocs) == (paths, paths),
+        || {
+            format!(
+                "second run {}, {} distinct in {} slots, overflow {:?}, totals {t:?}, \
+                 after warm-up {:?}",
+                sites.from_second_run,
+                sites.sites.distinct,
+                sites.sites.table_slots,
+                sites.sites.overflow,
+                p.after_warmup
+            )
+        },
+    )
+}
+
 fn a_growth_failure_names_the_site_that_holds_the_memory() -> TestResult {
     let failure = examples::slow_leak("t/leak_sites")
         .run_and_check(Scale::Smoke)
@@ -535,6 +572,10 @@ fn main() {
         Trial::test(
             "the_slow_leak_is_flagged_and_the_ring_buffer_is_not",
             the_slow_leak_is_flagged_and_the_ring_buffer_is_not,
+        ),
+        Trial::test(
+            "sites_that_overflowed_their_table_are_taken_again_in_a_larger_one",
+            sites_that_overflowed_their_table_are_taken_again_in_a_larger_one,
         ),
         Trial::test(
             "a_failing_hot_tick_names_every_allocating_site_with_its_counts",

@@ -28,7 +28,7 @@ use crate::counters::block;
 use crate::guard::hot_scope::RawViolation;
 use crate::guard::hot_scope::{GuardConfig, HotGuard};
 use crate::measure::stats::{ensure_installed, ProcessPeakRegion};
-use crate::sites::table::{self as site_table, SiteTable};
+use crate::sites::table::{self as site_table, SiteTable, SITE_SLOTS};
 use crate::{Sites, Stats};
 
 /// `debug` or `release`, as this build was compiled.
@@ -49,6 +49,8 @@ pub const DHAT_OUT_ENV: &str = "ALLOCGUARD_DHAT_OUT";
 pub(crate) struct RunOptions {
     /// Per phase: whether to record its allocation sites.
     pub(crate) sites: Vec<bool>,
+    /// Distinct stacks each phase's site table holds.
+    pub(crate) site_slots: usize,
     /// Whether a DHAT profile may be taken (`ALLOCGUARD_DHAT_OUT`): not in a
     /// second run.
     pub(crate) dhat: bool,
@@ -67,6 +69,7 @@ impl<S: 'static> Scenario<S> {
                 .iter()
                 .map(|(p, _)| p.sites || self.sites || everywhere)
                 .collect(),
+            site_slots: SITE_SLOTS,
             dhat: true,
         };
         run(self, scale, &options)
@@ -132,6 +135,7 @@ fn run_inner<S: 'static>(
         .enumerate()
         .map(|(i, (phase, _))| {
             let sites = options.sites.get(i).copied().unwrap_or(false);
+            let sites = sites.then_some(options.site_slots);
             PhaseMeasure::new(phase, scale, scenario.metrics.len(), sites)
         })
         .collect();
@@ -270,7 +274,9 @@ struct PhaseMeasure {
 }
 
 impl PhaseMeasure {
-    fn new(phase: &Phase, scale: Scale, metrics: usize, record_sites: bool) -> Self {
+    /// `record_sites`: the slots of the site table, when the phase records
+    /// its sites.
+    fn new(phase: &Phase, scale: Scale, metrics: usize, record_sites: Option<usize>) -> Self {
         let n = phase.ticks_at(scale);
         Self {
             ticks: n,
@@ -290,7 +296,7 @@ impl PhaseMeasure {
             violating_ticks: 0,
             first_violation: None,
             metric_values: Vec::with_capacity(metrics),
-            sites: record_sites.then(SiteTable::new),
+            sites: record_sites.map(SiteTable::with_capacity),
             sites_started: false,
         }
     }

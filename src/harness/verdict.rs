@@ -4,6 +4,7 @@ use super::profile::{PhaseProfile, PhaseSites, Profile};
 use super::runner::{run, RunOptions};
 use super::scale::Scale;
 use super::scenario::{Scenario, SitesMode};
+use crate::sites::table::LARGE_SITE_SLOTS;
 
 /// Why a scenario failed, with the profile when the run got that far.
 #[derive(Debug)]
@@ -93,6 +94,12 @@ pub(crate) fn failing_phases(profile: &Profile) -> Vec<usize> {
         })
         .map(|(i, _)| i)
         .collect()
+}
+
+/// Whether a phase's sites overflowed a table smaller than the largest:
+/// a second run with the largest can tell more of its stacks apart.
+fn overflowed(sites: &PhaseSites) -> bool {
+    sites.sites.overflow.ops() > 0 && (sites.sites.table_slots as usize) < LARGE_SITE_SLOTS
 }
 
 /// Sites listed in a failure message.
@@ -201,9 +208,11 @@ impl<S: 'static> Scenario<S> {
     /// Runs the scenario and judges the profile against its expectations
     /// (no snapshot; the [`Harness`](super::Harness) adds that).
     ///
-    /// When it fails in phases that did not record their sites, it runs a
-    /// second time with sites on in those phases (unless
-    /// `ALLOCGUARD_SITES=off`), and the failure lists them.
+    /// When it fails in phases that did not record their sites, or whose
+    /// sites overflowed their table (more distinct stacks than it holds), it
+    /// runs a second time with sites on in those phases, in tables eight
+    /// times larger (unless `ALLOCGUARD_SITES=off`), and the failure lists
+    /// them.
     pub fn run_and_check(&mut self, scale: Scale) -> Result<Profile, Failure> {
         let mut profile = self.run(scale).map_err(|msg| Failure {
             message: format!("scenario `{}` panicked: {msg}", self.name),
@@ -214,7 +223,7 @@ impl<S: 'static> Scenario<S> {
         };
         let missing: Vec<usize> = failing_phases(&profile)
             .into_iter()
-            .filter(|&i| profile.phases[i].sites.is_none())
+            .filter(|&i| profile.phases[i].sites.as_ref().is_none_or(overflowed))
             .collect();
         if missing.is_empty() || SitesMode::from_env() == SitesMode::Off {
             return Err(Failure {
@@ -226,11 +235,21 @@ impl<S: 'static> Scenario<S> {
             sites: (0..self.phases.len())
                 .map(|i| missing.contains(&i))
                 .collect(),
+            site_slots: LARGE_SITE_SLOTS,
             dhat: false,
         };
         if let Ok(second) = run(self, scale, &options) {
             for i in missing {
                 if let (Some(p), Some(q)) = (profile.phases.get_mut(i), second.phases.get(i)) {
+                    // The first run's sites, when the second overflowed as much.
+                    let better = match (&p.sites, &q.sites) {
+                        (Some(a), Some(b)) => b.sites.overflow.ops() < a.sites.overflow.ops(),
+                        (None, b) => b.is_some(),
+                        (_, None) => false,
+                    };
+                    if !better {
+                        continue;
+                    }
                     p.sites = q.sites.clone().map(|mut s| {
                         s.from_second_run = true;
                         s

@@ -303,6 +303,11 @@ pub struct Sites {
     /// Ticks recorded (1 for [`measure_sites`]).
     #[cfg_attr(feature = "serde", serde(default))]
     pub ticks: u64,
+    /// Distinct stacks the recording's table held ([`Sites::SITE_SLOTS`],
+    /// or more in the second run of a failing phase that overflowed it; 0
+    /// in files written before it was recorded).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub table_slots: u64,
 }
 
 impl Sites {
@@ -381,6 +386,7 @@ impl Sites {
             overflow: SiteCounts::from_raw(&table.overflow),
             untracked_blocks: table.untracked_blocks,
             ticks: table.recordings,
+            table_slots: table.capacity() as u64,
         }
     }
 
@@ -435,7 +441,10 @@ impl Sites {
             out.push_str(&format!(
                 "\n  … {} at sites beyond the table's {} (not told apart)",
                 crate::guard::violation::plural(self.overflow.ops(), "heap operation"),
-                crate::sites::table::SITE_SLOTS
+                match self.table_slots {
+                    0 => crate::sites::table::SITE_SLOTS as u64,
+                    n => n,
+                }
             ));
         }
         out

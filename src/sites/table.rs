@@ -37,6 +37,11 @@ use crate::sites::unwind::{self, SITE_FRAMES};
 /// Distinct stacks one table holds; more are counted as overflow.
 pub const SITE_SLOTS: usize = 4096;
 
+/// Distinct stacks the largest table holds (about 11 MiB): a failing
+/// phase whose sites overflowed a table of [`SITE_SLOTS`] is run a second
+/// time with one.
+pub(crate) const LARGE_SITE_SLOTS: usize = 32 * 1024;
+
 /// One site's raw stack and counts.
 #[derive(Clone, Copy)]
 pub(crate) struct RawSite {
@@ -110,9 +115,10 @@ impl SiteTable {
         Self::with_capacity(SITE_SLOTS)
     }
 
-    /// A table of `capacity` distinct stacks (a power of two).
+    /// A table of `capacity` distinct stacks (a power of two, at most
+    /// [`LARGE_SITE_SLOTS`]).
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        assert!(capacity.is_power_of_two() && capacity <= SITE_SLOTS);
+        assert!(capacity.is_power_of_two() && capacity <= LARGE_SITE_SLOTS);
         unwind::prepare();
         blocks();
         let layout = sites_layout(capacity);
@@ -130,6 +136,11 @@ impl SiteTable {
             scratch: [0; SITE_FRAMES],
             last_slot: usize::MAX,
         }
+    }
+
+    /// Distinct stacks the table holds.
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// The used slots.
@@ -192,8 +203,10 @@ impl Drop for SiteTable {
     }
 }
 
-/// The slot index that stands for the overflow entry in the block table.
-const OVERFLOW_SITE: u64 = SITE_SLOTS as u64;
+/// The slot index that stands for the overflow entry in the block table
+/// (whose tags have 16 bits): above every slot of the largest table.
+const OVERFLOW_SITE: u64 = u16::MAX as u64;
+const _: () = assert!(LARGE_SITE_SLOTS < OVERFLOW_SITE as usize);
 
 /// Whether two stacks are the same: a word loop, where a slice compare calls
 /// `memcmp` for the few words a stack has.

@@ -227,6 +227,47 @@ pub fn make_vec(t: &allocguard::TickContext<'_>) -> Vec<u32> {
     black_box(vec![t.index as u32; 8])
 }
 
+/// Levels of [`branch_left`] and [`branch_right`] above each allocation:
+/// `1 << BRANCH_LEVELS` distinct call stacks, twice a site table's slots.
+pub const BRANCH_LEVELS: u32 = 13;
+
+/// One allocation at the end of a path of calls through [`branch_left`] and
+/// [`branch_right`] (bit `level` of `path` picks the next one): each path is
+/// a call stack of its own.
+#[inline(never)]
+pub fn branch_left(level: u32, path: u32) -> Box<u32> {
+    match level {
+        0 => black_box(Box::new(path)),
+        _ if path >> level & 1 == 0 => black_box(branch_left(level - 1, path)),
+        _ => black_box(branch_right(level - 1, path)),
+    }
+}
+
+/// [`branch_left`]'s twin (another function, so other return addresses).
+#[inline(never)]
+pub fn branch_right(level: u32, path: u32) -> Box<u32> {
+    match level {
+        0 => black_box(Box::new(path)),
+        _ if path >> level & 1 == 0 => black_box(branch_left(level - 1, path)),
+        _ => black_box(branch_right(level - 1, path)),
+    }
+}
+
+/// A hot phase recording its sites whose armed tick allocates (and frees) a
+/// box at the end of every one of `1 << (BRANCH_LEVELS + 1)` call paths:
+/// more distinct stacks than a site table holds.
+pub fn many_stacks(name: &str) -> Scenario<u64> {
+    Scenario::new(name).setup(|_| 0u64).phase(
+        Phase::new("hot").ticks(2).warmup(1).hot().sites(),
+        |n, _| {
+            for path in 0..1u32 << BRANCH_LEVELS {
+                *n += u64::from(*branch_left(BRANCH_LEVELS, path));
+                *n += u64::from(*branch_right(BRANCH_LEVELS, path));
+            }
+        },
+    )
+}
+
 /// A hot phase whose every armed tick allocates at two lines and frees both
 /// blocks: 2 allocations and 2 deallocations a tick, 48 bytes. With
 /// `sites`, the phase records its sites itself.
