@@ -8,6 +8,8 @@
 //! are trimmed and named as a violation's are); the allocator calls
 //! [`table::record`] from its slow path.
 
+// Used by the DWARF unwinder, which only x86-64 Linux has.
+#[cfg(all(feature = "backtrace", target_os = "linux", target_arch = "x86_64"))]
 pub(crate) mod replay;
 pub(crate) mod report;
 pub(crate) mod table;

@@ -13,17 +13,22 @@
 //! them back costs a load and a compare a word, where unwinding a frame cost
 //! about 13 ns.
 //!
-//! `rbp` is kept out of the key when the unwind did not depend on it (it
-//! gave the same reads and frames when started with `rbp` = 0: code built
-//! without frame pointers uses `rbp` as a plain register, whose value at the
-//! allocator would otherwise make every capture a new key). A read the
-//! unwind was refused (outside `rsp..top`) needs no remembering: its address
-//! follows from the words read before it, and the bounds are part of the key.
+//! `rbp` is kept out of the key when no unwind from `rip` depends on it:
+//! when the rule of the innermost frame restores the caller's `rbp` from the
+//! stack, every later frame starts from words read (and remembered), never
+//! from the register. Whether it does is a property of `rip` alone (the
+//! rule is that address's), so the unwinder asks once per `rip` (see
+//! [`ReplayCache::rbp_use`]). Code built without frame pointers uses `rbp`
+//! as a plain register, whose value at the allocator would otherwise make
+//! every capture a new key. A read the unwind was refused (outside
+//! `rsp..top`) needs no remembering: its address follows from the words
+//! read before it, and the bounds are part of the key.
 //!
 //! The cache is set-associative (a set per `rip`, `rsp` and `top`, four
-//! unwinds a set, replaced in turn), about 380 KiB from the system
-//! allocator, once per process. Its user serialises access (the site
-//! recorder's lock).
+//! unwinds a set, replaced in turn): 1,024 unwinds, about 1.4 MiB from the
+//! system allocator, once per process. A miss costs the unwind it would have
+//! cost anyway, and a copy of what it read. Its user serialises access (the
+//! site recorder's lock).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
@@ -33,8 +38,10 @@ pub(crate) const MAX_FRAMES: usize = 32;
 /// Words one remembered unwind may read; an unwind that reads more is not
 /// remembered.
 const MAX_READS: usize = 2 * MAX_FRAMES + 8;
-/// Sets of the cache.
-const SETS: usize = 64;
+/// Sets of the cache (a power of two).
+const SETS: usize = 256;
+/// Capture points (`rip`) whose use of `rbp` is remembered.
+const RIPS: usize = 16;
 /// Unwinds a set keeps.
 const WAYS: usize = 4;
 
@@ -84,10 +91,6 @@ impl ReadLog {
     fn reads(&self) -> &[[u64; 2]] {
         &self.words[..self.len]
     }
-
-    fn same_as(&self, other: &ReadLog) -> bool {
-        !self.overflowed && !other.overflowed && self.reads() == other.reads()
-    }
 }
 
 /// One remembered unwind.
@@ -109,13 +112,15 @@ struct Set {
     next: usize,
 }
 
-/// Remembered unwinds, and the logs a new unwind is read into.
+/// Remembered unwinds, and the log a new unwind is read into.
 pub(crate) struct ReplayCache {
     sets: *mut Set,
-    /// The log of the unwind being made (see [`ReplayCache::logs`]).
+    /// The log of the unwind being made (see [`ReplayCache::log`]).
     log: ReadLog,
-    /// The log of the same unwind started with `rbp` = 0.
-    log_without_rbp: ReadLog,
+    /// Capture points and whether unwinds from them depend on `rbp`.
+    rbp_uses: [(u64, bool); RIPS],
+    /// Capture points in `rbp_uses`.
+    rips: usize,
     /// Hits and misses, for the tests.
     #[cfg(test)]
     pub(crate) hits: u64,
@@ -139,7 +144,8 @@ impl ReplayCache {
         Self {
             sets,
             log: ReadLog::EMPTY,
-            log_without_rbp: ReadLog::EMPTY,
+            rbp_uses: [(0, true); RIPS],
+            rips: 0,
             #[cfg(test)]
             hits: 0,
         }
@@ -152,7 +158,7 @@ impl ReplayCache {
             .wrapping_mul(0x9e37_79b9_7f4a_7c15);
         // SAFETY: the index is below `SETS`; the sets live as long as the
         // cache, and the caller holds `&mut self` (one user at a time).
-        unsafe { &mut *self.sets.add((h >> 58) as usize % SETS) }
+        unsafe { &mut *self.sets.add((h >> (64 - SETS.trailing_zeros())) as usize) }
     }
 
     /// Replays a remembered unwind from `start` into `out` if one applies
@@ -190,30 +196,46 @@ impl ReplayCache {
         None
     }
 
-    /// The two logs a new unwind fills: from `start`, then from `start`
-    /// with `rbp` = 0 (see [`remember`](Self::remember)). Both cleared.
-    pub(crate) fn logs(&mut self) -> (&mut ReadLog, &mut ReadLog) {
-        self.log.clear();
-        self.log_without_rbp.clear();
-        (&mut self.log, &mut self.log_without_rbp)
+    /// Whether unwinds from `rip` depend on `rbp`, when that was noted.
+    #[inline(always)]
+    pub(crate) fn rbp_use(&self, rip: u64) -> Option<bool> {
+        self.rbp_uses[..self.rips]
+            .iter()
+            .find(|(r, _)| *r == rip)
+            .map(|&(_, uses)| uses)
     }
 
-    /// Remembers the unwind from `start` that read [`logs`](Self::logs)'
-    /// first log and gave `frames`; `same_without_rbp`: started with
-    /// `rbp` = 0 it gave the same frames (its reads are compared here).
-    pub(crate) fn remember(&mut self, start: Start, frames: &[usize], same_without_rbp: bool) {
+    /// Notes whether unwinds from `rip` depend on `rbp` (a point beyond the
+    /// ones kept is not noted: its unwinds are keyed by `rbp` too).
+    pub(crate) fn note_rbp_use(&mut self, rip: u64, uses: bool) {
+        if self.rips < RIPS {
+            self.rbp_uses[self.rips] = (rip, uses);
+            self.rips += 1;
+        }
+    }
+
+    /// The log a new unwind fills (cleared), for [`remember`](Self::remember).
+    pub(crate) fn log(&mut self) -> &mut ReadLog {
+        self.log.clear();
+        &mut self.log
+    }
+
+    /// Remembers the unwind from `start` that read [`log`](Self::log) and
+    /// gave `frames`.
+    pub(crate) fn remember(&mut self, start: Start, frames: &[usize]) {
         if self.log.overflowed || frames.len() > MAX_FRAMES {
             return;
         }
-        let uses_rbp = !(same_without_rbp && self.log.same_as(&self.log_without_rbp));
-        let log = self.log;
+        let uses_rbp = self.rbp_use(start.rip).unwrap_or(true);
         let set = self.set_of(&start);
         let e = &mut set.ways[set.next];
         set.next = (set.next + 1) % WAYS;
         e.used = true;
         e.uses_rbp = uses_rbp;
         e.start = start;
-        e.log = log;
+        e.log.len = self.log.len;
+        e.log.overflowed = false;
+        e.log.words[..self.log.len].copy_from_slice(self.log.reads());
         e.len = frames.len();
         e.frames[..frames.len()].copy_from_slice(frames);
     }
@@ -248,6 +270,7 @@ mod tests {
             top,
         };
         let mut cache = ReplayCache::new();
+        cache.note_rbp_use(start.rip, false);
         let mut out = [0usize; MAX_FRAMES];
         // SAFETY (all replays): `rsp..top` is `words`, alive and unmoved.
         assert_eq!(
@@ -255,12 +278,11 @@ mod tests {
             None,
             "nothing yet"
         );
-        let (log, without) = cache.logs();
+        let log = cache.log();
         for i in [0u64, 2] {
             log.push(rsp + 8 * i, words[i as usize]);
-            without.push(rsp + 8 * i, words[i as usize]);
         }
-        cache.remember(start, &[0xa, 0xb], true);
+        cache.remember(start, &[0xa, 0xb]);
         assert_eq!(unsafe { cache.replay(start, &mut out) }, Some(2));
         assert_eq!(out[..2], [0xa, 0xb]);
         // A word it did not read may change; one it read may not.
@@ -269,8 +291,8 @@ mod tests {
         words[2] = 34;
         assert_eq!(unsafe { cache.replay(start, &mut out) }, None);
         words[2] = 33;
-        // Another `rbp` replays (the unwind did not depend on it); another
-        // `rsp`, `top` or `rip` does not.
+        // Another `rbp` replays (unwinds from this `rip` do not depend on
+        // it); another `rsp`, `top` or `rip` does not.
         let other_rbp = Start { rbp: 8, ..start };
         assert_eq!(unsafe { cache.replay(other_rbp, &mut out) }, Some(2));
         for other in [
@@ -293,41 +315,30 @@ mod tests {
     }
 
     #[test]
-    fn an_unwind_that_depended_on_rbp_is_replayed_only_for_the_same_rbp() {
+    fn unwinds_from_a_point_that_uses_rbp_or_is_not_noted_are_keyed_by_it() {
         let (words, rsp, top) = stack(&[5, 6]);
-        let start = Start {
-            rip: 0x2000,
-            rsp,
-            rbp: rsp + 8,
-            top,
-        };
         let mut cache = ReplayCache::new();
-        let (log, without) = cache.logs();
-        log.push(rsp + 8, words[1]);
-        // Started with rbp = 0, the unwind read nothing (its address was
-        // out of bounds): it depends on rbp.
-        let _ = without;
-        cache.remember(start, &[0xc], true);
+        cache.note_rbp_use(0x2000, true);
         let mut out = [0usize; MAX_FRAMES];
-        // SAFETY: `rsp..top` is `words`.
-        unsafe {
-            assert_eq!(cache.replay(start, &mut out), Some(1));
-            assert_eq!(cache.replay(Start { rbp: rsp, ..start }, &mut out), None);
+        for rip in [0x2000, 0x3000] {
+            let start = Start {
+                rip,
+                rsp,
+                rbp: rsp + 8,
+                top,
+            };
+            cache.log().push(rsp + 8, words[1]);
+            cache.remember(start, &[0xc]);
+            // SAFETY: `rsp..top` is `words`.
+            unsafe {
+                assert_eq!(cache.replay(start, &mut out), Some(1));
+                assert_eq!(cache.replay(Start { rbp: rsp, ..start }, &mut out), None);
+            }
         }
-        // Same reads but other frames without rbp: depends on it too.
-        let (log, without) = cache.logs();
-        log.push(rsp, words[0]);
-        without.push(rsp, words[0]);
-        let other = Start {
-            rip: 0x3000,
-            ..start
-        };
-        cache.remember(other, &[0xd], false);
-        // SAFETY: as above.
-        unsafe {
-            assert_eq!(cache.replay(other, &mut out), Some(1));
-            assert_eq!(cache.replay(Start { rbp: 1, ..other }, &mut out), None);
-        }
+        assert_eq!(
+            (cache.rbp_use(0x2000), cache.rbp_use(0x3000)),
+            (Some(true), None)
+        );
     }
 
     #[test]
@@ -340,12 +351,11 @@ mod tests {
             top,
         };
         let mut cache = ReplayCache::new();
-        let (log, without) = cache.logs();
+        let log = cache.log();
         for _ in 0..=MAX_READS {
             log.push(rsp, words[0]);
-            without.push(rsp, words[0]);
         }
-        cache.remember(start, &[0xe], true);
+        cache.remember(start, &[0xe]);
         let mut out = [0usize; MAX_FRAMES];
         // SAFETY: `rsp..top` is `words`.
         assert_eq!(unsafe { cache.replay(start, &mut out) }, None);

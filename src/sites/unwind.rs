@@ -289,13 +289,42 @@ mod fast {
         if let Some(n) = unsafe { replays.replay(start, out) } {
             return n;
         }
-        let (log, log_without_rbp) = replays.logs();
-        let n = unwind_tables(state, cache, start, out, log);
-        let mut again = [0usize; super::SITE_FRAMES];
-        let without_rbp = Start { rbp: 0, ..start };
-        let m = unwind_tables(state, cache, without_rbp, &mut again, log_without_rbp);
-        replays.remember(start, &out[..n], out[..n] == again[..m]);
+        if replays.rbp_use(rip).is_none() {
+            replays.note_rbp_use(rip, first_frame_uses_rbp(state, cache, start));
+        }
+        let n = unwind_tables(state, cache, start, out, replays.log());
+        replays.remember(start, &out[..n]);
         n
+    }
+
+    /// Whether the rule of the innermost frame at `start.rip` carries the
+    /// register `rbp` into its caller (or uses it): the caller's registers
+    /// differ when it starts from another `rbp` (every bit flipped). When they do not, it restores
+    /// the caller's `rbp` from the stack, and no unwind from `rip` depends on
+    /// the register (see `replay`). The rule is the address's, whatever the
+    /// stack: asked once per capture point.
+    #[cold]
+    #[inline(never)]
+    fn first_frame_uses_rbp(state: &State, cache: &mut Cache, start: Start) -> bool {
+        let Start { rip, rsp, rbp, top } = start;
+        let mut read_stack = |addr: u64| {
+            if addr >= rsp && addr + 8 <= top && addr.is_multiple_of(8) {
+                // SAFETY: inside this thread's stack, above the live frames.
+                Ok(unsafe { *(addr as *const u64) })
+            } else {
+                Err(())
+            }
+        };
+        let mut step = |bp: u64| {
+            let mut regs = UnwindRegsX86_64::new(rip, rsp, bp);
+            let address = FrameAddress::from_instruction_pointer(rip);
+            let ra = state
+                .unwinder
+                .unwind_frame(address, &mut regs, cache, &mut read_stack);
+            (ra.ok().flatten(), regs.sp(), regs.bp())
+        };
+        let (with, without) = (step(rbp), step(!rbp));
+        with.0.is_none() || with != without
     }
 
     /// Unwinds from `start` with the tables, writing the return addresses

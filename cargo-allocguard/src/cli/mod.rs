@@ -159,10 +159,16 @@ pub struct RunArgs {
     pub baseline: Option<String>,
     /// Record every phase's allocation sites (every line that used the heap,
     /// with its counts and the bytes it still holds) and list them under
-    /// each phase. Heap operations run about ten times slower meanwhile:
-    /// compare time only between runs that both had --sites.
-    #[arg(long)]
+    /// each phase. On by default in CI mode, so that a failure's sites come
+    /// from the run that failed. Heap operations run about three times
+    /// slower meanwhile (with frame pointers: see docs/guide.md): times of a
+    /// run with sites and one without are not compared.
+    #[arg(long, conflicts_with = "no_sites")]
     pub sites: bool,
+    /// Do not record sites in CI mode (a failing scenario still runs a
+    /// second time to name its sites).
+    #[arg(long)]
+    pub no_sites: bool,
     /// Kill a scenario that runs longer than this (e.g. 90s, 10m).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
@@ -380,7 +386,11 @@ pub struct CiArgs {
     /// allocguard.toml to read (default: at the workspace root).
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Record every phase's allocation sites.
-    #[arg(long)]
+    /// Record every phase's allocation sites (the default: `ci` is CI mode).
+    #[arg(long, conflicts_with = "no_sites")]
     pub sites: bool,
+    /// Do not record sites (a failing scenario still runs a second time to
+    /// name its sites).
+    #[arg(long)]
+    pub no_sites: bool,
 }

@@ -88,6 +88,7 @@ pub fn run(args: CiArgs, out: &Output) -> CliResult<bool> {
         notes: None,
         baseline: None,
         sites: args.sites,
+        no_sites: args.no_sites,
         timeout: args.timeout,
         ci: true,
         junit: junit.then(|| dir.join("junit.xml")),

@@ -193,7 +193,7 @@ pub(crate) fn perform(args: &RunArgs, out: &Output, say: Say) -> CliResult<Judge
         scale: plan.scale,
         ci_mode: plan.ci_mode,
         timeout: plan.timeout,
-        sites: args.sites,
+        sites: args.sites || (plan.ci_mode && !args.no_sites),
         seal: None,
     };
     let mut progress = Progress::new(out, selected.len());

@@ -316,6 +316,44 @@ mod tests {
     }
 
     #[test]
+    fn times_with_sites_are_not_compared_with_times_without() {
+        let g = gates(&[(Metric::StepP95Us, rule(Some(1000.0), false, Some(50.0)))]);
+        let base = timed(300, 100.0, 10.0);
+        let with_sites = |us| PhaseRow {
+            sites: Some(true),
+            ..timed(300, us, 10.0)
+        };
+        // Three times as slow with sites on: not judged against a run
+        // without them, and said so; the absolute bound still holds.
+        let r = g.check(&[&with_sites(300.0)], &[&base]);
+        assert_eq!(r.len(), 2, "{r:?}");
+        assert!(r.iter().all(|g| g.passed), "{r:?}");
+        assert!(
+            r[1].detail.as_deref() == Some(crate::judge::time::SITES_DIFFER),
+            "{r:?}"
+        );
+        assert!(!g.check(&[&with_sites(1001.0)], &[&base])[0].passed);
+        // Both with sites: compared, and twice as slow fails.
+        let r = g.check(&[&with_sites(200.0)], &[&with_sites(100.0)]);
+        assert!(!r[1].passed, "{r:?}");
+        // A row from before the column counts as without.
+        let old = PhaseRow {
+            sites: None,
+            ..timed(300, 200.0, 20.0)
+        };
+        assert!(!g.check(&[&old], &[&base])[1].passed);
+        assert_eq!(
+            crate::judge::time::changed_beyond_noise(
+                Metric::StepP95Us,
+                &[&with_sites(300.0)],
+                &[&base],
+                0.99
+            ),
+            None
+        );
+    }
+
+    #[test]
     fn over_repeats_a_slow_spell_makes_the_gate_lenient_never_cry_wolf() {
         let g = gates(&[(Metric::StepP50Us, rule(None, false, Some(50.0)))]);
         let runs =

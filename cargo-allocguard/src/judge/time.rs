@@ -68,6 +68,21 @@ pub fn over_repeats(metric: Metric, rows: &[&PhaseRow]) -> Option<f64> {
     }
 }
 
+/// Whether some rows of `a` and `b` were timed with allocation sites
+/// recording and others without: heap operations are about three times
+/// slower with them, so such times are not compared. A row from before the
+/// column was kept counts as without (sites were off unless asked for).
+pub(crate) fn sites_differ(a: &[&PhaseRow], b: &[&PhaseRow]) -> bool {
+    let on = |r: &&PhaseRow| r.sites.unwrap_or(false);
+    let (any_on, all_on) = (a.iter().chain(b).any(on), a.iter().chain(b).all(on));
+    any_on && !all_on
+}
+
+/// What a relative time rule says when [`sites_differ`].
+pub(crate) const SITES_DIFFER: &str = "one run recorded allocation sites and the other did not \
+     (heap operations are slower with them): times not compared; run both sides with sites on \
+     (`--ci`, `--sites`) or both with `--no-sites`";
+
 /// Whether a time metric changed beyond the noise between the repeats of the
 /// baseline and of this side: `Some(true)` when even the bounds agree it got
 /// slower or faster, `None` when it cannot be told (too few ticks, no
@@ -78,7 +93,7 @@ pub fn changed_beyond_noise(
     base: &[&PhaseRow],
     confidence: f64,
 ) -> Option<bool> {
-    if post.is_empty() || base.is_empty() {
+    if post.is_empty() || base.is_empty() || sites_differ(post, base) {
         return None;
     }
     let now: Vec<Bounds> = post
@@ -117,6 +132,9 @@ pub(crate) fn judge_time(
     } else {
         String::new()
     };
+    if sites_differ(post, base) {
+        return (true, SITES_DIFFER.to_string());
+    }
     let now: Option<Vec<Bounds>> = post.iter().map(|r| metric.bounds(r, confidence)).collect();
     let then: Option<Vec<Bounds>> = base.iter().map(|r| metric.bounds(r, confidence)).collect();
     let (Some(now), Some(then)) = (now, then) else {

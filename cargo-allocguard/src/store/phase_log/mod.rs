@@ -80,6 +80,10 @@ pub struct PhaseRow {
     /// Every tick's time, bucketed (see `StepHistogram::encode`): what
     /// relative time gates compare.
     pub step_hist: StepHistogram,
+    /// Whether the timed run recorded the phase's allocation sites (heap
+    /// operations are slower then: times of a run with them and one without
+    /// are not compared); empty in rows written before it was recorded.
+    pub sites: Option<bool>,
     /// The compiler the scenario was built with.
     pub rustc: String,
     /// Custom metrics, as a JSON object.
@@ -119,6 +123,7 @@ pub const COLUMNS: &[&str] = &[
     "notes",
     "step_hist",
     "leak_bytes_per_tick",
+    "sites",
 ];
 
 /// Old column names, and the column they are now.
@@ -165,6 +170,7 @@ pub(crate) const MEASURED: &[&str] = &[
     "metrics",
     "step_hist",
     "leak_bytes_per_tick",
+    "sites",
 ];
 
 impl PhaseRow {
@@ -225,6 +231,7 @@ pub fn rows_of(run: &Run, s: &ScenarioResult, label: &str, notes: &str) -> Vec<P
             step_p95_us: round3(p.step.p95_ns as f64 / 1e3),
             step_max_us: round3(p.step.max_ns as f64 / 1e3),
             step_hist: p.step_histogram.clone(),
+            sites: Some(p.sites.as_ref().is_some_and(|s| !s.from_second_run)),
             rustc: profile.rustc.clone(),
             metrics: serde_json::to_string(&p.metrics).unwrap_or_default(),
             notes: notes.to_string(),
