@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # W1 (10,000,000 Box<[u8; 32]> allocated and freed) on the system allocator,
-# on CountingAlloc<System> with sites off and on, and under DHAT's heap
-# profiler (dhat::Alloc, a tenth of the boxes), in
-# rotating order over several rounds; prints each one's time per box as a
-# ratio to the system allocator's in the same round, and the median across
-# rounds. Usage: bash benches/sites.sh [ROUNDS]   (default 3; ~1.5 min each)
+# on CountingAlloc<System> with sites off and on, under mod-alloc's call-site
+# capture (ModAlloc with `backtraces`), and under DHAT's heap profiler
+# (dhat::Alloc, a tenth of the boxes), in rotating order over several rounds;
+# prints each one's time per box as a ratio to the system allocator's in the
+# same round, and the median across rounds.
+# Usage: bash benches/sites.sh [ROUNDS]   (default 3; ~2 min each)
+# With frame pointers (what mod-alloc's walk needs, and allocguard's uses):
+#   RUSTFLAGS="-C force-frame-pointers=yes" CARGO_TARGET_DIR=target/fp bash benches/sites.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-cargo bench --no-run --quiet --bench overhead_system --bench overhead_sites
+cargo bench --no-run --quiet --bench overhead_system --bench overhead_sites --bench overhead_modalloc
 cargo bench --no-run --quiet --features dhat --bench overhead_dhat
-targets=(system sites dhat)
+targets=(system sites modalloc dhat)
 for ((r = 1; r <= rounds; r++)); do
-  for ((k = 0; k < 3; k++)); do
-    t=${targets[$(((r + k) % 3))]}
+  for ((k = 0; k < 4; k++)); do
+    t=${targets[$(((r + k) % 4))]}
     echo "round $r/$rounds: $t" >&2
     case $t in
       system) cargo bench --quiet --bench overhead_system -- --save-baseline "sites$r" 'overhead/W1' >/dev/null ;;
       sites) cargo bench --quiet --bench overhead_sites -- --save-baseline "sites$r" >/dev/null ;;
+      modalloc) cargo bench --quiet --bench overhead_modalloc -- --save-baseline "sites$r" >/dev/null ;;
       dhat) cargo bench --quiet --features dhat --bench overhead_dhat -- --save-baseline "sites$r" >/dev/null 2>&1 ;;
     esac
   done
@@ -31,6 +35,7 @@ def per_box(path, boxes, r):
     return est["median"]["point_estimate"] / boxes
 rows = [("counting (sites off)", "sites/W1_box32_x10M/counting", 10_000_000),
         ("sites on", "sites/W1_box32_x10M/sites", 10_000_000),
+        ("mod-alloc call sites", "sites/W1_box32_x10M/mod-alloc", 10_000_000),
         ("DHAT profiler", "sites/W1_box32_x1M/dhat", 1_000_000)]
 print("| allocator | ns per box (median) | ratio to system |")
 print("| --- | ---: | ---: |")

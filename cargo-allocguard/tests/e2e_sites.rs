@@ -198,3 +198,93 @@ fn two_runs_of_unchanged_code_list_no_changed_site() {
         serde_json::to_string_pretty(&sites).unwrap()
     );
 }
+
+#[test]
+fn the_new_sites_gate_fails_a_comparison_on_a_site_the_base_did_not_have() {
+    let f = Fixture::new();
+    let second = line_of(&f, "black_box(vec![2; 4])");
+    let second_call = line_of(&f, "second_site()[0]");
+    let base = run_with(
+        &f,
+        "off",
+        &["--sites", "--label", "base", "fixture/two_sites"],
+    );
+    assert_eq!(base.code, 0, "{base:?}");
+    let head = run_with(
+        &f,
+        "on",
+        &["--sites", "--label", "head", "fixture/two_sites"],
+    );
+    assert_eq!(head.code, 0, "{head:?}");
+    let new = format!(
+        "fixture/two_sites › run: new: tests/allocguard.rs:{second} in allocguard::second_site (called from tests/allocguard.rs:{second_call}), 2 heap operations a tick"
+    );
+
+    // Off by default: the new site is listed, nothing fails.
+    let c = f.run(&["compare", "base", "head"]);
+    assert_eq!(c.code, 0, "{c:?}");
+    assert!(
+        support::flat(&c.stdout).contains(&format!(" {new} ")),
+        "{}",
+        c.stdout
+    );
+    assert!(!c.out_has("new_sites"), "{}", c.stdout);
+
+    std::fs::write(f.path("allocguard.toml"), "[gates]\nnew_sites = true\n").unwrap();
+    let c = f.run(&["compare", "base", "head"]);
+    assert_eq!(c.code, 1, "{c:?}");
+    let flat = support::flat(&c.stdout);
+    assert!(
+        flat.contains(&format!(" FAIL new_sites: {new} ")),
+        "{}",
+        c.stdout
+    );
+    assert!(
+        flat.contains("1 new allocation site in hot or bounded phases (new_sites)"),
+        "{}",
+        c.stdout
+    );
+    // A site gone is no failure.
+    let back = f.run(&["compare", "head", "base"]);
+    assert_eq!(back.code, 0, "{back:?}");
+
+    // On GitHub: the summary lists it, an annotation points at its line.
+    let c = Run::from(
+        f.command(&["compare", "base", "head", "--format", "markdown"])
+            .env("GITHUB_ACTIONS", "true")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(c.code, 1, "{c:?}");
+    assert!(
+        c.out_has(&format!(
+            "**New allocation sites** (`new_sites`: a hot or bounded phase allocates where its base did not)\n\n- `fixture/two_sites` › `run`: new: tests/allocguard.rs:{second} in allocguard::second_site"
+        )),
+        "{}",
+        c.stdout
+    );
+    let annotation = c
+        .stderr
+        .lines()
+        .find(|l| l.contains("a new allocation site"))
+        .unwrap_or_else(|| panic!("no annotation in:\n{}", c.stderr));
+    assert!(
+        annotation.starts_with(&format!(
+            "::error file=tests/allocguard.rs,line={second},title=allocguard%3A a new allocation site in fixture/two_sites › run (base → head)::fixture/two_sites › run: new: "
+        )),
+        "{annotation}"
+    );
+
+    // A side without sites: the gate cannot judge, and says so.
+    let plain = run_with(&f, "on", &["--label", "plain", "fixture/two_sites"]);
+    assert_eq!(plain.code, 0, "{plain:?}");
+    let c = f.run(&["compare", "base", "plain"]);
+    assert_eq!(c.code, 0, "{c:?}");
+    assert!(
+        support::flat(&c.stdout).contains(
+            "fixture/two_sites › run: the new_sites gate needs both runs to record the phase's sites, and the post run did not"
+        ),
+        "{}",
+        c.stdout
+    );
+}

@@ -32,7 +32,6 @@ use crate::config::env::github_actions;
 use crate::config::Config;
 use crate::error::{CliError, CliResult, WithCode};
 use crate::judge::compare::{baseline_comparison, compare, Comparison};
-use crate::judge::site_diff;
 use crate::judge::Judged;
 use crate::reporter::ci::pull_request::{self, Base, PullRequest};
 use crate::reporter::page::{self, write_report, Baseline};
@@ -229,7 +228,7 @@ fn comparison(
     }
     c.allow_missing(&config.allow_missing);
     if let Some(base) = base {
-        c.sites = site_diff::diff(base, head);
+        c.compare_sites(base, head, &config.gates);
     }
     Ok(c)
 }

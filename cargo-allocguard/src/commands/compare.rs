@@ -7,7 +7,6 @@ use crate::cli::{CargoOpts, CompareArgs, Format};
 use crate::config::env::github_actions;
 use crate::error::{CliError, CliResult, WithCode};
 use crate::judge::compare::compare;
-use crate::judge::site_diff;
 use crate::reporter::compare as text;
 use crate::reporter::Output;
 use crate::store::locate::locate_baseline;
@@ -41,8 +40,16 @@ pub fn run(args: CompareArgs, out: &Output) -> CliResult<bool> {
             .and_then(|file| Run::read(&file).ok())
     };
     let post_run = run_of(&args.post);
-    if let (Some(pre), Some(post)) = (run_of(&args.pre), &post_run) {
-        c.sites = site_diff::diff(&pre, post);
+    match (run_of(&args.pre), &post_run) {
+        (Some(pre), Some(post)) => c.compare_sites(&pre, post, &config.gates),
+        _ if config.gates.new_sites => c.unjudged.push(format!(
+            "the new_sites gate needs the run files of `{}` and `{}` (under {}), and one is gone: \
+             no site was compared",
+            args.pre,
+            args.post,
+            runs_dir.display()
+        )),
+        _ => {}
     }
     if github_actions() {
         // On standard error: the comparison itself usually goes to the

@@ -14,7 +14,12 @@ use crate::config::rules::{
 use crate::units::parse_size;
 
 /// The settings of `[gates]` that are not metrics.
-const SETTINGS: [&str; 3] = ["time_tolerance_pct", "time_floor_us", "time_confidence"];
+const SETTINGS: [&str; 4] = [
+    "time_tolerance_pct",
+    "time_floor_us",
+    "time_confidence",
+    "new_sites",
+];
 
 /// The fields of one rule.
 const RULE_FIELDS: [&str; 4] = ["max", "no_increase", "max_regression_pct", "exclude"];
@@ -202,6 +207,16 @@ pub fn parse_gates(text: &str) -> anyhow::Result<(Gates, Vec<String>)> {
     for (key, value) in table {
         let name = key.get_ref().as_ref();
         let line = line_of(text, key.span().start);
+        if name == "new_sites" {
+            gates.new_sites = value.get_ref().as_bool().ok_or_else(|| {
+                anyhow!(
+                    "`new_sites` (line {line}) is {}: write true (a new allocation site in a \
+                     hot or bounded phase fails a comparison) or false",
+                    kind(value.get_ref())
+                )
+            })?;
+            continue;
+        }
         if SETTINGS.contains(&name) {
             let n = number(value.get_ref()).ok_or_else(|| {
                 anyhow!(
@@ -323,6 +338,19 @@ mod tests {
         );
         let e = err("[gates]\ntime_confidence = 2\n");
         assert!(e.contains("(line 2)"), "{e}");
+        let e = err("[gates]\nallocs = { max = 0 }\nnew_sites = \"yes\"\n");
+        assert!(
+            e.starts_with("`new_sites` (line 3) is a string: write true"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn new_sites_is_off_unless_set_true() {
+        let on = |text: &str| parse_gates(text).unwrap().0.new_sites;
+        assert!(!on("[gates]\nallocs = { max = 0 }\n"));
+        assert!(!on("[gates]\nnew_sites = false\n"));
+        assert!(on("[gates]\nnew_sites = true\n"));
     }
 
     #[test]

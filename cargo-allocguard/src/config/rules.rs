@@ -242,6 +242,9 @@ pub struct Gates {
     pub time_floor_us: f64,
     /// Confidence of the bounds a relative time rule compares (0.5 to 0.9999).
     pub time_confidence: f64,
+    /// `new_sites = true`: a comparison fails when a hot or bounded phase
+    /// has an allocation site its base did not (both sides recorded sites).
+    pub new_sites: bool,
 }
 
 impl Default for Gates {
@@ -251,6 +254,7 @@ impl Default for Gates {
             time_tolerance_pct: 0.0,
             time_floor_us: 0.0,
             time_confidence: DEFAULT_TIME_CONFIDENCE,
+            new_sites: false,
         }
     }
 }

@@ -7,7 +7,7 @@ use anyhow::anyhow;
 
 use crate::config::rules::{Gates, Metric};
 use crate::judge::gates::GateResult;
-use crate::judge::site_diff::SiteChange;
+use crate::judge::site_diff::{self, SiteChange};
 use crate::judge::time::{changed_beyond_noise, over_repeats};
 use crate::store::phase_log::{self, PhaseRow};
 use crate::store::run_file::Run;
@@ -202,12 +202,41 @@ impl Comparison {
         let (kept, let_go) = split_allowed(std::mem::take(&mut self.missing), allowed);
         self.missing = kept;
         self.allowed_missing = let_go;
+        self.passed = self.verdict();
+    }
+
+    /// Compares the sites of the two runs' files, and applies the
+    /// `new_sites` gate when `gates` turns it on: a hot or bounded phase
+    /// with a site `pre` did not have fails. Such a phase that did not
+    /// record its sites on both sides is listed as not compared.
+    pub fn compare_sites(&mut self, pre: &Run, post: &Run, gates: &Gates) {
+        self.sites = site_diff::diff(pre, post);
+        if gates.new_sites {
+            site_diff::gate_new_sites(&mut self.sites, post);
+            for (scenario, phase, side) in site_diff::guarded_without_sites(pre, post) {
+                self.unjudged.push(format!(
+                    "{scenario} › {phase}: the new_sites gate needs both runs to record the \
+                     phase's sites, and the {side} run did not (CI mode records them; else \
+                     run with --sites)"
+                ));
+            }
+        }
+        self.passed = self.verdict();
+    }
+
+    /// Every gate passed, nothing is missing, no site failed `new_sites`.
+    fn verdict(&self) -> bool {
         let gates_passed = self
             .rows
             .iter()
             .flat_map(|r| r.gates.iter())
             .all(|g| g.passed);
-        self.passed = gates_passed && self.missing.is_empty();
+        gates_passed && self.missing.is_empty() && !self.sites.iter().any(|s| s.gated)
+    }
+
+    /// The sites that failed the `new_sites` gate.
+    pub fn gated_sites(&self) -> impl Iterator<Item = &SiteChange> {
+        self.sites.iter().filter(|s| s.gated)
     }
 }
 

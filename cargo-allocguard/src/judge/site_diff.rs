@@ -61,6 +61,16 @@ pub struct SiteChange {
     pub pre: Option<PerTick>,
     /// The post run's.
     pub post: Option<PerTick>,
+    /// The file of the allocating line, as the debug info names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The allocating line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// A new site in a hot or bounded phase, with `new_sites = true` in
+    /// `[gates]`: it fails the comparison.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub gated: bool,
 }
 
 /// A site's amounts per tick after warm-up.
@@ -107,12 +117,16 @@ impl PerTick {
     }
 }
 
-/// How a site is shown: its line, its function, where that was called from.
+/// How a site is shown: its line, its function, where that was called
+/// from, and the file and line of the allocating frame.
 fn shown(site: &Site) -> Shown {
+    let own = site.own_frame();
     (
         site.location(),
         site.function().unwrap_or_default().to_string(),
         site.caller(),
+        own.and_then(|f| f.file.clone()),
+        own.and_then(|f| f.line),
     )
 }
 
@@ -147,7 +161,7 @@ pub fn diff(pre: &Run, post: &Run) -> Vec<SiteChange> {
     out
 }
 
-type Shown = (String, String, Option<String>);
+type Shown = (String, String, Option<String>, Option<String>, Option<u32>);
 
 /// The changes between one phase's sites in two runs (each with its ticks
 /// after warm-up), for the phase `owner` (package, scenario, phase) names.
@@ -156,7 +170,7 @@ fn phase_diff(
     (sa, ta): (&PhaseSites, u64),
     (sb, tb): (&PhaseSites, u64),
 ) -> Vec<SiteChange> {
-    let change = |change, (location, function, caller): Shown, pre, post| SiteChange {
+    let change = |change, (location, function, caller, file, line): Shown, pre, post| SiteChange {
         package: owner.0.to_string(),
         scenario: owner.1.to_string(),
         phase: owner.2.to_string(),
@@ -166,6 +180,9 @@ fn phase_diff(
         caller,
         pre,
         post,
+        file,
+        line,
+        gated: false,
     };
     // A side that summed sites into `omitted` may hold there what it lacks.
     let (pre_whole, post_whole) = (sa.sites.omitted.ops() == 0, sb.sites.omitted.ops() == 0);
@@ -194,6 +211,54 @@ fn phase_diff(
                 Some(PerTick::of(&o.counts, ta)),
                 None,
             ));
+        }
+    }
+    out
+}
+
+/// The `new_sites` gate: marks each new site of a hot or bounded phase of
+/// `post` as [`gated`](SiteChange::gated); returns how many.
+pub fn gate_new_sites(changes: &mut [SiteChange], post: &Run) -> usize {
+    let guarded = |c: &SiteChange| {
+        post.scenarios
+            .iter()
+            .filter(|s| s.name == c.scenario && s.package == c.package)
+            .filter_map(|s| s.profile.as_ref()?.phase(&c.phase))
+            .any(|p| p.hot || p.bounded)
+    };
+    let mut n = 0;
+    for c in changes.iter_mut() {
+        c.gated = c.change == Change::New && guarded(c);
+        n += usize::from(c.gated);
+    }
+    n
+}
+
+/// The hot or bounded phases of `post` (that `pre` has too) whose sites one
+/// of the runs did not record: `(scenario, phase, "pre" or "post")`.
+pub fn guarded_without_sites(pre: &Run, post: &Run) -> Vec<(String, String, &'static str)> {
+    let mut out = Vec::new();
+    for b in &post.scenarios {
+        let Some(a) = pre
+            .scenarios
+            .iter()
+            .find(|a| a.name == b.name && a.package == b.package)
+        else {
+            continue;
+        };
+        let (Some(pa), Some(pb)) = (&a.profile, &b.profile) else {
+            continue;
+        };
+        for qb in pb.phases.iter().filter(|q| q.hot || q.bounded) {
+            let Some(qa) = pa.phase(&qb.name) else {
+                continue;
+            };
+            let side = match (&qa.sites, &qb.sites) {
+                (None, _) => "pre",
+                (_, None) => "post",
+                _ => continue,
+            };
+            out.push((b.name.clone(), qb.name.clone(), side));
         }
     }
     out

@@ -101,12 +101,17 @@ impl Group<'_> {
         self.rows.iter().filter(|r| r.changed).count()
     }
 
-    /// `FAIL (2 gates failed, 5 changes)`, `pass (3 changes)`, `pass, unchanged`.
-    fn verdict(&self, missing: bool) -> (bool, String) {
+    /// `FAIL (2 gates failed, 5 changes)`, `pass (3 changes)`, `pass,
+    /// unchanged`; `missing`: a result of it is missing; `new_sites`: its
+    /// sites that failed the `new_sites` gate.
+    fn verdict(&self, missing: bool, new_sites: usize) -> (bool, String) {
         let (failed, changes) = (self.failed_gates(), self.changes());
         let mut parts = Vec::new();
         if failed > 0 {
             parts.push(format!("{} failed", plural(failed, "gate")));
+        }
+        if new_sites > 0 {
+            parts.push(plural(new_sites, "new allocation site"));
         }
         if missing {
             parts.push("a result missing".to_string());
@@ -114,7 +119,7 @@ impl Group<'_> {
         if changes > 0 {
             parts.push(plural(changes, "change"));
         }
-        let ok = failed == 0 && !missing;
+        let ok = failed == 0 && !missing && new_sites == 0;
         let text = match (ok, parts.is_empty()) {
             (true, true) => "pass, unchanged".to_string(),
             (true, false) => format!("pass ({})", parts.join(", ")),
@@ -147,10 +152,17 @@ fn groups(c: &Comparison) -> Vec<Group<'_>> {
     out
 }
 
-fn missing_for(c: &Comparison, g: &Group<'_>) -> bool {
-    c.missing
+/// A group's verdict in `c` (see [`Group::verdict`]).
+fn standing(c: &Comparison, g: &Group<'_>) -> (bool, String) {
+    let missing = c
+        .missing
         .iter()
-        .any(|m| m.starts_with(&format!("{} ", g.scenario)))
+        .any(|m| m.starts_with(&format!("{} ", g.scenario)));
+    let new_sites = c
+        .gated_sites()
+        .filter(|s| s.scenario == g.scenario && s.package == g.package)
+        .count();
+    g.verdict(missing, new_sites)
 }
 
 fn verdict(c: &Comparison) -> String {
@@ -162,6 +174,7 @@ fn verdict(c: &Comparison) -> String {
         .sum();
     let gs = groups(c);
     let changed = gs.iter().filter(|g| g.changes() > 0).count();
+    let new_sites = c.gated_sites().count();
     let mut v = format!(
         "{}: {} checked, {failed} failed; {changed} of {} changed",
         if c.passed { "PASS" } else { "FAIL" },
@@ -170,6 +183,12 @@ fn verdict(c: &Comparison) -> String {
     );
     if !c.missing.is_empty() {
         v.push_str(&format!("; {} missing", c.missing.len()));
+    }
+    if new_sites > 0 {
+        v.push_str(&format!(
+            "; {} in hot or bounded phases (new_sites)",
+            plural(new_sites, "new allocation site")
+        ));
     }
     v
 }
@@ -189,7 +208,7 @@ pub fn human(c: &Comparison, all: bool) -> String {
     let mut rows: Vec<Row> = Vec::new();
     let mut quiet = 0;
     for g in groups(c) {
-        let (ok, text) = g.verdict(missing_for(c, &g));
+        let (ok, text) = standing(c, &g);
         if !all && ok && g.shown(false).is_empty() {
             quiet += 1;
             continue;
@@ -265,7 +284,8 @@ pub fn human(c: &Comparison, all: bool) -> String {
                 Change::Changed => warn(),
             };
             let line = format!(
-                "  {} › {}: {}{}{}",
+                "  {}{} › {}: {}{}{}",
+                if sc.gated { "FAIL new_sites: " } else { "" },
                 sc.scenario,
                 sc.phase,
                 style.render(),
@@ -355,6 +375,7 @@ pub fn markdown(c: &Comparison, all: bool) -> String {
             ));
         }
     }
+    s.push_str(&crate::reporter::ci::new_sites::markdown(c));
     if !c.missing.is_empty() {
         s.push_str("\n**Missing results**\n\n");
         for m in &c.missing {
@@ -386,7 +407,7 @@ pub fn markdown_details(c: &Comparison, all: bool) -> String {
     let gs = groups(c);
     let mut quiet = 0;
     for g in &gs {
-        let (ok, text) = g.verdict(missing_for(c, g));
+        let (ok, text) = standing(c, g);
         if !all && ok && g.shown(false).is_empty() {
             quiet += 1;
             continue;
@@ -493,6 +514,11 @@ pub fn annotations(
             escape_data(&format!("{scenario} › {phase}: {}", described.join("; ")))
         ));
     }
+    out.push_str(&crate::reporter::ci::new_sites::annotations(
+        c,
+        workspace_root,
+        repo_prefix,
+    ));
     for m in &c.missing {
         let scenario = crate::store::phase_log::missing_scenario(m);
         out.push_str(&format!(

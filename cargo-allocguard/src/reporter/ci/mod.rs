@@ -14,6 +14,7 @@ use crate::store::run_file::{Run, ScenarioResult, Status};
 
 mod annotations;
 mod junit;
+pub mod new_sites;
 mod place;
 pub mod pull_request;
 mod step_summary;

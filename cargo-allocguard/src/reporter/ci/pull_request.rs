@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use super::annotations::{annotations as run_annotations, count_failures};
+use super::new_sites;
 use super::step_summary::{failure_rows, failures_table, scenarios_section};
 use crate::judge::compare::Comparison;
 use crate::judge::gates::GateResult;
@@ -62,6 +63,11 @@ impl PullRequest<'_> {
         all
     }
 
+    /// Sites that failed the comparison's `new_sites` gate.
+    fn new_sites(&self) -> usize {
+        self.comparison.map_or(0, |c| c.gated_sites().count())
+    }
+
     /// Whether everything passed.
     pub fn passed(&self) -> bool {
         self.head.passed && self.comparison.is_none_or(|c| c.passed)
@@ -94,7 +100,7 @@ pub fn verdict_line(pr: &PullRequest<'_>) -> String {
     // A failure is what gets an annotation: a scenario that failed, a
     // phase whose gates failed (not repeating its scenario's failure), a
     // result missing.
-    let failures = count_failures(&pr.head.run, &pr.gates()) + pr.missing().len();
+    let failures = count_failures(&pr.head.run, &pr.gates()) + pr.missing().len() + pr.new_sites();
     let against = match &pr.base {
         Base::None => "a push: the absolute gates".to_string(),
         Base::Cached(c) => format!("against base {}, its results kept", short(c)),
@@ -145,6 +151,13 @@ pub fn summary(pr: &PullRequest<'_>, root: &Path) -> String {
         md.push('\n');
     }
     md.push_str(&failures_table(&failure_rows(run, &pr.gates(), root)));
+    if let Some(c) = pr.comparison {
+        let listed = new_sites::markdown(c);
+        if !listed.is_empty() {
+            md.push_str(listed.trim_start());
+            md.push('\n');
+        }
+    }
     let inert = pr.inert();
     if !inert.is_empty() {
         md.push_str(
@@ -179,7 +192,11 @@ pub fn summary(pr: &PullRequest<'_>, root: &Path) -> String {
 /// One annotation per failure: the head run's, and the comparison's failed
 /// gates on phases the head run did not already fail.
 pub fn annotations(pr: &PullRequest<'_>, root: &Path, repo_prefix: &str) -> String {
-    run_annotations(&pr.head.run, &pr.gates(), &pr.missing(), root, repo_prefix)
+    let mut out = run_annotations(&pr.head.run, &pr.gates(), &pr.missing(), root, repo_prefix);
+    if let Some(c) = pr.comparison {
+        out.push_str(&new_sites::annotations(c, root, repo_prefix));
+    }
+    out
 }
 
 /// The comment for the pull request: the verdict, what failed, and which
@@ -200,6 +217,7 @@ pub fn comment(pr: &PullRequest<'_>) -> String {
         }
     }
     if let Some(c) = pr.comparison {
+        md.push_str(&new_sites::markdown(c));
         let mut changed: Vec<String> = Vec::new();
         for r in c.rows.iter().filter(|r| r.changed) {
             let phase = format!("`{}` › `{}`", r.scenario, r.phase);
