@@ -288,3 +288,33 @@ fn the_new_sites_gate_fails_a_comparison_on_a_site_the_base_did_not_have() {
         c.stdout
     );
 }
+
+#[test]
+fn ci_mode_records_sites_unless_told_not_to() {
+    let f = Fixture::new();
+    let phase_sites =
+        |r: &Run| r.run_json()["scenarios"][0]["profile"]["phases"][0]["sites"].is_object();
+    let ci = run_with(&f, "on", &["--ci", "--label", "ci", "fixture/two_sites"]);
+    assert_eq!(ci.code, 0, "{ci:?}");
+    assert!(phase_sites(&ci), "CI mode records every phase's sites");
+    let off = run_with(
+        &f,
+        "on",
+        &["--ci", "--no-sites", "--label", "off", "fixture/two_sites"],
+    );
+    assert_eq!(off.code, 0, "{off:?}");
+    assert!(!phase_sites(&off), "--no-sites turns them off");
+    // The phase log says which rows were timed with sites.
+    let mut log = csv::Reader::from_path(f.path("ci/phase_log.csv")).unwrap();
+    let col = log
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "sites")
+        .expect("a sites column");
+    let cells: Vec<String> = log.records().map(|r| r.unwrap()[col].to_string()).collect();
+    assert_eq!(cells, ["true", "false"]);
+    let both = f.run(&["run", "--sites", "--no-sites"]);
+    assert_eq!(both.code, 2, "{both:?}");
+    assert!(both.err_has("cannot be used with"), "{}", both.stderr);
+}

@@ -119,11 +119,12 @@ impl Phase {
 
     /// Records the phase's allocation sites: every line that used the heap in
     /// its ticks after warm-up, with its counts and the bytes it still holds
-    /// at the phase's end (see [`Sites`](crate::Sites)). Heap operations are
-    /// about ten times slower in those ticks. Off by default; a run can turn
-    /// it on for every phase (`cargo allocguard run --sites`, or
-    /// `ALLOCGUARD_SITES=on`), and a failing scenario is run a second time
-    /// with it on, so that its failure names every site.
+    /// at the phase's end (see [`Sites`](crate::Sites)). Heap operations
+    /// take about three times as long in those ticks. Off by default; a run
+    /// can turn it on for every phase (`cargo allocguard run --sites`, CI
+    /// mode, or `ALLOCGUARD_SITES=on`), and a failing scenario is run a
+    /// second time with it on where it was off, so that its failure names
+    /// every site.
     pub fn sites(mut self) -> Self {
         self.sites = true;
         self

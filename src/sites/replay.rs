@@ -88,6 +88,7 @@ impl ReadLog {
         }
     }
 
+    #[inline(always)]
     fn reads(&self) -> &[[u64; 2]] {
         &self.words[..self.len]
     }
@@ -185,7 +186,11 @@ impl ReplayCache {
                 .iter()
                 .all(|&[addr, value]| unsafe { *(addr as *const u64) } == value);
             if same_words && e.len <= out.len() {
-                out[..e.len].copy_from_slice(&e.frames[..e.len]);
+                // A word at a time: a stack is a few words, and a copy of a
+                // length not known here is a call.
+                for (o, f) in out.iter_mut().zip(&e.frames[..e.len]) {
+                    *o = *f;
+                }
                 #[cfg(test)]
                 {
                     self.hits += 1;

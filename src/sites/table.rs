@@ -24,8 +24,13 @@
 //! ([`SITE_SLOTS`] entries), the block table 4 MiB ([`BLOCK_SLOTS`] entries,
 //! allocated once per process, on first use).
 //!
-//! One table records at a time. All recording threads share one spin lock:
-//! sites are a diagnostic mode, exact rather than fast.
+//! One table records at a time. All recording threads share one spin lock
+//! (uncontended, it costs about a nanosecond an operation; threads that
+//! allocate at once wait for each other, which keeps every count exact).
+//! What an operation costs is kept small otherwise: its stack goes into the
+//! table's own buffer (nothing zeroed), is compared first with the stack the
+//! last operation found (a loop allocates from one stack many times in a
+//! row), and is hashed with a rotate and an xor a frame.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
