@@ -12,10 +12,10 @@
 //! compared per tick after warm-up, so runs at different scales still
 //! compare. Only phases that recorded their sites in both runs are compared.
 
-use allocguard::harness::PhaseSites;
+use allocguard::harness::{PhaseProfile, PhaseSites};
 use allocguard::{Site, SiteCounts};
 
-use crate::store::run_file::Run;
+use crate::store::run_file::{Run, ScenarioResult};
 
 /// How a site differs between the two runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -130,32 +130,37 @@ fn shown(site: &Site) -> Shown {
     )
 }
 
+/// Each phase of `post` beside the same phase of `pre` (same package,
+/// scenario and phase name, both with a profile), with its scenario.
+fn paired_phases<'a>(
+    pre: &'a Run,
+    post: &'a Run,
+) -> impl Iterator<Item = (&'a ScenarioResult, &'a PhaseProfile, &'a PhaseProfile)> + 'a {
+    post.scenarios.iter().flat_map(move |b| {
+        let a = pre
+            .scenarios
+            .iter()
+            .find(|a| a.name == b.name && a.package == b.package);
+        let profiles = a.and_then(|a| Some((a.profile.as_ref()?, b.profile.as_ref()?)));
+        profiles.into_iter().flat_map(move |(pa, pb)| {
+            pb.phases
+                .iter()
+                .filter_map(move |qb| Some((b, pa.phase(&qb.name)?, qb)))
+        })
+    })
+}
+
 /// The sites of each phase both runs recorded, compared.
 pub fn diff(pre: &Run, post: &Run) -> Vec<SiteChange> {
     let mut out = Vec::new();
-    for b in &post.scenarios {
-        let Some(a) = pre
-            .scenarios
-            .iter()
-            .find(|a| a.name == b.name && a.package == b.package)
-        else {
-            continue;
-        };
-        let (Some(pa), Some(pb)) = (&a.profile, &b.profile) else {
-            continue;
-        };
-        for qb in &pb.phases {
-            let Some(qa) = pa.phase(&qb.name) else {
-                continue;
-            };
-            if let (Some(sa), Some(sb)) = (&qa.sites, &qb.sites) {
-                let owner = (b.package.as_str(), b.name.as_str(), qb.name.as_str());
-                out.extend(phase_diff(
-                    owner,
-                    (sa, qa.after_warmup.ticks),
-                    (sb, qb.after_warmup.ticks),
-                ));
-            }
+    for (b, qa, qb) in paired_phases(pre, post) {
+        if let (Some(sa), Some(sb)) = (&qa.sites, &qb.sites) {
+            let owner = (b.package.as_str(), b.name.as_str(), qb.name.as_str());
+            out.extend(phase_diff(
+                owner,
+                (sa, qa.after_warmup.ticks),
+                (sb, qb.after_warmup.ticks),
+            ));
         }
     }
     out
@@ -237,31 +242,17 @@ pub fn gate_new_sites(changes: &mut [SiteChange], post: &Run) -> usize {
 /// The hot or bounded phases of `post` (that `pre` has too) whose sites one
 /// of the runs did not record: `(scenario, phase, "pre" or "post")`.
 pub fn guarded_without_sites(pre: &Run, post: &Run) -> Vec<(String, String, &'static str)> {
-    let mut out = Vec::new();
-    for b in &post.scenarios {
-        let Some(a) = pre
-            .scenarios
-            .iter()
-            .find(|a| a.name == b.name && a.package == b.package)
-        else {
-            continue;
-        };
-        let (Some(pa), Some(pb)) = (&a.profile, &b.profile) else {
-            continue;
-        };
-        for qb in pb.phases.iter().filter(|q| q.hot || q.bounded) {
-            let Some(qa) = pa.phase(&qb.name) else {
-                continue;
-            };
+    paired_phases(pre, post)
+        .filter(|(_, _, qb)| qb.hot || qb.bounded)
+        .filter_map(|(b, qa, qb)| {
             let side = match (&qa.sites, &qb.sites) {
                 (None, _) => "pre",
                 (_, None) => "post",
-                _ => continue,
+                _ => return None,
             };
-            out.push((b.name.clone(), qb.name.clone(), side));
-        }
-    }
-    out
+            Some((b.name.clone(), qb.name.clone(), side))
+        })
+        .collect()
 }
 
 /// One line per change: `new: src/world.rs:42 in spawn, 1 allocation a tick`.
