@@ -360,9 +360,27 @@ fn the_workflow_gates_pull_requests_as_github_runs_it() {
         std::fs::read_to_string(repo.join("allocguard.toml"))
             .unwrap()
             .replace("# step_p50_us", "step_p50_us")
-            .replace("# step_p95_us", "step_p95_us"),
+            .replace("# step_p95_us", "step_p95_us")
+            .replace("new_sites = false", "new_sites = true"),
     )
     .unwrap();
+    // And a line of the workspace that allocates as the cache loads: a site
+    // the base built below names under its checkout.
+    let scenarios = repo.join("tests/allocguard.rs");
+    std::fs::write(
+        &scenarios,
+        std::fs::read_to_string(&scenarios).unwrap().replace(
+            "w.cache.insert(t.index, t.index * t.index);",
+            "w.cache.insert(t.index, t.index * t.index);\n                    std::hint::black_box(vec![t.index; 2]);",
+        ),
+    )
+    .unwrap();
+    allocguard(
+        &repo,
+        &target,
+        &["run", "--profile", "dev", "--scale", "default"],
+    );
+    assert_eq!(allocguard(&repo, &target, &["review", "--accept"]).code, 0);
     git(&repo, &["commit", "-q", "-am", "gate times"]);
     let c = git(&repo, &["rev-parse", "HEAD"]);
     let push = runner.run(&workflow, "allocguard", &Event::Push { sha: c.clone() });
@@ -399,6 +417,15 @@ fn the_workflow_gates_pull_requests_as_github_runs_it() {
         job.annotations[0]
     );
     assert_eq!(builds(&job), 2, "each revision built once: {}", job.log);
+    // The base built here names its files under its checkout; its sites
+    // are still the head's (the loading phase allocates the same way), so
+    // no site is listed as changed, and none fails `new_sites`.
+    assert!(
+        !job.summary.contains("**Allocation sites**")
+            && !job.summary.contains("New allocation sites"),
+        "the base's sites are the head's: {}",
+        job.summary
+    );
     // The template's phases are long enough for each time gate it offers.
     assert!(
         !job.summary.contains("Gates that could not fire"),

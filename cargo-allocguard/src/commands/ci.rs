@@ -130,6 +130,7 @@ pub fn run(args: CiArgs, out: &Output) -> CliResult<bool> {
         (1, Base::Built(base_commit.clone()))
     };
     let mut base_run: Option<Run> = None;
+    let checkout = dir.join("base");
     let worktree = if use_cache {
         // The base's rows join this run's phase log; its run file is read
         // where it is kept.
@@ -139,8 +140,7 @@ pub fn run(args: CiArgs, out: &Output) -> CliResult<bool> {
         base_run = Run::read(&cached.join(CACHED_RUN)).ok();
         None
     } else {
-        let at = dir.join("base");
-        Some(Worktree::add(&root, &base_commit, &at).infra_err()?)
+        Some(Worktree::add(&root, &base_commit, &checkout).infra_err()?)
     };
     let base_cargo = worktree.as_ref().map(|w| {
         let prefix = repo_prefix(&root);
@@ -164,7 +164,11 @@ pub fn run(args: CiArgs, out: &Output) -> CliResult<bool> {
         if let Some(cargo) = base_cargo.as_ref().filter(|_| base_measured) {
             out.note(&format!("the base, {base_commit}: run {i} of {repeats}"));
             match perform(&run_args(cargo.clone(), "base", false), out, Say::Progress) {
-                Ok(p) => base_run = Some(p.run),
+                Ok(p) => {
+                    let mut run = p.run;
+                    name_files_as_the_head(&mut run, &checkout, &root);
+                    base_run = Some(run);
+                }
                 Err(e) => {
                     out.warning(&format!(
                         "the base revision could not be measured ({e}); the pull request is \
@@ -207,6 +211,49 @@ pub fn run(args: CiArgs, out: &Output) -> CliResult<bool> {
         base_run: base_run.as_ref().filter(|_| base_measured),
     };
     conclude(&pr, &dir, &root, &config, out)
+}
+
+/// Renames the files the base's allocation sites name under its checkout
+/// (`<out>/base/src/world.rs`, absolute or from the head's root) as the
+/// head's sites name them (`src/world.rs`), so that a line of both is one
+/// site, not one gone and one new.
+fn name_files_as_the_head(run: &mut Run, checkout: &Path, root: &Path) {
+    let absolute = std::fs::canonicalize(checkout).unwrap_or_else(|_| checkout.to_path_buf());
+    let from_root = absolute
+        .strip_prefix(std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()))
+        .ok()
+        .map(Path::to_path_buf);
+    let rename = |file: &str| -> Option<String> {
+        let path = Path::new(file);
+        if let Ok(rest) = path
+            .strip_prefix(&absolute)
+            .or_else(|_| path.strip_prefix(checkout))
+        {
+            return Some(root.join(rest).display().to_string());
+        }
+        let rest = path.strip_prefix(from_root.as_ref()?).ok()?;
+        Some(rest.display().to_string())
+    };
+    let phases = run
+        .scenarios
+        .iter_mut()
+        .filter_map(|s| s.profile.as_mut())
+        .flat_map(|p| p.phases.iter_mut());
+    for phase in phases {
+        let Some(sites) = phase.sites.as_mut() else {
+            continue;
+        };
+        for frame in sites
+            .sites
+            .sites
+            .iter_mut()
+            .flat_map(|s| s.frames.iter_mut())
+        {
+            if let Some(renamed) = frame.file.as_deref().and_then(rename) {
+                frame.file = Some(renamed);
+            }
+        }
+    }
 }
 
 /// `compare base head` over this run's phase log, sites included. Times
