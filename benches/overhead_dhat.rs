@@ -6,14 +6,12 @@
 
 use std::time::{Duration, Instant};
 
-use criterion::{
-    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
-};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 // Shares W1 with the other overhead benches; the rest is theirs.
 #[allow(dead_code)]
 mod workloads;
-use workloads::{w1_boxes_n, W1_BOXES};
+use workloads::{w1_boxes_n, workload_group, W1_BOXES};
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -22,11 +20,7 @@ fn bench(c: &mut Criterion) {
     let file =
         std::env::temp_dir().join(format!("allocguard-bench-dhat-{}.json", std::process::id()));
     let boxes = W1_BOXES / 10;
-    let mut g = c.benchmark_group("sites");
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut g = workload_group(c, "sites");
     g.throughput(Throughput::Elements(boxes));
     g.bench_function(BenchmarkId::new("W1_box32_x1M", "dhat"), |b| {
         b.iter_custom(|iters| {

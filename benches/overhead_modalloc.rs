@@ -6,16 +6,12 @@
 //! frame pointers in the build its walk stops early (shallow stacks), so
 //! its figure is only like for like in the frame-pointer build.
 
-use std::time::Duration;
-
-use criterion::{
-    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
-};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 // Shares W1 with the other overhead benches; the rest is theirs.
 #[allow(dead_code)]
 mod workloads;
-use workloads::{w1_boxes_n, W1_BOXES};
+use workloads::{w1_boxes_n, workload_group, W1_BOXES};
 
 #[global_allocator]
 static ALLOC: mod_alloc::ModAlloc = mod_alloc::ModAlloc::new();
@@ -26,11 +22,7 @@ fn bench(c: &mut Criterion) {
         !ALLOC.call_sites().is_empty(),
         "mod-alloc recorded no call site"
     );
-    let mut g = c.benchmark_group("sites");
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut g = workload_group(c, "sites");
     g.throughput(Throughput::Elements(W1_BOXES));
     g.bench_function(BenchmarkId::new("W1_box32_x10M", "mod-alloc"), |b| {
         b.iter(|| w1_boxes_n(W1_BOXES))

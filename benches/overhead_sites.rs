@@ -10,14 +10,12 @@
 use std::alloc::System;
 use std::time::{Duration, Instant};
 
-use criterion::{
-    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
-};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 // Shares W1 with the other overhead benches; the rest is theirs.
 #[allow(dead_code)]
 mod workloads;
-use workloads::{w1_boxes_n, W1_BOXES};
+use workloads::{w1_boxes_n, workload_group, W1_BOXES};
 
 #[global_allocator]
 static ALLOC: allocguard::CountingAlloc<System> = allocguard::CountingAlloc::new(System);
@@ -26,11 +24,7 @@ fn bench(c: &mut Criterion) {
     let ((), sites) = allocguard::measure_sites(|| w1_boxes_n(10));
     assert_eq!(sites.totals().allocs, 10, "sites are not being recorded");
 
-    let mut g = c.benchmark_group("sites");
-    g.sampling_mode(SamplingMode::Flat)
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4));
+    let mut g = workload_group(c, "sites");
     g.throughput(Throughput::Elements(W1_BOXES));
     g.bench_function(BenchmarkId::new("W1_box32_x10M", "counting"), |b| {
         b.iter(|| w1_boxes_n(W1_BOXES))

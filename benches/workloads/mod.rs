@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
 
 /// W1: this many `Box<[u8; 32]>` allocated and freed, one at a time.
 pub const W1_BOXES: u64 = 10_000_000;
@@ -36,15 +37,20 @@ pub fn w3_boxes_two_threads() {
     });
 }
 
-/// Runs W1, W2 and W3 under the id `allocator`.
-pub fn bench_all(c: &mut Criterion, allocator: &str) {
-    let mut g = c.benchmark_group("overhead");
-    // Each iteration is a whole workload (tenths of a second): one iteration
-    // per sample, ten samples.
+/// A group `name` for whole workloads: each iteration is one (tenths of a
+/// second), so one iteration per sample, ten samples, one second of warm-up.
+pub fn workload_group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+    let mut g = c.benchmark_group(name);
     g.sampling_mode(SamplingMode::Flat)
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(4));
+    g
+}
+
+/// Runs W1, W2 and W3 under the id `allocator`.
+pub fn bench_all(c: &mut Criterion, allocator: &str) {
+    let mut g = workload_group(c, "overhead");
     g.throughput(Throughput::Elements(W1_BOXES));
     g.bench_function(BenchmarkId::new("W1_box32_x10M", allocator), |b| {
         b.iter(w1_boxes)
